@@ -1,0 +1,218 @@
+"""The front door: ``mpgui`` opens the window; ``mpgui list|run|screenshot`` work without one.
+
+Bad input exits 2 with one line on stderr and no traceback. Qt is imported only by the commands
+that open a window, so ``mpgui run`` — and every spawn child, which re-imports the main module —
+starts light.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any, NoReturn
+
+from mpgui import __version__
+
+
+class UsageError(Exception):
+    """Bad command-line input; the message is the one line printed before exiting 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    from mpgui.core.conductor import available_start_methods
+
+    methods = available_start_methods()
+    parser = _Parser(
+        prog="mpgui",
+        description="See Python multiprocessing: real worker processes, plotted live.",
+    )
+    parser.add_argument("--version", action="version", version=f"mpgui {__version__}")
+    parser.add_argument("--scenario", metavar="ID", help="open the window on this scenario")
+    parser.add_argument("--start-method", choices=methods, help="how workers are started")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+
+    p_list = sub.add_parser("list", help="list scenarios and their parameters")
+    p_list.add_argument("--json", action="store_true", help="print JSON")
+
+    def add_run_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("scenario", metavar="SCENARIO", help="scenario id (see `mpgui list`)")
+        p.add_argument(
+            "--set",
+            dest="sets",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="set a parameter (repeatable)",
+        )
+        p.add_argument("--start-method", choices=methods, help="how workers are started")
+
+    p_run = sub.add_parser("run", help="run a scenario without a window")
+    add_run_args(p_run)
+    p_run.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    p_run.add_argument("--timeout", type=float, metavar="S", help="give up after S seconds")
+
+    p_shot = sub.add_parser("screenshot", help="run a scenario in the window and save a PNG")
+    add_run_args(p_shot)
+    p_shot.add_argument("--out", required=True, metavar="FILE.png", help="where to save")
+    p_shot.add_argument(
+        "--at",
+        type=float,
+        metavar="S",
+        help="take it S seconds after Run instead of after the run finishes",
+    )
+    p_shot.add_argument("--size", default="1440x900", metavar="WxH", help="window size")
+    return parser
+
+
+def _parse_sets(sets: list[str]) -> dict[str, str]:
+    given: dict[str, str] = {}
+    for item in sets:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"mpgui: --set expects NAME=VALUE, got {item!r}")
+        given[name.strip()] = value
+    return given
+
+
+def _spec_from_args(args: argparse.Namespace):
+    from mpgui.core.params import ParamError
+    from mpgui.core.runner import make_spec
+
+    try:
+        return make_spec(args.scenario, _parse_sets(args.sets), args.start_method)
+    except ParamError as exc:
+        raise UsageError(f"mpgui: {exc}") from None
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from mpgui.core.scenarios import SCENARIOS
+
+    if args.json:
+        out = [
+            {
+                "id": s.id,
+                "title": s.title,
+                "summary": s.summary,
+                "metrics": list(s.metrics),
+                "params": [p.to_json() for p in s.params],
+            }
+            for s in SCENARIOS
+        ]
+        print(json.dumps(out, indent=2))
+        return 0
+    for s in SCENARIOS:
+        print(f"{s.id:<16} {s.title} — {s.summary}")
+        for p in s.params:
+            allowed = p.bound_text() or (" | ".join(p.choices) if p.choices else "true or false")
+            print(f"    {p.name:<11} default {p.default!s:<6} {allowed:<20} {p.help}")
+    return 0
+
+
+def _format_result(result: dict[str, Any]) -> str:
+    """A few human-readable lines summarising a run's result dict."""
+    verdict = "ok" if result["ok"] else f"failed ({result['status']})"
+    lines = [
+        f"{result['scenario']} · {result['start_method']} · {verdict} in {result['wall_s']:.2f} s"
+    ]
+    for w in result["workers"]:
+        cores = ",".join(map(str, w["cores"])) or "?"
+        lines.append(f"  worker pid {w['pid']}: {w['tasks']} tasks, cores {cores}")
+    for name, value in result["metrics"].items():
+        text = f"{value:.4g}" if isinstance(value, float) else str(value)
+        lines.append(f"  {name:<14} {text}")
+    err = result["error"]
+    if err:
+        lines.append(f"  error: {err['type']}: {err['message']}")
+        if err.get("traceback"):
+            lines.append(err["traceback"].rstrip())
+    return "\n".join(lines)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from mpgui.core import runner
+
+    spec = _spec_from_args(args)
+    if args.timeout is not None and args.timeout <= 0:
+        raise UsageError("mpgui: --timeout must be positive")
+    try:
+        result = runner.run(spec, timeout=args.timeout)
+    except KeyboardInterrupt:
+        print("mpgui: interrupted; every process of the run was ended", file=sys.stderr)
+        return 130
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(_format_result(result))
+    return 0 if result["ok"] else 1
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    w, sep, h = text.lower().partition("x")
+    if not sep or not w.isdigit() or not h.isdigit() or int(w) < 400 or int(h) < 300:
+        raise UsageError(f"mpgui: --size expects WxH of at least 400x300, got {text!r}")
+    return int(w), int(h)
+
+
+def _ensure_display(offscreen_ok: bool) -> None:
+    """Without a display, use Qt's offscreen platform if allowed, else fail with a reason."""
+    if sys.platform != "linux" or os.environ.get("QT_QPA_PLATFORM"):
+        return
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return
+    if offscreen_ok:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        return
+    raise UsageError(
+        "mpgui: no display found (set DISPLAY, or QT_QPA_PLATFORM=offscreen for a hidden window)"
+    )
+
+
+def _cmd_screenshot(args: argparse.Namespace) -> int:
+    spec = _spec_from_args(args)
+    size = _parse_size(args.size)
+    if args.at is not None and args.at <= 0:
+        raise UsageError("mpgui: --at must be positive")
+    _ensure_display(offscreen_ok=True)
+    from mpgui.ui.app import screenshot
+
+    return screenshot(spec, args.out, size=size, at_s=args.at)
+
+
+def _cmd_gui(args: argparse.Namespace) -> int:
+    from mpgui.core.params import ParamError
+    from mpgui.core.scenarios import get as get_scenario
+
+    if args.scenario is not None:
+        try:
+            get_scenario(args.scenario)
+        except ParamError as exc:
+            raise UsageError(f"mpgui: {exc}") from None
+    _ensure_display(offscreen_ok=False)
+    from mpgui.ui.app import run_app
+
+    return run_app(scenario=args.scenario, start_method=args.start_method)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``mpgui`` command line; returns the process exit code."""
+    try:
+        args = _build_parser().parse_args(argv)
+        command = {
+            "list": _cmd_list,
+            "run": _cmd_run,
+            "screenshot": _cmd_screenshot,
+            None: _cmd_gui,
+        }[args.command]
+        return command(args)
+    except UsageError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2

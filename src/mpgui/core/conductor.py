@@ -1,0 +1,100 @@
+"""The conductor: the Qt-free process that runs one scenario and reports how it went.
+
+::
+
+    GUI or `mpgui run` (host)                conductor (spawn child, own process group)
+    ─────────────────────────                ───────────────────────────────────────────
+    Conductor.start() ── spawn ────────────▶ conductor_main(spec, queue, stop_event)
+                                               ├─ probe.install(role="main")  → HELLO
+                                               ├─ scenario.run(ctx, params)
+                                               │    └─ workers (fork/spawn/forkserver)
+                                               │         └─ probe → batches ──┐
+    Conductor.collect() ◀── event queue ◀──────┴─ RESULT | ERROR, then DONE ◀─┘
+    stop_event.set()  ── Stop ──────────────▶  scenarios check it between tasks
+
+The host starts it with the *spawn* context: the host may run threads (Qt's, the drain thread)
+and forking a threaded process can deadlock the child. The conductor itself runs no threads of
+its own before the scenario starts, so every start method is safe from here.
+
+The conductor makes itself a process-group leader (``os.setsid``). Every process it starts —
+pool workers, a Manager's server — inherits that group, so the host can end the whole tree with
+one ``killpg`` even after the conductor has died and its children were re-parented.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from multiprocessing import util as mp_util
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import events as ev
+from . import probe as probe_mod
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What to run: a scenario id, its parameters (validated) and the workers' start method."""
+
+    scenario: str
+    params: dict[str, Any] = field(default_factory=dict)
+    start_method: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The spec as the ``scenario``/``params``/``start_method`` fields of a result."""
+        return {
+            "scenario": self.scenario,
+            "params": dict(self.params),
+            "start_method": self.start_method,
+        }
+
+
+def available_start_methods() -> list[str]:
+    """Start methods this platform offers, in the order fork, spawn, forkserver."""
+    offered = multiprocessing.get_all_start_methods()
+    return [m for m in ("fork", "spawn", "forkserver") if m in offered]
+
+
+def default_start_method() -> str:
+    """The running Python's default start method (fork on Linux before 3.14)."""
+    return multiprocessing.get_context().get_start_method()
+
+
+def conductor_main(spec: RunSpec, queue: Any, stop_event: Any) -> None:
+    """Entry point of the conductor process: run `spec`, report, finish with a DONE event."""
+    if hasattr(os, "setsid"):
+        os.setsid()
+    # Ctrl+C in a terminal is the host's to handle (it stops the run); the scenario's
+    # processes inherit this and must not die half-way through a queue write.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # CPython registers a Queue's after-fork reset only in Queue.__init__, not when the queue
+    # is unpickled here. Without it a *forked* worker inherits this process's feeder-thread
+    # state, and everything it puts sits in a buffer that no thread ever writes out.
+    mp_util.register_after_fork(queue, type(queue)._after_fork)  # noqa: SLF001
+
+    from .scenario import RunContext  # noqa: PLC0415 - keep the conductor's import light
+    from .scenarios import get as get_scenario
+
+    main = probe_mod.install(queue, stop_event, role="main", label="main")
+    status = ev.STATUS_OK
+    try:
+        scenario = get_scenario(spec.scenario)
+        ctx = multiprocessing.get_context(spec.start_method or None)
+        metrics = scenario.run(RunContext(ctx, main, queue, stop_event), dict(spec.params))
+        if stop_event.is_set():
+            status = ev.STATUS_STOPPED
+        else:
+            main.emit((ev.RESULT, ev.now_ns(), metrics))
+    except BaseException as exc:  # noqa: BLE001 - every failure crosses to the host as data
+        if stop_event.is_set():
+            status = ev.STATUS_STOPPED
+        else:
+            status = ev.STATUS_ERROR
+            main.emit(ev.error_event(exc))
+    main.emit((ev.DONE, ev.now_ns(), status))
+    probe_mod.uninstall()
+    # Wait until the feeder thread has written everything to the pipe before exiting.
+    queue.close()
+    queue.join_thread()

@@ -1,0 +1,170 @@
+"""The host's handle on one run's conductor process: start it, collect its events, end it.
+
+Both the headless runner (``mpgui run``, the tests) and the GUI's drain thread use this class,
+so the CLI, the tests and the window exercise one path.
+
+Collecting never blocks on a bare ``queue.get()``: it waits with
+``multiprocessing.connection.wait`` on the queue's reader, the conductor's sentinel and any
+extra wake-up handles, so a dead conductor or a Stop is noticed at once.
+
+Ending is escalation on the conductor's process group (see :mod:`mpgui.core.conductor`):
+``SIGTERM`` to every process in it, then ``SIGKILL`` to whatever is still there. After a kill the
+queue may hold half a message and its locks may be held by dead processes, so a run's queue and
+stop event are never reused: each run makes new ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import time
+from multiprocessing.connection import wait
+from queue import Empty
+from typing import Any
+
+from . import events as ev
+from .conductor import RunSpec, conductor_main
+from .telemetry import CpuSampler
+
+#: Batches read per collect() call at most, so a flood cannot starve the caller's timing.
+MAX_BATCHES_PER_COLLECT = 4000
+
+#: Process groups of every conductor this process started: tests check they are all empty.
+started_groups: list[int] = []
+
+
+class Conductor:
+    """One run's conductor process, its event queue and its stop event (spawn context)."""
+
+    def __init__(self, spec: RunSpec, telemetry: bool = True) -> None:
+        self.spec = spec
+        mp = multiprocessing.get_context("spawn")
+        self.queue = mp.Queue()
+        self.stop_event = mp.Event()
+        self.process = mp.Process(
+            target=conductor_main,
+            args=(spec, self.queue, self.stop_event),
+            name=f"mpgui-conductor-{spec.scenario}",
+        )
+        self.pids: list[int] = []  # every process that said hello, in order
+        self._sampler = CpuSampler() if telemetry else None
+        self._eof = False
+        self.exitcode: int | None = None  # the conductor's exit code, kept after close()
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the conductor process."""
+        self.process.start()
+        started_groups.append(self.process.pid)
+        # The host only reads. Closing its copy of the write end means that once every
+        # writer has died the reader sees EOF, instead of blocking forever on a message a
+        # killed writer left half-written.
+        self.queue._writer.close()  # noqa: SLF001
+
+    @property
+    def pid(self) -> int | None:
+        """The conductor's pid (also its process group id), once started."""
+        return self.process.pid
+
+    @property
+    def sentinel(self) -> int:
+        """A handle that becomes ready when the conductor process ends."""
+        return self.process.sentinel
+
+    def exited(self) -> bool:
+        """True once the conductor process has ended."""
+        return self.process.exitcode is not None
+
+    def request_stop(self) -> None:
+        """Ask the scenario to wind down (it checks between tasks)."""
+        self.stop_event.set()
+
+    def signal_group(self, sig: int) -> None:
+        """Send `sig` to the conductor and every process it started."""
+        pid = self.process.pid
+        if pid is None:
+            return
+        if hasattr(os, "killpg"):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, sig)
+        # Until the child has called setsid() its group is ours: signal it directly too.
+        if self.process.exitcode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+
+    def group_alive(self) -> bool:
+        """True while any process of the conductor's group still exists."""
+        pid = self.process.pid
+        if pid is None:
+            return False
+        self.process.join(0)  # reap the conductor if it has ended, so it is not a zombie
+        if not hasattr(os, "killpg"):
+            return self.process.is_alive()
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def end_group(self, term_wait: float = 0.5, kill_wait: float = 1.0) -> None:
+        """SIGTERM the whole group, wait up to `term_wait` s, then SIGKILL what is left."""
+        for sig, wait_s in ((signal.SIGTERM, term_wait), (signal.SIGKILL, kill_wait)):
+            if not self.group_alive():
+                return
+            self.signal_group(sig)
+            deadline = time.monotonic() + wait_s
+            while self.group_alive() and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+    def close(self) -> None:
+        """Release the queue and the process object. The group must have ended."""
+        self.process.join(1.0)
+        self.exitcode = self.process.exitcode
+        self.queue.close()
+        # Nothing we put needs flushing (the host never puts); don't wait on a feeder thread.
+        self.queue.cancel_join_thread()
+        if self.process.exitcode is not None:
+            self.process.close()
+
+    # -- events --------------------------------------------------------------------------
+    def collect(self, timeout: float | None, wake: tuple[Any, ...] = ()) -> list[tuple]:
+        """Wait up to `timeout` s for events, the conductor's end or a `wake` handle; drain.
+
+        Returns every event that could be read without blocking, plus telemetry events when a
+        sample is due. After the conductor has ended, keeps draining until the queue is empty.
+        """
+        handles: list[Any] = [*wake]
+        if not self._eof:
+            handles.append(self.queue._reader)  # noqa: SLF001 - as concurrent.futures does
+        if self.process.exitcode is None and self.process.pid is not None:
+            handles.append(self.process.sentinel)
+        if handles:
+            wait(handles, timeout)
+        out = self._drain()
+        if self._sampler is not None and self._sampler.due(ev.now_ns()):
+            out.extend(self._sampler.sample(self.pids))
+        return out
+
+    def drained(self) -> bool:
+        """True when the conductor has ended and nothing is left to read."""
+        return self.exited() and (self._eof or not self.queue._reader.poll())  # noqa: SLF001
+
+    def _drain(self) -> list[tuple]:
+        out: list[tuple] = []
+        for _ in range(MAX_BATCHES_PER_COLLECT):
+            try:
+                batch = self.queue.get_nowait()
+            except Empty:
+                break
+            except (EOFError, OSError):  # every writer is gone, maybe mid-message
+                self._eof = True
+                break
+            # A probe's HELLO is always flushed alone, as the first event of a batch.
+            if batch and batch[0][0] == ev.HELLO:
+                self.pids.append(batch[0][2])
+            out.extend(batch)
+        return out

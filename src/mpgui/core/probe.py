@@ -1,0 +1,177 @@
+"""The worker-side probe: how worker processes (and the conductor) report to the window.
+
+A scenario's worker function asks for the process's probe with :func:`current` and wraps each
+task in ``with probe.task(i):``. The probe buffers events and puts them on the run's event queue
+in batches — one ``put`` per ~30 ms or per 512 events, whichever comes first — because a
+``multiprocessing.Queue`` manages ~200k puts/s but ~2M events/s in batches of 100.
+
+Pool workers get their probe from :func:`install`, used as the Pool *initializer* so the queue
+crosses into the worker while it is being created (the only time a Queue may be pickled). The
+buffer is flushed by a ``multiprocessing.util.Finalize`` hook when the worker exits normally
+(``pool.close(); pool.join()``), so the last events of a run are never stranded.
+
+Where no probe is installed (a plain script, the "without probe" benchmark), :func:`current`
+returns a :class:`NullProbe` whose methods do nothing, so one worker function serves both.
+"""
+
+from __future__ import annotations
+
+import os
+from multiprocessing import util as mp_util
+from typing import Any
+
+from . import events as ev
+from .cpu import current_cpu
+
+#: Flush the buffer when its oldest unflushed event is this old (ns) ...
+FLUSH_NS = 30_000_000
+#: ... or when it holds this many events.
+MAX_BATCH = 512
+
+
+class _Span:
+    """Context manager for one task: a START event on entry, an END event on exit."""
+
+    __slots__ = ("_probe", "_task")
+
+    def __init__(self, probe: Probe, task: int) -> None:
+        self._probe = probe
+        self._task = task
+
+    def __enter__(self) -> _Span:
+        self._probe.started(self._task)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._probe.finished(self._task)
+
+
+class Probe:
+    """Buffers this process's events and sends them to the run's queue in batches.
+
+    `queue` is the run's ``multiprocessing.Queue``; `stop_event` the run's stop
+    ``multiprocessing.Event`` (scenarios check :meth:`should_stop` between tasks); `role` is
+    ``"worker"`` for pool workers and ``"main"`` for the conductor's own lane.
+    """
+
+    def __init__(self, queue: Any, stop_event: Any, role: str = "worker", label: str = "") -> None:
+        self._queue = queue
+        self._stop = stop_event
+        self.role = role
+        self.label = label
+        self.pid = os.getpid()
+        self._buf: list[tuple] = []
+        self._last_flush = ev.now_ns()
+
+    # -- sending -------------------------------------------------------------------------
+    def emit(self, event: tuple) -> None:
+        """Buffer one event (its second item must be its timestamp); flush when due."""
+        buf = self._buf
+        buf.append(event)
+        # Reuse the event's own timestamp instead of reading the clock again.
+        if len(buf) >= MAX_BATCH or event[1] - self._last_flush >= FLUSH_NS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Put everything buffered on the queue now, as one batch."""
+        if self._buf:
+            batch, self._buf = self._buf, []
+            self._queue.put(batch)
+        self._last_flush = ev.now_ns()
+
+    # -- what workers report -------------------------------------------------------------
+    def hello(self) -> None:
+        """Announce this process (pid, core, role) and flush, so its lane appears at once."""
+        self.emit((ev.HELLO, ev.now_ns(), self.pid, current_cpu(), self.role, self.label))
+        self.flush()
+
+    def task(self, task: int) -> _Span:
+        """``with probe.task(i):`` reports when task `i` starts and ends."""
+        return _Span(self, task)
+
+    def started(self, task: int) -> None:
+        """Report that task `task` started."""
+        self.emit((ev.START, ev.now_ns(), self.pid, task))
+
+    def finished(self, task: int) -> None:
+        """Report that task `task` finished, with the core it finished on."""
+        self.emit((ev.END, ev.now_ns(), self.pid, task, current_cpu()))
+
+    def metric(self, name: str, value: float) -> None:
+        """Report a live sample of a scenario value (plotted over time)."""
+        self.emit((ev.METRIC, ev.now_ns(), self.pid, name, value))
+
+    def log(self, message: str, level: str = "INFO") -> None:
+        """Send a line to the window's log pane."""
+        self.emit((ev.LOG, ev.now_ns(), self.pid, level, message))
+        self.flush()
+
+    # -- what the conductor reports ------------------------------------------------------
+    def phase(self, name: str) -> None:
+        """Mark that the scenario entered phase `name` (drawn as a line on the timeline)."""
+        self.emit((ev.PHASE, ev.now_ns(), name))
+        self.flush()
+
+    def plan(self, **info: Any) -> None:
+        """Say what the current phase will do, e.g. ``plan(tasks=40, workers=2)``."""
+        self.emit((ev.PLAN, ev.now_ns(), info))
+        self.flush()
+
+    # -- control -------------------------------------------------------------------------
+    def should_stop(self) -> bool:
+        """True once the user pressed Stop; check it between tasks and wind down."""
+        return self._stop is not None and self._stop.is_set()
+
+
+class NullProbe(Probe):
+    """A probe that reports nothing: used where no run is listening."""
+
+    def __init__(self) -> None:
+        super().__init__(queue=None, stop_event=None, role="none")
+
+    def emit(self, event: tuple) -> None:  # noqa: D102 - does nothing by design
+        pass
+
+    def flush(self) -> None:  # noqa: D102
+        pass
+
+    def task(self, task: int) -> _Span:  # noqa: D102
+        return _NULL_SPAN
+
+
+class _NullSpan:
+    __slots__ = ()
+
+    def __enter__(self) -> _NullSpan:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+_NULL_SPAN = _NullSpan()
+_current: Probe = NullProbe()
+
+
+def current() -> Probe:
+    """This process's probe (a :class:`NullProbe` if none was installed)."""
+    return _current
+
+
+def install(queue: Any, stop_event: Any, role: str = "worker", label: str = "") -> Probe:
+    """Make a :class:`Probe` this process's probe and say hello. Use as a Pool initializer."""
+    global _current
+    probe = Probe(queue, stop_event, role=role, label=label)
+    _current = probe
+    # Flush on normal process exit. Priority 100 runs before the Queue's own finalizers
+    # (priority 10 and -5), which close its feeder thread and wait for it to drain.
+    mp_util.Finalize(probe, probe.flush, exitpriority=100)
+    probe.hello()
+    return probe
+
+
+def uninstall() -> None:
+    """Flush and remove this process's probe (the conductor calls this when a run ends)."""
+    global _current
+    _current.flush()
+    _current = NullProbe()

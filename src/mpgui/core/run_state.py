@@ -1,0 +1,214 @@
+"""Everything known about one run, folded from its events: the model behind plots and results.
+
+:class:`RunState` is Qt-free so that the headless runner builds its ``--json`` result and the
+window draws its plots from the same state. Every history it keeps is bounded (spans, CPU
+samples, metric series, log lines), so a run of any length holds a fixed amount of memory.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import events as ev
+from .conductor import RunSpec
+
+#: Most recent task spans kept for the timeline.
+MAX_SPANS = 20_000
+#: CPU samples kept (10 Hz → one minute).
+MAX_CPU_SAMPLES = 600
+#: Samples kept per live metric series.
+MAX_METRIC_SAMPLES = 5_000
+#: Log lines kept.
+MAX_LOG_LINES = 5_000
+
+
+@dataclass
+class Lane:
+    """One process on the timeline: a pool worker, or the conductor's own ("main") lane."""
+
+    pid: int
+    role: str
+    label: str
+    index: int
+    tasks_done: int = 0
+    cores: set[int] = field(default_factory=set)
+    current_core: int = -1
+    open_task: int | None = None
+    open_since: int = 0
+
+    def see_core(self, cpu: int) -> None:
+        """Record that this process was seen on core `cpu`."""
+        if cpu >= 0:
+            self.current_core = cpu
+            self.cores.add(cpu)
+
+
+class RunState:
+    """Folds a run's event batches into plot-ready state. See :mod:`mpgui.core.events`."""
+
+    def __init__(self, spec: RunSpec, t0_ns: int | None = None) -> None:
+        self.spec = spec
+        self.t0_ns = ev.now_ns() if t0_ns is None else t0_ns
+        self.t_end_ns: int | None = None
+        self.lanes: list[Lane] = []
+        self._lane_of: dict[int, Lane] = {}
+        # Spans as three parallel lists (lane index, start, end): cheap to append per event,
+        # converted to arrays once per redraw.
+        self.span_lane: list[int] = []
+        self.span_t0: list[int] = []
+        self.span_t1: list[int] = []
+        self.cpu_t: deque[int] = deque(maxlen=MAX_CPU_SAMPLES)
+        self.cpu_loads: deque[tuple[float, ...]] = deque(maxlen=MAX_CPU_SAMPLES)
+        self.series: dict[str, deque[tuple[int, float]]] = {}
+        self.phases: list[tuple[int, str]] = []
+        self.plan: dict[str, Any] = {}
+        self.phase_done = 0  # tasks finished since the current phase began
+        self.tasks_done = 0
+        self.logs: deque[tuple[int, int, str, str]] = deque(maxlen=MAX_LOG_LINES)
+        self.log_count = 0  # log lines ever added: lets a view fetch only the new ones
+        self.metrics: dict[str, Any] = {}
+        self.error: dict[str, Any] | None = None
+        self.status: str | None = None  # a DONE status, or set by the host on failure
+        self.revision = 0  # bumps on every apply(): redraw only when it moved
+
+    # -- folding events ------------------------------------------------------------------
+    def apply(self, events: list[tuple]) -> None:
+        """Fold a batch of events into the state."""
+        if not events:
+            return
+        self.revision += 1
+        lane_of = self._lane_of
+        for e in events:
+            kind = e[0]
+            if kind == ev.END:
+                lane = lane_of.get(e[2])
+                if lane is None:
+                    continue
+                lane.tasks_done += 1
+                self.tasks_done += 1
+                self.phase_done += 1
+                if e[4] >= 0:
+                    lane.current_core = e[4]
+                    lane.cores.add(e[4])
+                start = lane.open_since if lane.open_task == e[3] else e[1]
+                lane.open_task = None
+                self.span_lane.append(lane.index)
+                self.span_t0.append(start)
+                self.span_t1.append(e[1])
+            elif kind == ev.START:
+                lane = lane_of.get(e[2])
+                if lane is not None:
+                    lane.open_task = e[3]
+                    lane.open_since = e[1]
+            elif kind == ev.METRIC:
+                series = self.series.get(e[3])
+                if series is None:
+                    series = self.series[e[3]] = deque(maxlen=MAX_METRIC_SAMPLES)
+                series.append((e[1], e[4]))
+            elif kind == ev.CPU:
+                self.cpu_t.append(e[1])
+                self.cpu_loads.append(e[2])
+            elif kind == ev.WHERE:
+                lane = lane_of.get(e[2])
+                if lane is not None:
+                    lane.see_core(e[3])
+            else:
+                self._apply_rare(e)
+        if len(self.span_t0) > MAX_SPANS + MAX_SPANS // 4:
+            cut = len(self.span_t0) - MAX_SPANS
+            del self.span_lane[:cut], self.span_t0[:cut], self.span_t1[:cut]
+
+    def _apply_rare(self, e: tuple) -> None:
+        kind = e[0]
+        if kind == ev.HELLO:
+            _, t, pid, cpu, role, label = e
+            if pid not in self._lane_of:
+                lane = Lane(pid, role, label or f"pid {pid}", len(self.lanes))
+                self.lanes.append(lane)
+                self._lane_of[pid] = lane
+                self.add_log(t, pid, "INFO", f"{role} process {pid} started on core {cpu}")
+            self._lane_of[pid].see_core(cpu)
+        elif kind == ev.LOG:
+            self.add_log(e[1], e[2], e[3], e[4])
+        elif kind == ev.PHASE:
+            self.phases.append((e[1], e[2]))
+            self.phase_done = 0
+            self.add_log(e[1], 0, "INFO", f"phase: {e[2]}")
+        elif kind == ev.PLAN:
+            self.plan = dict(e[2])
+        elif kind == ev.RESULT:
+            self.metrics = dict(e[2])
+        elif kind == ev.ERROR:
+            self.error = {"type": e[2], "message": e[3], "traceback": e[4]}
+            self.add_log(e[1], 0, "ERROR", f"{e[2]}: {e[3]}\n{e[4]}".rstrip())
+        elif kind == ev.DONE:
+            self.status = e[2]
+            self.t_end_ns = e[1]
+
+    def add_log(self, t: int, pid: int, level: str, message: str) -> None:
+        """Append a log line (also used by the host for its own messages)."""
+        self.logs.append((t, pid, level, message))
+        self.log_count += 1
+
+    def new_logs(self, seen: int) -> tuple[list[tuple[int, int, str, str]], int]:
+        """Log lines added after the first `seen`, and the new count to pass next time."""
+        fresh = min(self.log_count - seen, len(self.logs))
+        lines = list(self.logs)[len(self.logs) - fresh :] if fresh > 0 else []
+        return lines, self.log_count
+
+    # -- the host's verdicts -------------------------------------------------------------
+    def fail(self, type_: str, message: str, status: str = ev.STATUS_ERROR) -> None:
+        """Record a failure the host saw itself (a stop, a dead conductor)."""
+        if self.error is None:
+            self.error = {"type": type_, "message": message, "traceback": None}
+            self.add_log(ev.now_ns(), 0, "ERROR", f"{type_}: {message}")
+        self.status = status
+        self.revision += 1
+
+    def finish(self, t_ns: int | None = None) -> None:
+        """Mark the run over on the host side (sets the wall-clock end)."""
+        self.t_end_ns = ev.now_ns() if t_ns is None else t_ns
+        if self.status is None:
+            self.fail("ConductorDied", "the conductor ended without reporting a result")
+        self.revision += 1
+
+    # -- reading -------------------------------------------------------------------------
+    @property
+    def finished(self) -> bool:
+        """True once the run has ended one way or another."""
+        return self.status is not None
+
+    @property
+    def ok(self) -> bool:
+        """True when the scenario ran to the end and reported its metrics."""
+        return self.status == ev.STATUS_OK and self.error is None
+
+    def elapsed_s(self, now_ns: int | None = None) -> float:
+        """Seconds since the run started (frozen once it has ended)."""
+        end = self.t_end_ns if self.t_end_ns is not None else (now_ns or ev.now_ns())
+        return max(0.0, (end - self.t0_ns) / 1e9)
+
+    def workers(self) -> list[Lane]:
+        """Lanes of pool workers (not the conductor's main lane)."""
+        return [lane for lane in self.lanes if lane.role == "worker"]
+
+    def current_phase(self) -> str | None:
+        """The name of the phase the scenario is in, if it declared any."""
+        return self.phases[-1][1] if self.phases else None
+
+    def result(self) -> dict[str, Any]:
+        """The run's result: the same dict ``mpgui run --json`` prints."""
+        return {
+            **self.spec.to_json(),
+            "ok": self.ok,
+            "status": self.status,
+            "wall_s": round(self.elapsed_s(), 6),
+            "workers": [
+                {"pid": w.pid, "tasks": w.tasks_done, "cores": sorted(w.cores)}
+                for w in self.workers()
+            ],
+            "metrics": dict(self.metrics),
+            "error": self.error,
+        }

@@ -1,0 +1,22 @@
+"""The scenario registry: every demonstration mpgui can run, by id."""
+
+from __future__ import annotations
+
+from mpgui.core.params import ParamError
+from mpgui.core.scenario import Scenario
+
+from . import pool_map
+
+#: Scenarios in the order the window lists them.
+SCENARIOS: tuple[Scenario, ...] = (pool_map.SCENARIO,)
+
+_BY_ID = {s.id: s for s in SCENARIOS}
+
+
+def get(scenario_id: str) -> Scenario:
+    """The scenario called `scenario_id`; raises :class:`ParamError` naming the known ones."""
+    try:
+        return _BY_ID[scenario_id]
+    except KeyError:
+        known = ", ".join(_BY_ID)
+        raise ParamError(f"unknown scenario {scenario_id!r} (known: {known})") from None

@@ -1,0 +1,1 @@
+"""Runtime resources: "what to notice" texts, the style sheet, icons."""
