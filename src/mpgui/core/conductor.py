@@ -26,8 +26,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-from multiprocessing import util as mp_util
 from dataclasses import dataclass, field
+from multiprocessing import util as mp_util
 from typing import Any
 
 from . import events as ev

@@ -19,7 +19,10 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import sys
 import time
+import types
+from collections.abc import Iterator
 from multiprocessing.connection import wait
 from queue import Empty
 from typing import Any
@@ -33,6 +36,26 @@ MAX_BATCHES_PER_COLLECT = 4000
 
 #: Process groups of every conductor this process started: tests check they are all empty.
 started_groups: list[int] = []
+
+
+@contextlib.contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Hide the host's ``__main__`` while a spawn child is being prepared.
+
+    A spawn child normally re-imports the parent's main module. For the conductor that would
+    mean importing whatever hosts mpgui (pytest, a teacher's script that imports Qt — ~0.4 s)
+    and, for a script without an ``if __name__ == "__main__":`` guard, starting its window and
+    its run all over again. The conductor needs nothing from ``__main__`` (its target lives in
+    this package), so it is prepared against an empty stand-in. Runs in the thread that calls
+    ``Process.start()``; the real module is back before ``start()`` returns.
+    """
+    real = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if real is not None:
+            sys.modules["__main__"] = real
 
 
 class Conductor:
@@ -56,7 +79,8 @@ class Conductor:
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
         """Start the conductor process."""
-        self.process.start()
+        with _main_module_hidden():
+            self.process.start()
         started_groups.append(self.process.pid)
         # The host only reads. Closing its copy of the write end means that once every
         # writer has died the reader sees EOF, instead of blocking forever on a message a

@@ -54,11 +54,12 @@ class RunState:
         self.t_end_ns: int | None = None
         self.lanes: list[Lane] = []
         self._lane_of: dict[int, Lane] = {}
-        # Spans as three parallel lists (lane index, start, end): cheap to append per event,
-        # converted to arrays once per redraw.
+        # Spans as parallel lists (lane index, start, end, core it ended on): cheap to append
+        # per event, converted to arrays once per redraw.
         self.span_lane: list[int] = []
         self.span_t0: list[int] = []
         self.span_t1: list[int] = []
+        self.span_cpu: list[int] = []
         self.cpu_t: deque[int] = deque(maxlen=MAX_CPU_SAMPLES)
         self.cpu_loads: deque[tuple[float, ...]] = deque(maxlen=MAX_CPU_SAMPLES)
         self.series: dict[str, deque[tuple[int, float]]] = {}
@@ -97,6 +98,7 @@ class RunState:
                 self.span_lane.append(lane.index)
                 self.span_t0.append(start)
                 self.span_t1.append(e[1])
+                self.span_cpu.append(e[4])
             elif kind == ev.START:
                 lane = lane_of.get(e[2])
                 if lane is not None:
@@ -118,7 +120,7 @@ class RunState:
                 self._apply_rare(e)
         if len(self.span_t0) > MAX_SPANS + MAX_SPANS // 4:
             cut = len(self.span_t0) - MAX_SPANS
-            del self.span_lane[:cut], self.span_t0[:cut], self.span_t1[:cut]
+            del self.span_lane[:cut], self.span_t0[:cut], self.span_t1[:cut], self.span_cpu[:cut]
 
     def _apply_rare(self, e: tuple) -> None:
         kind = e[0]

@@ -97,9 +97,7 @@ SCENARIO = Scenario(
             maximum=64,
             help="Processes in the pool.",
         ),
-        ParamSpec(
-            "tasks", "int", default=40, minimum=1, maximum=100_000, help="Tasks to map."
-        ),
+        ParamSpec("tasks", "int", default=40, minimum=1, maximum=100_000, help="Tasks to map."),
         ParamSpec(
             "task_ms",
             "float",

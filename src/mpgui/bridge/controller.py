@@ -1,0 +1,123 @@
+"""RunController: one run, as a QObject with signals named for what happened."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from mpgui.core import events as ev
+from mpgui.core.conductor import RunSpec
+from mpgui.core.launch import Conductor
+from mpgui.core.run_state import RunState
+
+from .drain import DrainWorker
+from .threads import track
+
+
+class RunController(QObject):
+    """Owns one run: its conductor process, its drain thread and its :class:`RunState`.
+
+    Signals (all delivered in the GUI thread):
+
+    - ``started(RunSpec)`` — the conductor process is running.
+    - ``eventsReady(list)`` — a coalesced batch of events, already folded into :attr:`state`.
+    - ``finished(dict)`` — the run completed; the result dict (as ``mpgui run --json``).
+    - ``failed(dict)`` — the run failed, was stopped or its conductor died; the same dict with
+      ``ok: false`` and ``error`` saying what happened.
+
+    A controller runs once. For another run, make another controller: a stopped run's queue
+    and locks may be held by killed processes and are never reused.
+    """
+
+    started = Signal(object)
+    eventsReady = Signal(object)
+    finished = Signal(object)
+    failed = Signal(object)
+
+    def __init__(self, spec: RunSpec, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.spec = spec
+        self.state = RunState(spec)
+        self._conductor: Conductor | None = None
+        self._thread: QThread | None = None
+        self._worker: DrainWorker | None = None
+        self._stopped_by_user = False
+        self._over = False
+        self.result: dict[str, Any] | None = None
+
+    # -- control -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the conductor and the drain thread."""
+        if self._conductor is not None:
+            raise RuntimeError("a RunController runs once; make a new one")
+        self.state = RunState(self.spec)
+        self._conductor = Conductor(self.spec)
+        self._conductor.start()
+        self._worker = DrainWorker(self._conductor)  # no parent: it moves to the thread
+        self._thread = QThread()
+        self._thread.setObjectName(f"mpgui-drain-{self._conductor.pid}")
+        self._worker.moveToThread(self._thread)
+        self._thread.started.connect(self._worker.run)
+        self._worker.batch.connect(self._on_batch)
+        self._worker.ended.connect(self._on_ended)
+        track(self._thread)
+        self._thread.start()
+        self.state.add_log(ev.now_ns(), 0, "INFO", f"conductor {self._conductor.pid} started")
+        self.started.emit(self.spec)
+
+    def stop(self) -> None:
+        """Stop the run: stop event, a grace period, then the process group is ended."""
+        if self._worker is None or self._over:
+            return
+        if not self._stopped_by_user:
+            self._stopped_by_user = True
+            self.state.add_log(ev.now_ns(), 0, "WARNING", "stop requested")
+        self._worker.request_stop()
+
+    def shutdown(self, timeout_ms: int = 3000) -> None:
+        """End the run now and wait for the drain thread (closing the window).
+
+        Blocks the caller for as long as it takes to end the process group (well under a
+        second unless a process ignores SIGTERM), then delivers ``failed``.
+        """
+        if self._worker is None or self._over:
+            return
+        self._stopped_by_user = True
+        self._worker.request_kill()
+        assert self._thread is not None
+        self._thread.wait(timeout_ms)
+        self._on_ended()
+
+    def is_running(self) -> bool:
+        """True from :meth:`start` until ``finished`` or ``failed`` has been emitted."""
+        return self._conductor is not None and not self._over
+
+    # -- from the drain thread -----------------------------------------------------------
+    @Slot(object)
+    def _on_batch(self, events: list[tuple]) -> None:
+        if self._over:
+            return
+        self.state.apply(events)
+        self.eventsReady.emit(events)
+
+    @Slot()
+    def _on_ended(self) -> None:
+        if self._over:
+            return
+        self._over = True
+        assert self._thread is not None and self._conductor is not None
+        self._thread.quit()
+        self._thread.wait()
+        self._conductor.close()
+        state = self.state
+        if self._stopped_by_user and state.status != ev.STATUS_OK:
+            state.fail("Stopped", "stopped by the user", ev.STATUS_STOPPED)
+        elif state.status is None:
+            code = self._conductor.exitcode
+            state.fail("ConductorDied", f"the conductor exited with code {code}")
+        state.finish(state.t_end_ns)
+        self.result = state.result()
+        self._worker = None
+        self._thread = None
+        (self.finished if self.result["ok"] else self.failed).emit(self.result)

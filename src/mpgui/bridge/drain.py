@@ -1,0 +1,126 @@
+"""The drain thread: moves a run's events from the conductor's queue to the GUI thread.
+
+:class:`DrainWorker` is a QObject moved to its own QThread. Its loop blocks in
+``Conductor.collect`` (a ``multiprocessing.connection.wait`` on the queue reader, the
+conductor's sentinel and a wake-up pipe), coalesces what arrives, and emits at most ~30 batches
+per second, so a flood of events costs the GUI thread ~30 slot calls a second, not millions.
+
+The worker also owns the stop escalation (stop event → grace → SIGTERM to the conductor's
+process group → SIGKILL). Only this thread touches the Conductor once the run has started, and
+the GUI thread never waits on a process.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from mpgui.core import events as ev
+from mpgui.core.launch import Conductor
+
+#: At most one batch per this many ns reaches the GUI thread (~30 per second).
+EMIT_INTERVAL_NS = 33_000_000
+#: How long a stopped scenario gets to wind down before SIGTERM, then before SIGKILL (ns).
+STOP_GRACE_NS = 1_000_000_000
+TERM_GRACE_NS = 500_000_000
+
+
+class DrainWorker(QObject):
+    """Collects events from one run's conductor until it has ended and its queue is empty.
+
+    Create it without a parent, ``moveToThread`` it, and connect ``QThread.started`` to
+    :meth:`run`. :meth:`request_stop` and :meth:`request_kill` may be called from any thread.
+    """
+
+    batch = Signal(object)  # list of event tuples
+    ended = Signal()  # the conductor's process group is gone and its queue drained
+
+    def __init__(self, conductor: Conductor) -> None:
+        super().__init__()
+        self._conductor = conductor
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._stop_requested = threading.Event()
+        self._kill_requested = threading.Event()
+        # Guards the wake pipe: once closed, its fd numbers may be reused by anything.
+        self._pipe_lock = threading.Lock()
+        self._pipe_open = True
+
+    def request_stop(self) -> None:
+        """Ask the run to stop: the scenario winds down, or is ended after a grace period."""
+        self._stop_requested.set()
+        self._wake()
+
+    def request_kill(self) -> None:
+        """End the run now: SIGTERM, and SIGKILL shortly after (closing the window)."""
+        self._stop_requested.set()
+        self._kill_requested.set()
+        self._wake()
+
+    def _wake(self) -> None:
+        with self._pipe_lock:
+            if not self._pipe_open:
+                return
+            try:
+                os.write(self._wake_w, b"!")
+            except BlockingIOError:  # pipe full: the thread is awake already
+                pass
+
+    @Slot()
+    def run(self) -> None:
+        """The loop; returns when the run is over. Runs in the drain thread."""
+        conductor = self._conductor
+        pending: list[tuple] = []
+        last_emit = 0
+        stop_at: int | None = None  # when the stop was requested
+        term_sent_at: int | None = None
+        kill_sent = False
+        try:
+            while not conductor.drained():
+                now = ev.now_ns()
+                # Sleep until the next emit slot when something is pending, else up to 0.1 s
+                # (the telemetry rate); new data, the conductor's end or a wake cut it short.
+                due = last_emit + EMIT_INTERVAL_NS - now
+                timeout = max(0.0, due / 1e9) if pending else 0.1
+                pending.extend(conductor.collect(timeout, wake=(self._wake_r,)))
+                self._clear_wake()
+                now = ev.now_ns()
+                if pending and now - last_emit >= EMIT_INTERVAL_NS:
+                    self.batch.emit(pending)
+                    pending = []
+                    last_emit = now
+
+                if self._stop_requested.is_set() and stop_at is None:
+                    stop_at = now
+                    conductor.request_stop()
+                if stop_at is None:
+                    continue
+                grace = 0 if self._kill_requested.is_set() else STOP_GRACE_NS
+                if term_sent_at is None and now - stop_at >= grace:
+                    conductor.signal_group(signal.SIGTERM)
+                    term_sent_at = now
+                elif term_sent_at is not None and not kill_sent:
+                    if now - term_sent_at >= TERM_GRACE_NS:
+                        conductor.signal_group(signal.SIGKILL)
+                        kill_sent = True
+        finally:
+            if pending:
+                self.batch.emit(pending)
+            # Anything the conductor left behind (workers orphaned by a crash) goes too.
+            conductor.end_group(term_wait=0.3, kill_wait=1.0)
+            with self._pipe_lock:
+                self._pipe_open = False
+                os.close(self._wake_r)
+                os.close(self._wake_w)
+            self.ended.emit()
+
+    def _clear_wake(self) -> None:
+        try:
+            while os.read(self._wake_r, 64):
+                pass
+        except BlockingIOError:
+            pass

@@ -1,0 +1,389 @@
+"""The main window: scenario list, four live panels, parameters, notes, code and log."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QFont, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mpgui.bridge import RunController
+from mpgui.core import events as ev
+from mpgui.core.params import ParamError
+from mpgui.core.run_state import RunState
+from mpgui.core.runner import make_spec
+from mpgui.core.scenario import Scenario
+from mpgui.core.scenarios import SCENARIOS
+from mpgui.core.scenarios import get as get_scenario
+from mpgui.ui import theme
+from mpgui.ui.panels.charts import ScenarioChart, make_chart
+from mpgui.ui.panels.cores import CoresPanel
+from mpgui.ui.panels.timeline import TimelinePanel
+from mpgui.ui.panels.workers import WorkersPanel
+from mpgui.ui.param_form import ParamForm
+
+#: Fastest redraw period while a run is going (~30 Hz). Plots are redrawn from state, never
+#: per event.
+REDRAW_MS = 33
+#: Slowest redraw period, however expensive frames get.
+REDRAW_MAX_MS = 250
+#: Share of one core the window may spend on a run's frames (painting included). Watching must
+#: not change what is watched: on a 2-core machine every % the window takes, a worker loses.
+FRAME_CPU_BUDGET = 0.15
+#: Lines kept in the log pane.
+LOG_LINES = 5000
+
+
+class MainWindow(QMainWindow):
+    """mpgui's window. Drive it like a user, or from a test or a teacher's script:
+
+    ``select_scenario(id)``, ``set_param(name, value)``, ``start_run()``, ``stop_run()``;
+    signals ``runStarted(RunSpec)``, ``runFinished(dict)`` (the ``mpgui run --json`` result of
+    a run that succeeded) and ``runFailed(dict)`` (the same for a failed or stopped run).
+    """
+
+    runStarted = Signal(object)
+    runFinished = Signal(object)
+    runFailed = Signal(object)
+
+    def __init__(self, scenario: str | None = None, start_method: str | None = None) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("mpgui — see Python multiprocessing")
+        self._scenario: Scenario = SCENARIOS[0]
+        self._controller: RunController | None = None
+        self._log_seen = 0
+        self.last_result: dict[str, Any] | None = None
+
+        self._build()
+        self._timer = QTimer(self)
+        self._timer.setObjectName("redrawTimer")
+        self._timer.setInterval(REDRAW_MS)
+        self._timer.timeout.connect(self._on_tick)
+        self._tick_cpu = 0.0  # main-thread CPU time at the last tick
+        self._frame_cpu = 0.0  # smoothed main-thread CPU seconds per frame
+
+        self.select_scenario(scenario or SCENARIOS[0].id)
+        if start_method:
+            self.set_param("start_method", start_method)
+        self.statusBar().showMessage("Ready — pick a scenario and press Run (Ctrl+R).")
+
+    # -- building ------------------------------------------------------------------------
+    def _build(self) -> None:
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setObjectName("mainSplitter")
+        self.setCentralWidget(splitter)
+
+        # Left: the scenarios.
+        self.scenario_list = QListWidget()
+        self.scenario_list.setObjectName("scenarioList")
+        for s in SCENARIOS:
+            item = QListWidgetItem(s.title)
+            item.setData(Qt.ItemDataRole.UserRole, s.id)
+            item.setToolTip(s.summary)
+            self.scenario_list.addItem(item)
+        self.scenario_list.currentItemChanged.connect(self._on_scenario_item)
+        left = QWidget()
+        left_col = QVBoxLayout(left)
+        left_col.addWidget(QLabel("Scenarios"))
+        left_col.addWidget(self.scenario_list)
+
+        # Centre: title, readout, the four panels.
+        centre = QWidget()
+        centre_col = QVBoxLayout(centre)
+        self.title = QLabel()
+        self.title.setObjectName("scenarioTitle")
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setStyleSheet(f"color: {theme.MUTED};")
+        self.readout = QLabel("Press Run to start.")
+        self.readout.setObjectName("readout")
+        self.readout.setTextFormat(Qt.TextFormat.RichText)
+        self.workers_panel = WorkersPanel()
+        self.cores_panel = CoresPanel()
+        self.timeline_panel = TimelinePanel()
+        self.chart: ScenarioChart = make_chart("metrics")
+        self._grid = QGridLayout()
+        self._grid.addWidget(self.workers_panel, 0, 0)
+        self._grid.addWidget(self.cores_panel, 0, 1)
+        self._grid.addWidget(self.timeline_panel, 1, 0)
+        self._grid.addWidget(self.chart, 1, 1)
+        for panel in (self.workers_panel, self.cores_panel, self.timeline_panel, self.chart):
+            panel.setMinimumSize(320, 220)
+        centre_col.addWidget(self.title)
+        centre_col.addWidget(self.summary)
+        centre_col.addWidget(self.readout)
+        centre_col.addLayout(self._grid, 1)
+
+        # Right: parameters and Run/Stop, then notes and code, then the log.
+        self.form = ParamForm()
+        self.form.changed.connect(self._update_buttons)
+        self.run_button = QPushButton("Run")
+        self.run_button.setObjectName("runButton")
+        self.run_button.setToolTip("Start the scenario (Ctrl+R)")
+        self.run_button.clicked.connect(self.start_run)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("stopButton")
+        self.stop_button.setToolTip("Stop the run; its processes are ended (Esc)")
+        self.stop_button.clicked.connect(self.stop_run)
+        self.stop_button.setEnabled(False)
+        QShortcut(QKeySequence("Ctrl+R"), self, activated=self.start_run)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.stop_run)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.stop_button)
+        params_box = QGroupBox("Parameters")
+        params_col = QVBoxLayout(params_box)
+        params_col.addWidget(self.form)
+        params_col.addLayout(buttons)
+
+        self.notice_view = QTextBrowser()
+        self.notice_view.setObjectName("noticeView")
+        self.notice_view.setOpenExternalLinks(False)
+        self.code_view = QPlainTextEdit()
+        self.code_view.setObjectName("codeView")
+        self.code_view.setReadOnly(True)
+        self.code_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("infoTabs")
+        self.tabs.addTab(self.notice_view, "What to notice")
+        self.tabs.addTab(self.code_view, "Code")
+        self.log_view = QPlainTextEdit()
+        self.log_view.setObjectName("logView")
+        self.log_view.setReadOnly(True)
+        self.log_view.setMaximumBlockCount(LOG_LINES)
+        self.log_view.setFont(QFont("DejaVu Sans Mono", 9))
+        log_box = QGroupBox("Log")
+        log_col = QVBoxLayout(log_box)
+        log_col.addWidget(self.log_view)
+        right_split = QSplitter(Qt.Orientation.Vertical)
+        right_split.addWidget(params_box)
+        right_split.addWidget(self.tabs)
+        right_split.addWidget(log_box)
+        right_split.setStretchFactor(1, 2)
+        right_split.setStretchFactor(2, 1)
+
+        splitter.addWidget(left)
+        splitter.addWidget(centre)
+        splitter.addWidget(right_split)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(2, 0)
+        splitter.setSizes([190, 900, 360])
+        self.resize(1440, 900)
+
+    # -- the scripting interface ---------------------------------------------------------
+    def select_scenario(self, scenario_id: str) -> None:
+        """Show scenario `scenario_id`. Raises ParamError for an unknown id."""
+        scenario = get_scenario(scenario_id)
+        for row in range(self.scenario_list.count()):
+            item = self.scenario_list.item(row)
+            if item.data(Qt.ItemDataRole.UserRole) == scenario.id:
+                self.scenario_list.setCurrentRow(row)  # -> _on_scenario_item
+        if self._scenario is not scenario or self.title.text() == "":
+            self._show_scenario(scenario)
+
+    def set_param(self, name: str, value: Any) -> None:
+        """Set a form field as a user would; ``start_method`` picks the start method.
+
+        Invalid text is accepted into the field and refused with a reason, as typing would be.
+        Raises KeyError for an unknown parameter name.
+        """
+        self.form.set_value(name, value)
+
+    def param_errors(self) -> dict[str, str]:
+        """The form's current refusals: field name → reason."""
+        return self.form.errors()
+
+    def start_run(self) -> bool:
+        """Start the selected scenario with the form's values. False if it cannot start now."""
+        if self.is_running():
+            return False
+        errors = self.form.errors()
+        if errors:
+            self.statusBar().showMessage("Cannot run: " + "; ".join(errors.values()))
+            return False
+        try:
+            spec = make_spec(self._scenario.id, self.form.values(), self.form.start_method())
+        except ParamError as exc:  # the form validates per field; this catches the rest
+            self.statusBar().showMessage(f"Cannot run: {exc}")
+            return False
+        controller = RunController(spec, parent=self)
+        controller.finished.connect(self._on_run_over)
+        controller.failed.connect(self._on_run_over)
+        self._controller = controller
+        self._reset_panels()
+        self._log_seen = 0
+        self._append_log(f"── run {self._scenario.id} · {spec.start_method} · {spec.params}")
+        controller.start()
+        self._set_running(True)
+        self._tick_cpu = time.thread_time()
+        self._timer.start(REDRAW_MS)
+        self.statusBar().showMessage(f"Running {self._scenario.title} …")
+        self.runStarted.emit(spec)
+        return True
+
+    def stop_run(self) -> None:
+        """Stop the current run (no-op when nothing runs)."""
+        if self.is_running():
+            assert self._controller is not None
+            self._controller.stop()
+            self.stop_button.setEnabled(False)
+            self.statusBar().showMessage("Stopping …")
+
+    def is_running(self) -> bool:
+        """True while a run is going."""
+        return self._controller is not None and self._controller.is_running()
+
+    @property
+    def state(self) -> RunState | None:
+        """The current (or last) run's state."""
+        return self._controller.state if self._controller is not None else None
+
+    # -- reacting ------------------------------------------------------------------------
+    @Slot(QListWidgetItem, QListWidgetItem)
+    def _on_scenario_item(self, item: QListWidgetItem | None, _prev: Any) -> None:
+        if item is not None:
+            self._show_scenario(get_scenario(item.data(Qt.ItemDataRole.UserRole)))
+
+    def _show_scenario(self, scenario: Scenario) -> None:
+        self._scenario = scenario
+        self.title.setText(scenario.title)
+        self.summary.setText(scenario.summary)
+        self.form.set_specs(scenario.params)
+        self.notice_view.setMarkdown(scenario.notice())
+        self.code_view.setPlainText(scenario.source())
+        chart = make_chart(scenario.chart)
+        chart.setMinimumSize(320, 220)
+        self._grid.replaceWidget(self.chart, chart)
+        self.chart.deleteLater()
+        self.chart = chart
+        self.readout.setText("Press Run to start.")
+
+    def _reset_panels(self) -> None:
+        for panel in (self.workers_panel, self.cores_panel, self.timeline_panel, self.chart):
+            panel.reset()
+
+    @Slot(object)
+    def _on_run_over(self, result: dict[str, Any]) -> None:
+        self._timer.stop()
+        self._redraw()
+        self.chart.run_finished(result)
+        self.last_result = result
+        self._set_running(False)
+        if result["ok"]:
+            self.statusBar().showMessage(f"Finished in {result['wall_s']:.2f} s.")
+            self.runFinished.emit(result)
+        else:
+            err = result["error"] or {}
+            self.statusBar().showMessage(f"{err.get('type')}: {err.get('message')}")
+            self.runFailed.emit(result)
+
+    def _set_running(self, running: bool) -> None:
+        self.form.set_enabled_for_run(running)
+        self.scenario_list.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        self._update_buttons()
+
+    @Slot()
+    def _update_buttons(self) -> None:
+        errors = self.form.errors()
+        self.run_button.setEnabled(not self.is_running() and not errors)
+        self.run_button.setToolTip(
+            "Fix first: " + "; ".join(errors.values()) if errors else "Start the scenario (Ctrl+R)"
+        )
+
+    # -- drawing -------------------------------------------------------------------------
+    @Slot()
+    def _on_tick(self) -> None:
+        """Redraw, then space the next frame so the window keeps to its CPU budget."""
+        # Main-thread CPU since the last tick: the last frame's painting, event handling and
+        # folding of event batches — everything the window costs the machine.
+        now_cpu = time.thread_time()
+        spent, self._tick_cpu = now_cpu - self._tick_cpu, now_cpu
+        self._frame_cpu = 0.7 * self._frame_cpu + 0.3 * spent
+        self._redraw()
+        wanted_ms = 1000.0 * self._frame_cpu / FRAME_CPU_BUDGET
+        self._timer.setInterval(int(min(max(wanted_ms, REDRAW_MS), REDRAW_MAX_MS)))
+
+    def frame_interval_ms(self) -> int:
+        """The redraw period in force (it grows when frames are expensive)."""
+        return self._timer.interval()
+
+    @Slot()
+    def _redraw(self) -> None:
+        state = self.state
+        if state is None:
+            return
+        now = ev.now_ns()
+        self.workers_panel.redraw(state, now)
+        self.cores_panel.redraw(state, now)
+        self.timeline_panel.redraw(state, now)
+        self.chart.redraw(state, now)
+        self.readout.setText(self._readout_text(state, now))
+        lines, self._log_seen = state.new_logs(self._log_seen)
+        for t, pid, level, message in lines:
+            stamp = f"{(t - state.t0_ns) / 1e9:7.3f}s"
+            who = f"[{pid}] " if pid else ""
+            self._append_log(f"{stamp} {level:<7} {who}{message}")
+
+    def _append_log(self, line: str) -> None:
+        self.log_view.appendPlainText(line)
+
+    @staticmethod
+    def _readout_text(state: RunState, now_ns: int) -> str:
+        elapsed = state.elapsed_s(now_ns)
+        if not state.finished:
+            parts = [f"<b>Running</b> · {elapsed:.1f} s"]
+            phase = state.current_phase()
+            if phase:
+                parts.append(f"phase <b>{phase}</b>")
+            total = state.plan.get("tasks")
+            if total:
+                parts.append(f"{state.phase_done} / {total} tasks")
+            if state.phases and state.phase_done:
+                phase_s = (now_ns - state.phases[-1][0]) / 1e9
+                parts.append(f"{state.phase_done / max(phase_s, 1e-9):.1f} tasks/s")
+            return " · ".join(parts)
+        if not state.ok:
+            err = state.error or {}
+            return (
+                f"<span style='color:{theme.BAD}'><b>{err.get('type', 'Failed')}</b>: "
+                f"{err.get('message', '')}</span> · {elapsed:.1f} s"
+            )
+        m = state.metrics
+        parts = [f"<b>Done</b> in {elapsed:.2f} s"]
+        if m.get("speedup") is not None:
+            parts.append(f"speedup <b style='color:{theme.GOOD}'>{m['speedup']:.2f}×</b>")
+        if m.get("efficiency") is not None:
+            parts.append(f"efficiency {100 * m['efficiency']:.0f} %")
+        if m.get("tasks_per_s") is not None:
+            parts.append(f"{m['tasks_per_s']:.1f} tasks/s")
+        if len(parts) == 1:  # a scenario without these: show its metrics as they are
+            parts += [f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in m.items()]
+        return " · ".join(parts)
+
+    # -- closing -------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        """End any run (its processes and drain thread) before the window goes."""
+        self._timer.stop()
+        if self._controller is not None:
+            self._controller.shutdown()
+        super().closeEvent(event)

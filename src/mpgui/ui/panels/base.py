@@ -1,0 +1,74 @@
+"""What every plot panel shares: titles, axis styling, ranges that grow in steps."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+
+from mpgui.core.run_state import Lane
+from mpgui.ui import theme
+
+
+def lane_name(lane: Lane) -> str:
+    """A lane's short name on an axis: "main" for the conductor, else the pid."""
+    return lane.label if lane.role == "main" else str(lane.pid)
+
+
+def style_plot(plot: pg.PlotItem, title: str, left: str = "", bottom: str = "") -> None:
+    """Give `plot` mpgui's look: a title, labelled axes, no mouse menu, no auto-range.
+
+    No grid: a grid belongs to its axis item, whose bounding rect then covers the whole plot,
+    so every changed bar would make Qt repaint the axes too — the largest cost of a frame.
+    """
+    plot.setTitle(title, color=theme.FOREGROUND, size="11pt")
+    if left:
+        plot.setLabel("left", left, color=theme.MUTED)
+    if bottom:
+        plot.setLabel("bottom", bottom, color=theme.MUTED)
+    plot.setMenuEnabled(False)
+    plot.hideButtons()
+    # Ranges are set by the panels, rarely: auto-ranging every frame costs time and jitters.
+    plot.disableAutoRange()
+
+
+class SteppedRange:
+    """An axis maximum that grows in steps (×`factor`) and never shrinks mid-run.
+
+    Moving a range regenerates its axis; growing in steps keeps the axis still between steps,
+    so a frame repaints only the items that changed. :meth:`fit` says whether it moved.
+    """
+
+    def __init__(self, initial: float, factor: float = 1.5) -> None:
+        self.initial = initial
+        self.factor = factor
+        self.value = initial
+
+    def reset(self) -> None:
+        """Back to the initial maximum."""
+        self.value = self.initial
+
+    def fit(self, needed: float, headroom: float = 1.0) -> bool:
+        """Grow until `needed` × `headroom` fits; True if the maximum changed."""
+        changed = False
+        while needed * headroom > self.value:
+            self.value *= self.factor
+            changed = True
+        return changed
+
+
+class Throttle:
+    """True at most every `interval_ns`: for parts of a frame that move with the clock."""
+
+    def __init__(self, interval_ns: int = 100_000_000) -> None:
+        self.interval_ns = interval_ns
+        self._last = -interval_ns
+
+    def due(self, now_ns: int) -> bool:
+        """True (and restart the interval) when the interval has passed."""
+        if now_ns - self._last >= self.interval_ns:
+            self._last = now_ns
+            return True
+        return False
+
+    def reset(self) -> None:
+        """Make the next :meth:`due` true."""
+        self._last = -self.interval_ns

@@ -1,0 +1,190 @@
+"""Scenario charts: the fourth panel, specific to what each scenario demonstrates.
+
+A scenario names its chart (``Scenario.chart``); :func:`make_chart` builds it. Every chart is a
+``GraphicsLayoutWidget`` named ``scenarioPlot`` with ``reset()``, ``redraw(state, now_ns)`` and
+``run_finished(result)``. A chart may remember earlier runs of the session (pool-map plots every
+run's speedup against the ideal line).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+
+from mpgui.core.run_state import RunState
+from mpgui.ui import theme
+
+from .base import SteppedRange, Throttle, style_plot
+
+
+class ScenarioChart(pg.GraphicsLayoutWidget):
+    """Base of scenario charts; the default draws each live metric series over time."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("scenarioPlot")
+
+    def reset(self) -> None:
+        """Clear for a new run (keeping what the chart remembers of earlier runs)."""
+
+    def redraw(self, state: RunState, now_ns: int) -> None:
+        """Draw `state`."""
+
+    def run_finished(self, result: dict[str, Any]) -> None:
+        """A run ended with `result` (ok or not)."""
+
+
+class MetricsChart(ScenarioChart):
+    """Fallback chart: every live metric series (``probe.metric``) as a line over run time."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.plot = self.addPlot()
+        style_plot(self.plot, "Scenario metrics", bottom="run time (s)")
+        self.plot.addLegend(offset=(10, 10))
+        self._curves: dict[str, pg.PlotDataItem] = {}
+
+    def reset(self) -> None:
+        for curve in self._curves.values():
+            curve.setData([], [])
+
+    def redraw(self, state: RunState, now_ns: int) -> None:
+        for i, (name, series) in enumerate(state.series.items()):
+            curve = self._curves.get(name)
+            if curve is None:
+                pen = pg.mkPen(theme.core_color(i), width=1)
+                curve = self._curves[name] = self.plot.plot(pen=pen, name=name)
+            data = np.array(series, dtype=float)
+            curve.setData((data[:, 0] - state.t0_ns) / 1e9, data[:, 1])
+        if state.series:
+            self.plot.enableAutoRange()
+
+
+class PoolMapChart(ScenarioChart):
+    """Serial vs parallel wall time (growing live), and speedup against the ideal line.
+
+    The speedup plot keeps every finished run of the session, so running with 1, 2, 4, 8
+    workers draws the real scaling curve next to the ideal one.
+    """
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.times = self.addPlot(row=0, col=0)
+        style_plot(self.times, "Wall time", bottom="seconds")
+        self.times.setMouseEnabled(x=False, y=False)
+        self.times.getAxis("left").setTicks([[(0, "serial"), (1, "parallel")]])
+        self.times.setYRange(-0.6, 1.6, padding=0)
+        self.times.invertY(True)
+        self.time_bars = pg.BarGraphItem(
+            x0=[0, 0],
+            y=[0, 1],
+            width=[0, 0],
+            height=0.6,
+            pen=None,
+            brushes=[pg.mkBrush(theme.MUTED), pg.mkBrush(theme.ACCENT)],
+        )
+        self.times.addItem(self.time_bars)
+        self.time_labels = [pg.TextItem(anchor=(0, 0.5), color=theme.FOREGROUND) for _ in "ab"]
+        for label in self.time_labels:
+            self.times.addItem(label)
+        self._t = SteppedRange(1.0)
+        self._clock = Throttle()
+        self.times.setXRange(0, self._t.value, padding=0)
+
+        self.speed = self.addPlot(row=0, col=1)
+        style_plot(self.speed, "Speedup vs workers", left="speedup (×)", bottom="workers")
+        self.speed.setMouseEnabled(x=False, y=False)
+        self.ideal = self.speed.plot(
+            pen=pg.mkPen(theme.IDEAL, width=1, style=Qt.PenStyle.DashLine), name="ideal"
+        )
+        self.history = pg.ScatterPlotItem(
+            size=9, pen=None, brush=pg.mkBrush(theme.MUTED), symbol="o"
+        )
+        self.current = pg.ScatterPlotItem(
+            size=14, pen=pg.mkPen(theme.FOREGROUND, width=1), brush=pg.mkBrush(theme.GOOD)
+        )
+        self.speed.addItem(self.history)
+        self.speed.addItem(self.current)
+        self.speed_label = pg.TextItem(anchor=(0, 1), color=theme.GOOD)
+        self.speed.addItem(self.speed_label)
+        self.ideal_label = pg.TextItem("ideal", anchor=(1, 1), color=theme.IDEAL)
+        self.speed.addItem(self.ideal_label)
+        self.ci.layout.setColumnStretchFactor(0, 3)
+        self.ci.layout.setColumnStretchFactor(1, 2)
+        self._runs: list[tuple[int, float]] = []  # (workers, speedup) of finished runs
+        self._workers = 2
+        self._draw_speedup(None)
+
+    def reset(self) -> None:
+        self._t.reset()
+        self._clock.reset()
+        self.times.setXRange(0, self._t.value, padding=0)
+        self.time_bars.setOpts(width=[0, 0])
+        for label in self.time_labels:
+            label.setText("")
+        self.current.setData([], [])
+        self.speed_label.setText("")
+
+    def redraw(self, state: RunState, now_ns: int) -> None:
+        self._workers = int(state.spec.params.get("workers", self._workers))
+        if not (self._clock.due(now_ns) or state.finished):
+            return
+        serial, parallel = self._times(state, now_ns)
+        widths = [serial or 0.0, parallel or 0.0]
+        self.time_bars.setOpts(width=widths)
+        for i, value in enumerate((serial, parallel)):
+            self.time_labels[i].setText("" if value is None else f" {value:.2f} s")
+            self.time_labels[i].setPos(value or 0.0, i)
+        # Headroom for the value labels to the right of the bars.
+        if self._t.fit(max(widths), headroom=1.45):
+            self.times.setXRange(0, self._t.value, padding=0)
+        if state.finished:
+            self._draw_speedup(state.metrics.get("speedup"))
+
+    @staticmethod
+    def _times(state: RunState, now_ns: int) -> tuple[float | None, float | None]:
+        """Serial and parallel seconds: final metrics when known, else phase time so far."""
+        if state.metrics:
+            return state.metrics.get("serial_s"), state.metrics.get("parallel_s")
+        out: dict[str, float] = {}
+        end = state.t_end_ns or now_ns
+        for i, (t, name) in enumerate(state.phases):
+            t_next = state.phases[i + 1][0] if i + 1 < len(state.phases) else end
+            out[name] = (t_next - t) / 1e9
+        return out.get("serial"), out.get("parallel")
+
+    def run_finished(self, result: dict[str, Any]) -> None:
+        speedup = result["metrics"].get("speedup") if result["ok"] else None
+        if speedup is not None:
+            self._runs.append((result["params"]["workers"], speedup))
+        self._draw_speedup(speedup)
+
+    def _draw_speedup(self, speedup: float | None) -> None:
+        top = max([self._workers, 2] + [w for w, _ in self._runs])
+        xs = np.arange(1, top + 1)
+        self.ideal.setData(xs, xs)
+        self.ideal_label.setPos(top, top)
+        if self._runs:
+            w, s = zip(*self._runs, strict=True)
+            self.history.setData(list(w), list(s))
+        if speedup is not None:
+            self.current.setData([self._workers], [speedup])
+            self.speed_label.setText(f" {speedup:.2f}×")
+            self.speed_label.setPos(self._workers, speedup)
+        ymax = max([top] + [s for _, s in self._runs] + [speedup or 0]) * 1.15
+        self.speed.setXRange(0.5, top + 0.5, padding=0)
+        self.speed.setYRange(0, ymax, padding=0)
+
+
+_CHARTS: dict[str, type[ScenarioChart]] = {
+    "pool-map": PoolMapChart,
+    "metrics": MetricsChart,
+}
+
+
+def make_chart(chart_id: str) -> ScenarioChart:
+    """The chart a scenario asks for by id (the metrics chart if there is no such chart)."""
+    return _CHARTS.get(chart_id, MetricsChart)()

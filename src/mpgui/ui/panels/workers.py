@@ -1,0 +1,89 @@
+"""The Workers panel: one bar per process, tasks done, coloured by the core it is on now."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+
+from mpgui.core.run_state import RunState
+from mpgui.ui import theme
+
+from .base import SteppedRange, lane_name, style_plot
+
+
+class WorkersPanel(pg.PlotWidget):
+    """Bars of tasks done per process; a dashed line at each worker's fair share.
+
+    The conductor's own lane ("main") runs the serial baseline; pool workers follow, labelled
+    with their pid. A bar's colour is the core its process was last seen on.
+    """
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("workersPlot")
+        self.plot = self.getPlotItem()
+        style_plot(self.plot, "Workers — tasks done (colour = core)", left="tasks")
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, pen=None)
+        self.plot.addItem(self.bars)
+        self.fair = pg.InfiniteLine(
+            angle=0,
+            pen=pg.mkPen(theme.IDEAL, width=1, style=Qt.PenStyle.DashLine),
+        )
+        self.fair.setVisible(False)
+        self.plot.addItem(self.fair)
+        # The key for the dashed line, pinned to the plot's top-left corner.
+        self.fair_key = pg.LabelItem("- - fair share per worker", color=theme.IDEAL, size="9pt")
+        self.fair_key.setParentItem(self.plot.getViewBox())
+        self.fair_key.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(6, 2))
+        self.fair_key.setVisible(False)
+        self._labels: list[pg.TextItem] = []
+        self._y = SteppedRange(5.0)
+        self.plot.setYRange(0, self._y.value, padding=0)
+        self._shown = None  # what was drawn last, to skip identical redraws
+
+    def reset(self) -> None:
+        """Clear for a new run."""
+        self.bars.setOpts(x=[], height=[], brushes=None)
+        for label in self._labels:
+            self.plot.removeItem(label)
+        self._labels.clear()
+        self.fair.setVisible(False)
+        self.fair_key.setVisible(False)
+        self._y.reset()
+        self._shown = None
+        self.plot.setYRange(0, self._y.value, padding=0)
+
+    def redraw(self, state: RunState, now_ns: int) -> None:
+        """Draw `state`'s lanes."""
+        lanes = state.lanes
+        shown = tuple((lane.tasks_done, lane.current_core) for lane in lanes)
+        fair = None
+        workers = state.plan.get("workers", 0)
+        if state.plan.get("tasks") and workers > 1:
+            fair = state.plan["tasks"] / workers
+        if (shown, fair) == self._shown:
+            return
+        self._shown = (shown, fair)
+        xs = list(range(len(lanes)))
+        heights = [lane.tasks_done for lane in lanes]
+        brushes = [pg.mkBrush(theme.core_color(lane.current_core)) for lane in lanes]
+        self.bars.setOpts(x=xs, height=heights, brushes=brushes)
+        if len(lanes) != len(self._labels):
+            ticks = [(i, lane_name(lane)) for i, lane in enumerate(lanes)]
+            self.plot.getAxis("bottom").setTicks([ticks])
+            self.plot.setXRange(-0.6, max(len(lanes), 2) - 0.4, padding=0)
+        while len(self._labels) < len(lanes):
+            label = pg.TextItem(anchor=(0.5, 1.0), color=theme.FOREGROUND)
+            self.plot.addItem(label)
+            self._labels.append(label)
+        for i, lane in enumerate(lanes):
+            core = f"core {lane.current_core}" if lane.current_core >= 0 else ""
+            self._labels[i].setText(f"{lane.tasks_done}\n{core}")
+            self._labels[i].setPos(i, lane.tasks_done)
+        if fair is not None:
+            self.fair.setPos(fair)
+        self.fair.setVisible(fair is not None)
+        self.fair_key.setVisible(fair is not None)
+        if self._y.fit(max([*heights, fair or 0]), headroom=1.25):
+            self.plot.setYRange(0, self._y.value, padding=0)

@@ -1,0 +1,124 @@
+"""Drive the real MainWindow through pool-map runs, as a user or a teacher's script would."""
+
+import time
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
+
+from mpgui.ui import MainWindow
+
+FAST = {"workers": 2, "tasks": 12, "task_ms": 40.0, "baseline": True}
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow("pool-map", "fork")
+    qtbot.addWidget(w)
+    w.resize(1440, 900)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def _set(window, params):
+    for name, value in params.items():
+        window.set_param(name, value)
+
+
+def test_controls_have_stable_object_names(window):
+    for name in (
+        "scenarioList",
+        "runButton",
+        "stopButton",
+        "paramForm",
+        "workersPlot",
+        "coresPlot",
+        "timelinePlot",
+        "scenarioPlot",
+        "logView",
+    ):
+        assert window.findChild(object, name) is not None, name
+
+
+def test_a_run_fills_all_four_panels_from_two_worker_pids(qtbot, window):
+    _set(window, FAST)
+    seen_mid_run = {}
+
+    def panels_alive_mid_run():
+        # While the run is going, not only at the end: bars, spans and CPU samples exist.
+        state = window.state
+        assert state is not None and not state.finished
+        assert len(state.workers()) == 2
+        heights = list(window.workers_panel.bars.opts["height"])
+        assert sum(heights) > 0
+        assert window.timeline_panel.span_count() > 0
+        assert len(window.cores_panel.bars.opts["height"]) >= 1
+        seen_mid_run["ok"] = True
+
+    with qtbot.waitSignal(window.runFinished, timeout=60_000) as blocker:
+        qtbot.mouseClick(window.findChild(QPushButton, "runButton"), Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(panels_alive_mid_run, timeout=30_000)
+    result = blocker.args[0]
+    assert seen_mid_run
+    assert result["ok"] is True
+    pids = {w["pid"] for w in result["workers"]}
+    assert len(pids) == 2
+    # The workers panel drew a bar for each worker pid, with the tasks each really did.
+    lanes = {lane.pid: lane for lane in window.state.lanes}
+    assert pids <= set(lanes)
+    heights = list(window.workers_panel.bars.opts["height"])
+    for w in result["workers"]:
+        assert heights[lanes[w["pid"]].index] == w["tasks"]
+    # The timeline holds every task twice: once serially, once in the pool.
+    assert window.timeline_panel.span_count() == 2 * FAST["tasks"]
+    # The scenario chart shows the measured speedup; the readout says it too.
+    assert list(window.chart.current.getData()[1]) == [pytest.approx(result["metrics"]["speedup"])]
+    assert "speedup" in window.readout.text()
+    assert "parallel: 12 tasks" in window.log_view.toPlainText()
+    assert window.findChild(QPushButton, "runButton").isEnabled()
+
+
+def test_stop_mid_run_ends_every_process_and_the_next_run_works(qtbot, window, leftovers):
+    _set(window, {"workers": 2, "tasks": 5000, "task_ms": 50.0, "baseline": False})
+    window.start_run()
+    qtbot.waitUntil(lambda: len(window.state.workers()) == 2, timeout=15_000)
+    t0 = time.monotonic()
+    with qtbot.waitSignal(window.runFailed, timeout=5000) as blocker:
+        qtbot.mouseClick(window.findChild(QPushButton, "stopButton"), Qt.MouseButton.LeftButton)
+    assert blocker.args[0]["error"]["type"] == "Stopped"
+    qtbot.waitUntil(lambda: not leftovers(), timeout=2000)
+    assert time.monotonic() - t0 < 2.5
+    assert "Stopped" in window.readout.text()
+
+    _set(window, FAST)
+    with qtbot.waitSignal(window.runFinished, timeout=60_000):
+        assert window.start_run()
+
+
+def test_the_form_refuses_bad_values_and_says_why(qtbot, window):
+    run = window.findChild(QPushButton, "runButton")
+    field = window.findChild(QLineEdit, "param_workers")
+    field.clear()
+    qtbot.keyClicks(field, "0")
+    assert not run.isEnabled()
+    error = window.findChild(QLabel, "error_workers")
+    assert error.isVisible()
+    assert error.text() == "workers: must be from 1 to 64, got 0"
+    assert window.start_run() is False
+    window.set_param("workers", "abc")
+    assert window.param_errors() == {"workers": "workers: 'abc' is not a whole number"}
+    window.set_param("workers", 2)
+    assert window.param_errors() == {}
+    assert run.isEnabled()
+    with pytest.raises(KeyError):
+        window.set_param("no_such_param", 1)
+
+
+def test_closing_the_window_mid_run_leaves_nothing(qtbot, window, leftovers):
+    _set(window, {"workers": 2, "tasks": 5000, "task_ms": 50.0, "baseline": False})
+    window.start_run()
+    qtbot.waitUntil(lambda: len(window.state.workers()) == 2, timeout=15_000)
+    window.close()
+    assert not window.is_running()
+    qtbot.waitUntil(lambda: not leftovers(), timeout=3000)

@@ -1,0 +1,103 @@
+"""RunController: real conductor and workers, observed through Qt signals."""
+
+import os
+import time
+
+import pytest
+
+from mpgui.bridge import RunController
+from mpgui.core import events as ev
+from mpgui.core.runner import make_spec
+
+SMALL = {"workers": 2, "tasks": 8, "task_ms": 10.0, "baseline": False}
+LONG = {"workers": 2, "tasks": 10_000, "task_ms": 50.0, "baseline": False}
+
+
+def test_a_run_emits_started_events_and_finished_with_the_result(qtbot, leftovers):
+    controller = RunController(make_spec("pool-map", SMALL, "fork"))
+    batches = []
+    controller.eventsReady.connect(batches.append)
+    with qtbot.waitSignal(controller.started, timeout=5000):
+        controller.start()
+    with qtbot.waitSignal(controller.finished, timeout=30_000) as blocker:
+        pass
+    result = blocker.args[0]
+    assert result["ok"] is True
+    assert len({w["pid"] for w in result["workers"]}) == 2
+    kinds = {e[0] for batch in batches for e in batch}
+    assert {ev.HELLO, ev.START, ev.END, ev.RESULT, ev.DONE} <= kinds
+    assert not controller.is_running()
+
+
+def test_batches_are_coalesced_to_about_thirty_per_second(qtbot, leftovers):
+    params = {"workers": 2, "tasks": 4000, "task_ms": 0.05, "chunksize": 1, "baseline": False}
+    controller = RunController(make_spec("pool-map", params, "fork"))
+    stamps = []
+    controller.eventsReady.connect(lambda _b: stamps.append(time.monotonic()))
+    with qtbot.waitSignal(controller.finished, timeout=60_000):
+        controller.start()
+    assert controller.state.tasks_done == 4000
+    gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    # ~8000 task events arrive in hundreds of probe batches; the GUI sees ≤ ~30 per second.
+    assert len(stamps) >= 2
+    assert min(gaps) >= 0.025, min(gaps)
+
+
+def test_stop_mid_run_reports_stopped_and_leaves_no_process_within_two_seconds(qtbot, leftovers):
+    controller = RunController(make_spec("pool-map", LONG, "fork"))
+    controller.start()
+    qtbot.waitUntil(lambda: len(controller.state.workers()) == 2, timeout=10_000)
+    assert leftovers()
+    t0 = time.monotonic()
+    with qtbot.waitSignal(controller.failed, timeout=5000) as blocker:
+        controller.stop()
+        controller.stop()  # twice is harmless
+    result = blocker.args[0]
+    assert result["ok"] is False
+    assert result["status"] == ev.STATUS_STOPPED
+    assert result["error"]["type"] == "Stopped"
+    qtbot.waitUntil(lambda: not leftovers(), timeout=2000)
+    assert time.monotonic() - t0 < 2.0 + 0.5
+
+
+def test_a_worker_that_ignores_the_stop_event_is_ended_by_signals(qtbot, leftovers):
+    # 2 s tasks: the stop event is only checked between tasks, so escalation must end them.
+    params = {"workers": 2, "tasks": 4, "task_ms": 2000.0, "baseline": False}
+    controller = RunController(make_spec("pool-map", params, "spawn"))
+    controller.start()
+    qtbot.waitUntil(
+        lambda: any(w.open_task is not None for w in controller.state.workers()), timeout=10_000
+    )
+    t0 = time.monotonic()
+    with qtbot.waitSignal(controller.failed, timeout=5000):
+        controller.stop()
+    qtbot.waitUntil(lambda: not leftovers(), timeout=3000)
+    assert time.monotonic() - t0 < 3.0
+
+
+def test_stop_before_start_and_after_the_end_does_nothing(qtbot, leftovers):
+    controller = RunController(make_spec("pool-map", SMALL, "fork"))
+    controller.stop()
+    with qtbot.waitSignal(controller.finished, timeout=30_000):
+        controller.start()
+    with qtbot.assertNotEmitted(controller.failed, wait=200):
+        controller.stop()
+
+
+def test_a_controller_runs_once(qtbot, leftovers):
+    controller = RunController(make_spec("pool-map", SMALL, "fork"))
+    with qtbot.waitSignal(controller.finished, timeout=30_000):
+        controller.start()
+    with pytest.raises(RuntimeError):
+        controller.start()
+
+
+def test_a_killed_conductor_is_reported_as_failed(qtbot, leftovers):
+    controller = RunController(make_spec("pool-map", LONG, "fork"))
+    controller.start()
+    qtbot.waitUntil(lambda: len(controller.state.workers()) == 2, timeout=10_000)
+    conductor_pid = controller.state.lanes[0].pid
+    with qtbot.waitSignal(controller.failed, timeout=5000) as blocker:
+        os.kill(conductor_pid, 9)
+    assert blocker.args[0]["error"]["type"] == "ConductorDied"
+    qtbot.waitUntil(lambda: not leftovers(), timeout=3000)

@@ -1,0 +1,84 @@
+"""The command line, as a user runs it: real subprocesses, exit codes, stderr."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def mpgui(*args, timeout=60):
+    return subprocess.run(
+        [sys.executable, "-m", "mpgui", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_list_json_describes_scenarios_and_their_parameters():
+    out = mpgui("list", "--json")
+    assert out.returncode == 0, out.stderr
+    scenarios = {s["id"]: s for s in json.loads(out.stdout)}
+    params = {p["name"]: p for p in scenarios["pool-map"]["params"]}
+    assert params["workers"]["min"] == 1 and params["workers"]["max"] == 64
+    assert set(params) == {"workers", "tasks", "task_ms", "chunksize", "baseline"}
+
+
+def test_run_json_prints_one_result_object():
+    out = mpgui(
+        "run",
+        "pool-map",
+        "--set",
+        "workers=2",
+        "--set",
+        "tasks=6",
+        "--set",
+        "task_ms=5",
+        "--json",
+    )
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert set(result) >= {
+        "scenario",
+        "params",
+        "start_method",
+        "ok",
+        "wall_s",
+        "workers",
+        "metrics",
+        "error",
+    }
+    assert result["ok"] is True and result["error"] is None
+    assert len({w["pid"] for w in result["workers"]}) == 2
+    assert set(result["metrics"]) == {
+        "serial_s",
+        "parallel_s",
+        "speedup",
+        "efficiency",
+        "tasks_per_s",
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["run", "pool-map", "--set", "workers=0"], "workers: must be from 1 to 64, got 0"),
+        (["run", "pool-map", "--set", "workers=abc"], "'abc' is not a whole number"),
+        (["run", "pool-map", "--set", "workers=10**9"], "'10**9' is not a whole number"),
+        (["run", "pool-map", "--set", "bogus=1"], "unknown parameter 'bogus'"),
+        (["run", "pool-map", "--set", "workers"], "--set expects NAME=VALUE"),
+        (["run", "no-such-scenario"], "unknown scenario 'no-such-scenario'"),
+        (["run", "pool-map", "--start-method", "threads"], "invalid choice: 'threads'"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["--scenario", "nope"], "unknown scenario 'nope'"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_no_traceback(args, needle):
+    out = mpgui(*args)
+    assert out.returncode == 2
+    assert out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert needle in lines[0]
+    assert "Traceback" not in out.stderr

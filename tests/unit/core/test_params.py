@@ -1,0 +1,64 @@
+"""Parameter specs: parsing user text, bounds, and one-line reasons."""
+
+import pytest
+
+from mpgui.core.params import ParamError, ParamSpec, resolve
+
+WORKERS = ParamSpec("workers", "int", default=2, minimum=1, maximum=64, help="Processes.")
+TASK_MS = ParamSpec("task_ms", "float", default=5.0, minimum=0.01, maximum=1e4, help="ms")
+BASELINE = ParamSpec("baseline", "bool", default=True, help="Serial first.")
+MODE = ParamSpec("mode", "choice", default="both", choices=("both", "locked"), help="Mode.")
+
+
+@pytest.mark.parametrize(
+    ("spec", "text", "value"),
+    [
+        (WORKERS, " 4 ", 4),
+        (WORKERS, "64", 64),
+        (TASK_MS, "0.5", 0.5),
+        (BASELINE, "no", False),
+        (BASELINE, "TRUE", True),
+        (MODE, "locked", "locked"),
+    ],
+)
+def test_parse_accepts_valid_text(spec, text, value):
+    assert spec.parse(text) == value
+
+
+@pytest.mark.parametrize(
+    ("spec", "text", "reason"),
+    [
+        (WORKERS, "0", "workers: must be from 1 to 64, got 0"),
+        (WORKERS, "65", "workers: must be from 1 to 64, got 65"),
+        (WORKERS, "abc", "workers: 'abc' is not a whole number"),
+        (WORKERS, "10**9", "workers: '10**9' is not a whole number"),
+        (WORKERS, "2.5", "workers: '2.5' is not a whole number"),
+        (WORKERS, "", "workers: a value is required"),
+        (TASK_MS, "nan", "task_ms: nan is not a finite number"),
+        (TASK_MS, "x", "task_ms: 'x' is not a number"),
+        (BASELINE, "maybe", "baseline: 'maybe' is not true or false"),
+        (MODE, "racy", "mode: 'racy' is not one of both, locked"),
+    ],
+)
+def test_parse_refuses_with_one_line_reason(spec, text, reason):
+    with pytest.raises(ParamError) as info:
+        spec.parse(text)
+    assert str(info.value) == reason
+    assert "\n" not in str(info.value)
+
+
+def test_check_refuses_bools_as_numbers():
+    with pytest.raises(ParamError):
+        WORKERS.check(True)
+
+
+def test_resolve_fills_defaults_and_refuses_unknown_names():
+    specs = (WORKERS, TASK_MS, BASELINE)
+    assert resolve(specs, {"workers": "3"}) == {"workers": 3, "task_ms": 5.0, "baseline": True}
+    with pytest.raises(ParamError, match="unknown parameter 'wrkers'"):
+        resolve(specs, {"wrkers": "3"})
+
+
+def test_a_spec_with_an_invalid_default_fails_at_definition():
+    with pytest.raises(ParamError):
+        ParamSpec("n", "int", default=0, minimum=1, help="")

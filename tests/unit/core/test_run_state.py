@@ -1,0 +1,73 @@
+"""Folding events into run state: lanes, spans, bounded history, the result dict."""
+
+from mpgui.core import events as ev
+from mpgui.core import run_state
+from mpgui.core.conductor import RunSpec
+from mpgui.core.run_state import RunState
+
+SPEC = RunSpec("pool-map", {"workers": 2}, "fork")
+
+
+def test_result_lists_workers_with_their_tasks_and_cores():
+    s = RunState(SPEC, t0_ns=0)
+    s.apply(
+        [
+            (ev.HELLO, 1, 100, 0, "main", "main"),
+            (ev.HELLO, 2, 101, 0, "worker", ""),
+            (ev.HELLO, 3, 102, 1, "worker", ""),
+            (ev.START, 4, 101, 0),
+            (ev.END, 5, 101, 0, 1),
+            (ev.START, 4, 102, 1),
+            (ev.END, 6, 102, 1, 1),
+            (ev.WHERE, 7, 101, 0),
+            (ev.RESULT, 8, {"speedup": 1.9}),
+            (ev.DONE, 9, ev.STATUS_OK),
+        ]
+    )
+    result = s.result()
+    assert result["ok"] is True
+    assert result["workers"] == [
+        {"pid": 101, "tasks": 1, "cores": [0, 1]},
+        {"pid": 102, "tasks": 1, "cores": [1]},
+    ]
+    assert result["metrics"] == {"speedup": 1.9}
+    assert (s.span_lane, s.span_t0, s.span_t1) == ([1, 2], [4, 4], [5, 6])
+
+
+def test_an_error_event_makes_the_result_failed_with_the_remote_traceback():
+    s = RunState(SPEC, t0_ns=0)
+    try:
+        raise ValueError("boom")
+    except ValueError as exc:
+        s.apply([ev.error_event(exc), (ev.DONE, 2, ev.STATUS_ERROR)])
+    result = s.result()
+    assert result["ok"] is False
+    assert result["error"]["type"] == "ValueError"
+    assert result["error"]["message"] == "boom"
+    assert "raise ValueError" in result["error"]["traceback"]
+
+
+def test_span_history_is_bounded():
+    s = RunState(SPEC, t0_ns=0)
+    s.apply([(ev.HELLO, 1, 101, 0, "worker", "")])
+    n = run_state.MAX_SPANS * 2
+    s.apply([(ev.END, i, 101, i, 0) for i in range(n)])
+    assert run_state.MAX_SPANS <= len(s.span_t0) <= run_state.MAX_SPANS * 1.25
+    assert s.span_t1[-1] == n - 1  # the newest are kept
+    assert s.tasks_done == n
+
+
+def test_new_logs_returns_only_lines_not_yet_seen():
+    s = RunState(SPEC, t0_ns=0)
+    s.add_log(1, 0, "INFO", "a")
+    lines, seen = s.new_logs(0)
+    assert [m for *_, m in lines] == ["a"]
+    s.add_log(2, 0, "INFO", "b")
+    lines, seen = s.new_logs(seen)
+    assert [m for *_, m in lines] == ["b"]
+
+
+def test_a_run_that_ends_without_done_is_reported_as_a_dead_conductor():
+    s = RunState(SPEC, t0_ns=0)
+    s.finish()
+    assert s.result()["error"]["type"] == "ConductorDied"
