@@ -82,3 +82,72 @@ def test_bad_input_exits_2_with_one_line_and_no_traceback(args, needle):
     assert len(lines) == 1, out.stderr
     assert needle in lines[0]
     assert "Traceback" not in out.stderr
+
+
+def _tree(pid):
+    import psutil
+
+    proc = psutil.Process(pid)
+    return [proc, *proc.children(recursive=True)]
+
+
+def test_ctrl_c_during_a_run_ends_every_process_and_exits_130():
+    import os
+    import signal
+    import time
+
+    import psutil
+
+    # Its own session, like a terminal's foreground job: Ctrl+C goes to that group.
+    cli = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mpgui",
+            "run",
+            "pool-map",
+            "--set",
+            "workers=2",
+            "--set",
+            "tasks=5000",
+            "--set",
+            "baseline=false",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        # conductor + its resource tracker... wait until the two workers exist too
+        while len(_tree(cli.pid)) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        tree = _tree(cli.pid)
+        assert len(tree) >= 4
+        os.killpg(cli.pid, signal.SIGINT)
+        _, stderr = cli.communicate(timeout=10)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+    assert cli.returncode == 130
+    assert stderr.strip().splitlines() == ["mpgui: interrupted; every process of the run was ended"]
+    gone, alive = psutil.wait_procs(tree, timeout=3)
+    assert not alive, alive
+
+
+def test_the_window_without_a_display_says_so_and_exits_2():
+    import os
+
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "mpgui"], capture_output=True, text=True, timeout=30, env=env
+    )
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        "mpgui: no display found (set DISPLAY, or QT_QPA_PLATFORM=offscreen for a hidden window)"
+    ]
