@@ -191,8 +191,14 @@ class MainWindow(QMainWindow):
 
     # -- the scripting interface ---------------------------------------------------------
     def select_scenario(self, scenario_id: str) -> None:
-        """Show scenario `scenario_id`. Raises ParamError for an unknown id."""
+        """Show scenario `scenario_id`.
+
+        Raises ParamError for an unknown id and RuntimeError while a run is going (the list is
+        disabled then, too: a run's panels belong to its scenario).
+        """
         scenario = get_scenario(scenario_id)
+        if self.is_running():
+            raise RuntimeError("stop the run before choosing another scenario")
         for row in range(self.scenario_list.count()):
             item = self.scenario_list.item(row)
             if item.data(Qt.ItemDataRole.UserRole) == scenario.id:
@@ -225,6 +231,9 @@ class MainWindow(QMainWindow):
         except ParamError as exc:  # the form validates per field; this catches the rest
             self.statusBar().showMessage(f"Cannot run: {exc}")
             return False
+        if self._controller is not None:
+            # The previous run's state (up to 20k spans) is no longer shown: let it go.
+            self._controller.deleteLater()
         controller = RunController(spec, parent=self)
         controller.finished.connect(self._on_run_over)
         controller.failed.connect(self._on_run_over)

@@ -26,12 +26,19 @@ def test_pool_map_runs_on_two_real_workers(method):
 
 def test_pool_map_measures_a_real_speedup_against_a_serial_run():
     params = {"workers": 2, "tasks": 8, "task_ms": 20.0, "baseline": True}
-    result = runner.run(runner.make_spec("pool-map", params, "fork"))
-    m = result["metrics"]
-    assert result["ok"] is True
-    assert m["speedup"] == pytest.approx(m["serial_s"] / m["parallel_s"])
-    # Two processes beat one even on a loaded 2-core machine; the ≥1.6 figure is benchmarked.
-    assert m["speedup"] > 1.2
+    speedups = []
+    # Best of three: other load on a shared machine can hide a speedup but never fake one.
+    # The ≥ 1.6 figure itself is measured by benchmarks/cli_speedup.py, not here.
+    for _ in range(3):
+        result = runner.run(runner.make_spec("pool-map", params, "fork"))
+        m = result["metrics"]
+        assert result["ok"] is True
+        assert m["speedup"] == pytest.approx(m["serial_s"] / m["parallel_s"])
+        assert m["efficiency"] == pytest.approx(m["speedup"] / 2)
+        speedups.append(m["speedup"])
+        if m["speedup"] > 1.3:
+            break
+    assert max(speedups) > 1.3, speedups
 
 
 def test_a_timeout_stops_the_run_and_leaves_nothing():

@@ -72,3 +72,9 @@ class Throttle:
     def reset(self) -> None:
         """Make the next :meth:`due` true."""
         self._last = -self.interval_ns
+
+
+def sparse_ticks(labels: list[str], most: int = 24) -> list[tuple[int, str]]:
+    """Tick positions and labels for `labels`, thinned to at most about `most` of them."""
+    step = max(1, -(-len(labels) // most))  # ceiling division
+    return [(i, text) for i, text in enumerate(labels) if i % step == 0]

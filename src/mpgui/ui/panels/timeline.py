@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from mpgui.core.run_state import RunState
 from mpgui.ui import theme
 
-from .base import SteppedRange, Throttle, style_plot
+from .base import SteppedRange, Throttle, sparse_ticks, style_plot
 
 #: Height of a span within its lane (lanes are 1.0 apart).
 SPAN_HEIGHT = 0.72
@@ -91,7 +91,7 @@ class TimelinePanel(pg.PlotWidget):
             if n_spans != self._drawn_spans:
                 self._drawn_spans = n_spans
                 self._draw_spans(state)
-            ticks = [(lane.index, lane.label) for lane in state.lanes]
+            ticks = sparse_ticks([lane.label for lane in state.lanes])
             self.plot.getAxis("left").setTicks([ticks])
             self.plot.setYRange(-0.6, max(len(state.lanes), 1) - 0.4, padding=0)
             self._draw_phases(state)

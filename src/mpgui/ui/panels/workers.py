@@ -8,7 +8,10 @@ from PySide6.QtCore import Qt
 from mpgui.core.run_state import RunState
 from mpgui.ui import theme
 
-from .base import SteppedRange, lane_name, style_plot
+from .base import SteppedRange, lane_name, sparse_ticks, style_plot
+
+#: Bars with a count-and-core label above them; more bars go unlabelled.
+MAX_LABELLED_BARS = 16
 
 
 class WorkersPanel(pg.PlotWidget):
@@ -70,16 +73,18 @@ class WorkersPanel(pg.PlotWidget):
         brushes = [pg.mkBrush(theme.core_color(lane.current_core)) for lane in lanes]
         self.bars.setOpts(x=xs, height=heights, brushes=brushes)
         if len(lanes) != len(self._labels):
-            ticks = [(i, lane_name(lane)) for i, lane in enumerate(lanes)]
+            ticks = sparse_ticks([lane_name(lane) for lane in lanes], most=8)
             self.plot.getAxis("bottom").setTicks([ticks])
             self.plot.setXRange(-0.6, max(len(lanes), 2) - 0.4, padding=0)
         while len(self._labels) < len(lanes):
             label = pg.TextItem(anchor=(0.5, 1.0), color=theme.FOREGROUND)
             self.plot.addItem(label)
             self._labels.append(label)
+        # Past 16 bars the numbers would overlap; the bars and the axis still tell the story.
+        show_labels = len(lanes) <= MAX_LABELLED_BARS
         for i, lane in enumerate(lanes):
             core = f"core {lane.current_core}" if lane.current_core >= 0 else ""
-            self._labels[i].setText(f"{lane.tasks_done}\n{core}")
+            self._labels[i].setText(f"{lane.tasks_done}\n{core}" if show_labels else "")
             self._labels[i].setPos(i, lane.tasks_done)
         if fair is not None:
             self.fair.setPos(fair)
