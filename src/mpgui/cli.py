@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import signal
 import sys
 from typing import Any, NoReturn
 
@@ -25,6 +27,23 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message}")
+
+
+#: The longest --timeout or --at accepted (s): a day, well inside what Qt timers can hold.
+MAX_SECONDS = 86_400.0
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds, > 0 and at most :data:`MAX_SECONDS`."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not (math.isfinite(value) and 0 < value <= MAX_SECONDS):
+        raise argparse.ArgumentTypeError(
+            f"must be more than 0 and at most {MAX_SECONDS:g} seconds, got {text!r}"
+        )
+    return value
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -53,19 +72,28 @@ def _build_parser() -> argparse.ArgumentParser:
             metavar="NAME=VALUE",
             help="set a parameter (repeatable)",
         )
-        p.add_argument("--start-method", choices=methods, help="how workers are started")
+        # SUPPRESS: without it the subcommand's default (None) would overwrite a
+        # `mpgui --start-method spawn run ...` given before the subcommand.
+        p.add_argument(
+            "--start-method",
+            choices=methods,
+            default=argparse.SUPPRESS,
+            help="how workers are started",
+        )
 
     p_run = sub.add_parser("run", help="run a scenario without a window")
     add_run_args(p_run)
     p_run.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    p_run.add_argument("--timeout", type=float, metavar="S", help="give up after S seconds")
+    p_run.add_argument(
+        "--timeout", type=_seconds, metavar="S", help="give up after S seconds (up to a day)"
+    )
 
     p_shot = sub.add_parser("screenshot", help="run a scenario in the window and save a PNG")
     add_run_args(p_shot)
     p_shot.add_argument("--out", required=True, metavar="FILE.png", help="where to save")
     p_shot.add_argument(
         "--at",
-        type=float,
+        type=_seconds,
         metavar="S",
         help="take it S seconds after Run instead of after the run finishes",
     )
@@ -88,7 +116,7 @@ def _spec_from_args(args: argparse.Namespace):
     from mpgui.core.runner import make_spec
 
     try:
-        return make_spec(args.scenario, _parse_sets(args.sets), args.start_method)
+        return make_spec(args.scenario, _parse_sets(args.sets), getattr(args, "start_method", None))
     except ParamError as exc:
         raise UsageError(f"mpgui: {exc}") from None
 
@@ -141,8 +169,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from mpgui.core import runner
 
     spec = _spec_from_args(args)
-    if args.timeout is not None and args.timeout <= 0:
-        raise UsageError("mpgui: --timeout must be positive")
+    # A terminal closing (SIGHUP) or `kill` (SIGTERM) ends the run as Ctrl+C does: cleanly.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
     try:
         result = runner.run(spec, timeout=args.timeout)
     except KeyboardInterrupt:
@@ -153,6 +182,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     else:
         print(_format_result(result))
     return 0 if result["ok"] else 1
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def _parse_size(text: str) -> tuple[int, int]:
@@ -179,8 +212,6 @@ def _ensure_display(offscreen_ok: bool) -> None:
 def _cmd_screenshot(args: argparse.Namespace) -> int:
     spec = _spec_from_args(args)
     size = _parse_size(args.size)
-    if args.at is not None and args.at <= 0:
-        raise UsageError("mpgui: --at must be positive")
     _ensure_display(offscreen_ok=True)
     from mpgui.ui.app import screenshot
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -13,6 +14,12 @@ from mpgui.core.run_state import RunState
 
 from .drain import DrainWorker
 from .threads import track
+
+#: How long the GUI thread waits for a drain thread to finish (ms).
+THREAD_WAIT_MS = 2000
+
+#: Drain threads that did not finish in time, kept alive so Qt never destroys them running.
+_stuck_threads: list[tuple[QThread, DrainWorker | None]] = []
 
 
 class RunController(QObject):
@@ -78,15 +85,19 @@ class RunController(QObject):
     def shutdown(self, timeout_ms: int = 3000) -> None:
         """End the run now and wait for the drain thread (closing the window).
 
-        Blocks the caller for as long as it takes to end the process group (well under a
-        second unless a process ignores SIGTERM), then delivers ``failed``.
+        Blocks the caller while the process group is ended — well under a second unless a
+        process ignores SIGTERM, and never more than about `timeout_ms` + 2 s — then delivers
+        ``failed``.
         """
         if self._worker is None or self._over:
             return
         self._stopped_by_user = True
         self._worker.request_kill()
-        assert self._thread is not None
-        self._thread.wait(timeout_ms)
+        assert self._thread is not None and self._conductor is not None
+        if not self._thread.wait(timeout_ms):
+            # The drain thread is slow to finish: end the group from here. Its channels then
+            # reach end-of-file and the thread's loop returns.
+            self._conductor.signal_group(signal.SIGKILL)
         self._on_ended()
 
     def is_running(self) -> bool:
@@ -108,7 +119,11 @@ class RunController(QObject):
         self._over = True
         assert self._thread is not None and self._conductor is not None
         self._thread.quit()
-        self._thread.wait()
+        if not self._thread.wait(THREAD_WAIT_MS):
+            # Never expected (the drain loop cannot block on a read); keep the thread
+            # referenced so it is not destroyed while running, and report the run as over.
+            self.state.add_log(ev.now_ns(), 0, "ERROR", "the drain thread did not finish")
+            _stuck_threads.append((self._thread, self._worker))
         self._conductor.close()
         state = self.state
         if self._stopped_by_user and state.status != ev.STATUS_OK:

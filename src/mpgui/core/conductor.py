@@ -4,17 +4,19 @@
 
     GUI or `mpgui run` (host)                conductor (spawn child, own process group)
     ─────────────────────────                ───────────────────────────────────────────
-    Conductor.start() ── spawn ────────────▶ conductor_main(spec, queue, stop_event)
-                                               ├─ probe.install(role="main")  → HELLO
+    Conductor.start() ── spawn ────────────▶ conductor_main(spec, queue, control, …)
+                                               ├─ main probe → HELLO
                                                ├─ scenario.run(ctx, params)
                                                │    └─ workers (fork/spawn/forkserver)
                                                │         └─ probe → batches ──┐
-    Conductor.collect() ◀── event queue ◀──────┴─ RESULT | ERROR, then DONE ◀─┘
+    Conductor.collect() ◀── event queue ◀───────────────────────────────────────┘
+                        ◀── control pipe ◀──── main lane, PHASE, RESULT | ERROR, DONE
     stop_event.set()  ── Stop ──────────────▶  scenarios check it between tasks
 
 The host starts it with the *spawn* context: the host may run threads (Qt's, the drain thread)
-and forking a threaded process can deadlock the child. The conductor itself runs no threads of
-its own before the scenario starts, so every start method is safe from here.
+and forking a threaded process can deadlock the child. The conductor writes its own events
+synchronously to a pipe of its own, so it runs no thread before the scenario starts its
+workers, and every start method is safe from here.
 
 The conductor makes itself a process-group leader (``os.setsid``). Every process it starts —
 pool workers, a Manager's server — inherits that group, so the host can end the whole tree with
@@ -26,8 +28,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 from dataclasses import dataclass, field
 from multiprocessing import util as mp_util
+from multiprocessing.connection import Connection
 from typing import Any
 
 from . import events as ev
@@ -62,22 +66,59 @@ def default_start_method() -> str:
     return multiprocessing.get_context().get_start_method()
 
 
-def conductor_main(spec: RunSpec, queue: Any, stop_event: Any) -> None:
-    """Entry point of the conductor process: run `spec`, report, finish with a DONE event."""
+def _die_with_host(host_pid: int) -> None:
+    """End this conductor's whole process group if the host process dies.
+
+    Linux delivers SIGTERM when the host exits (``PR_SET_PDEATHSIG``); the handler SIGKILLs the
+    group, workers and all. The host's own Stop escalation also sends SIGTERM, and gets the same
+    quick end. Forked children inherit the Python handler, so it acts only in the conductor.
+    """
+    conductor_pid = os.getpid()
+
+    def end_group(signum: int, _frame: Any) -> None:
+        if os.getpid() != conductor_pid:  # a forked worker: behave as if no handler were set
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+
+    signal.signal(signal.SIGTERM, end_group)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+    if os.getppid() != host_pid:  # the host died before the line above took effect
+        end_group(signal.SIGTERM, None)
+
+
+def conductor_main(
+    spec: RunSpec, queue: Any, control: Connection, stop_event: Any, host_pid: int
+) -> None:
+    """Entry point of the conductor process: run `spec`, report, finish with a DONE event.
+
+    Workers report on `queue`; the conductor reports on `control`, a pipe of its own that it
+    writes synchronously. So it starts no thread before it forks workers, and its RESULT,
+    ERROR and DONE never wait behind a queue lock that a killed worker may still hold.
+    """
     if hasattr(os, "setsid"):
         os.setsid()
+        _die_with_host(host_pid)
     # Ctrl+C in a terminal is the host's to handle (it stops the run); the scenario's
     # processes inherit this and must not die half-way through a queue write.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # CPython registers a Queue's after-fork reset only in Queue.__init__, not when the queue
-    # is unpickled here. Without it a *forked* worker inherits this process's feeder-thread
-    # state, and everything it puts sits in a buffer that no thread ever writes out.
+    # is unpickled here. Without it a *forked* worker would inherit any feeder-thread state of
+    # this process, and what it puts could sit in a buffer that no thread ever writes out.
     mp_util.register_after_fork(queue, type(queue)._after_fork)  # noqa: SLF001
 
     from .scenario import RunContext  # noqa: PLC0415 - keep the conductor's import light
     from .scenarios import get as get_scenario
 
-    main = probe_mod.install(queue, stop_event, role="main", label="main")
+    main = probe_mod.install_probe(
+        probe_mod.Probe(control.send, stop_event, role="main", label="main")
+    )
     status = ev.STATUS_OK
     try:
         scenario = get_scenario(spec.scenario)
@@ -95,6 +136,4 @@ def conductor_main(spec: RunSpec, queue: Any, stop_event: Any) -> None:
             main.emit(ev.error_event(exc))
     main.emit((ev.DONE, ev.now_ns(), status))
     probe_mod.uninstall()
-    # Wait until the feeder thread has written everything to the pipe before exiting.
-    queue.close()
-    queue.join_thread()
+    control.close()

@@ -3,9 +3,10 @@
 Both the headless runner (``mpgui run``, the tests) and the GUI's drain thread use this class,
 so the CLI, the tests and the window exercise one path.
 
-Collecting never blocks on a bare ``queue.get()``: it waits with
-``multiprocessing.connection.wait`` on the queue's reader, the conductor's sentinel and any
-extra wake-up handles, so a dead conductor or a Stop is noticed at once.
+Events come on two channels: the workers' queue and the conductor's own control pipe. Collecting
+waits with ``multiprocessing.connection.wait`` on both, the conductor's sentinel and any extra
+wake-up handles, so a dead conductor or a Stop is noticed at once; and it reads them with
+:class:`~mpgui.core.frames.FrameReader`, which never blocks, even on half a message.
 
 Ending is escalation on the conductor's process group (see :mod:`mpgui.core.conductor`):
 ``SIGTERM`` to every process in it, then ``SIGKILL`` to whatever is still there. After a kill the
@@ -24,15 +25,12 @@ import time
 import types
 from collections.abc import Iterator
 from multiprocessing.connection import wait
-from queue import Empty
 from typing import Any
 
 from . import events as ev
 from .conductor import RunSpec, conductor_main
+from .frames import FrameReader
 from .telemetry import CpuSampler
-
-#: Batches read per collect() call at most, so a flood cannot starve the caller's timing.
-MAX_BATCHES_PER_COLLECT = 4000
 
 #: Process groups of every conductor this process started: tests check they are all empty.
 started_groups: list[int] = []
@@ -66,14 +64,16 @@ class Conductor:
         mp = multiprocessing.get_context("spawn")
         self.queue = mp.Queue()
         self.stop_event = mp.Event()
+        self._control_r, self._control_w = mp.Pipe(duplex=False)
         self.process = mp.Process(
             target=conductor_main,
-            args=(spec, self.queue, self.stop_event),
+            args=(spec, self.queue, self._control_w, self.stop_event, os.getpid()),
             name=f"mpgui-conductor-{spec.scenario}",
         )
         self.pids: list[int] = []  # every process that said hello, in order
         self._sampler = CpuSampler() if telemetry else None
-        self._eof = False
+        # Control first: the conductor announces a phase before its workers report in it.
+        self._readers = [FrameReader(self._control_r), FrameReader(self.queue._reader)]  # noqa: SLF001
         self.exitcode: int | None = None  # the conductor's exit code, kept after close()
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -82,10 +82,10 @@ class Conductor:
         with _main_module_hidden():
             self.process.start()
         started_groups.append(self.process.pid)
-        # The host only reads. Closing its copy of the write end means that once every
-        # writer has died the reader sees EOF, instead of blocking forever on a message a
-        # killed writer left half-written.
+        # The host only reads. Closing its copies of the write ends lets the readers see EOF
+        # once every writer has gone.
         self.queue._writer.close()  # noqa: SLF001
+        self._control_w.close()
 
     @property
     def pid(self) -> int | None:
@@ -148,6 +148,7 @@ class Conductor:
         """Release the queue and the process object. The group must have ended."""
         self.process.join(1.0)
         self.exitcode = self.process.exitcode
+        self._control_r.close()
         self.queue.close()
         # Nothing we put needs flushing (the host never puts); don't wait on a feeder thread.
         self.queue.cancel_join_thread()
@@ -156,39 +157,35 @@ class Conductor:
 
     # -- events --------------------------------------------------------------------------
     def collect(self, timeout: float | None, wake: tuple[Any, ...] = ()) -> list[tuple]:
-        """Wait up to `timeout` s for events, the conductor's end or a `wake` handle; drain.
+        """Wait up to `timeout` s for events, the conductor's end or a `wake` handle; read.
 
         Returns every event that could be read without blocking, plus telemetry events when a
-        sample is due. After the conductor has ended, keeps draining until the queue is empty.
+        sample is due. Never blocks longer than `timeout`.
         """
-        handles: list[Any] = [*wake]
-        if not self._eof:
-            handles.append(self.queue._reader)  # noqa: SLF001 - as concurrent.futures does
+        handles: list[Any] = [*wake, *(r.conn for r in self._readers if not r.done)]
         if self.process.exitcode is None and self.process.pid is not None:
             handles.append(self.process.sentinel)
         if handles:
             wait(handles, timeout)
-        out = self._drain()
+        out: list[tuple] = []
+        for reader in self._readers:
+            for batch in reader.read():
+                # A probe's HELLO is always flushed alone, as the first event of a batch.
+                if batch and batch[0][0] == ev.HELLO:
+                    self.pids.append(batch[0][2])
+                out.extend(batch)
         if self._sampler is not None and self._sampler.due(ev.now_ns()):
             out.extend(self._sampler.sample(self.pids))
         return out
 
     def drained(self) -> bool:
-        """True when the conductor has ended and nothing is left to read."""
-        return self.exited() and (self._eof or not self.queue._reader.poll())  # noqa: SLF001
+        """True when the conductor has ended and its channels hold nothing more to read.
 
-    def _drain(self) -> list[tuple]:
-        out: list[tuple] = []
-        for _ in range(MAX_BATCHES_PER_COLLECT):
-            try:
-                batch = self.queue.get_nowait()
-            except Empty:
-                break
-            except (EOFError, OSError):  # every writer is gone, maybe mid-message
-                self._eof = True
-                break
-            # A probe's HELLO is always flushed alone, as the first event of a batch.
-            if batch and batch[0][0] == ev.HELLO:
-                self.pids.append(batch[0][2])
-            out.extend(batch)
-        return out
+        The control pipe must reach end-of-file (its only writer was the conductor). The
+        workers' queue counts as drained once nothing is readable: a worker that outlived the
+        conductor is ended by the caller, not waited for.
+        """
+        if not self.exited():
+            return False
+        control, workers = self._readers
+        return control.done and (workers.done or not wait([workers.conn], 0))

@@ -17,6 +17,7 @@ returns a :class:`NullProbe` whose methods do nothing, so one worker function se
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from multiprocessing import util as mp_util
 from typing import Any
 
@@ -50,15 +51,22 @@ class _Span:
 
 
 class Probe:
-    """Buffers this process's events and sends them to the run's queue in batches.
+    """Buffers this process's events and sends them to the host in batches.
 
-    `queue` is the run's ``multiprocessing.Queue``; `stop_event` the run's stop
-    ``multiprocessing.Event`` (scenarios check :meth:`should_stop` between tasks); `role` is
-    ``"worker"`` for pool workers and ``"main"`` for the conductor's own lane.
+    `send` delivers one batch (a list): ``queue.put`` in workers, the conductor's control
+    pipe's ``send`` in the conductor. `stop_event` is the run's stop ``multiprocessing.Event``
+    (scenarios check :meth:`should_stop` between tasks); `role` is ``"worker"`` for pool
+    workers and ``"main"`` for the conductor's own lane.
     """
 
-    def __init__(self, queue: Any, stop_event: Any, role: str = "worker", label: str = "") -> None:
-        self._queue = queue
+    def __init__(
+        self,
+        send: Callable[[list[tuple]], None] | None,
+        stop_event: Any,
+        role: str = "worker",
+        label: str = "",
+    ) -> None:
+        self._send = send
         self._stop = stop_event
         self.role = role
         self.label = label
@@ -81,7 +89,7 @@ class Probe:
         """Put everything buffered on the queue now, as one batch."""
         if self._buf:
             batch, self._buf = self._buf, []
-            self._queue.put(batch)
+            self._send(batch)
         self._last_flush = ev.now_ns()
 
     # -- what workers report -------------------------------------------------------------
@@ -137,7 +145,7 @@ class NullProbe(Probe):
     """A probe that reports nothing: used where no run is listening."""
 
     def __init__(self) -> None:
-        super().__init__(queue=None, stop_event=None, role="none")
+        super().__init__(send=None, stop_event=None, role="none")
 
     def emit(self, event: tuple) -> None:  # noqa: D102 - does nothing by design
         pass
@@ -169,9 +177,16 @@ def current() -> Probe:
 
 
 def install(queue: Any, stop_event: Any, role: str = "worker", label: str = "") -> Probe:
-    """Make a :class:`Probe` this process's probe and say hello. Use as a Pool initializer."""
+    """Make a probe reporting to `queue` this process's probe and say hello.
+
+    Use it as a Pool initializer (``initargs=(queue, stop_event)``).
+    """
+    return install_probe(Probe(queue.put, stop_event, role=role, label=label))
+
+
+def install_probe(probe: Probe) -> Probe:
+    """Make `probe` this process's probe, flush it at normal exit, and say hello."""
     global _current
-    probe = Probe(queue, stop_event, role=role, label=label)
     _current = probe
     # Flush on normal process exit. Priority 100 runs before the Queue's own finalizers
     # (priority 10 and -5), which close its feeder thread and wait for it to drain.

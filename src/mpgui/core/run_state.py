@@ -60,6 +60,7 @@ class RunState:
         self.span_t0: list[int] = []
         self.span_t1: list[int] = []
         self.span_cpu: list[int] = []
+        self.span_total = 0  # spans ever added (the lists above keep only the newest)
         self.cpu_t: deque[int] = deque(maxlen=MAX_CPU_SAMPLES)
         self.cpu_loads: deque[tuple[float, ...]] = deque(maxlen=MAX_CPU_SAMPLES)
         self.series: dict[str, deque[tuple[int, float]]] = {}
@@ -72,6 +73,7 @@ class RunState:
         self.metrics: dict[str, Any] = {}
         self.error: dict[str, Any] | None = None
         self.status: str | None = None  # a DONE status, or set by the host on failure
+        self._host_verdict = False  # the host's own failure verdict wins over a later DONE
         self.revision = 0  # bumps on every apply(): redraw only when it moved
 
     # -- folding events ------------------------------------------------------------------
@@ -99,6 +101,7 @@ class RunState:
                 self.span_t0.append(start)
                 self.span_t1.append(e[1])
                 self.span_cpu.append(e[4])
+                self.span_total += 1
             elif kind == ev.START:
                 lane = lane_of.get(e[2])
                 if lane is not None:
@@ -146,7 +149,8 @@ class RunState:
             self.error = {"type": e[2], "message": e[3], "traceback": e[4]}
             self.add_log(e[1], 0, "ERROR", f"{e[2]}: {e[3]}\n{e[4]}".rstrip())
         elif kind == ev.DONE:
-            self.status = e[2]
+            if not self._host_verdict:
+                self.status = e[2]
             self.t_end_ns = e[1]
 
     def add_log(self, t: int, pid: int, level: str, message: str) -> None:
@@ -166,7 +170,8 @@ class RunState:
         if self.error is None:
             self.error = {"type": type_, "message": message, "traceback": None}
             self.add_log(ev.now_ns(), 0, "ERROR", f"{type_}: {message}")
-        self.status = status
+            self.status = status
+            self._host_verdict = True
         self.revision += 1
 
     def finish(self, t_ns: int | None = None) -> None:

@@ -50,10 +50,10 @@ def run(
     """
     state = RunState(spec)
     conductor = Conductor(spec)
-    conductor.start()
     stop_at: int | None = None
     deadline = None if timeout is None else state.t0_ns + int(timeout * 1e9)
     try:
+        conductor.start()
         while not conductor.drained():
             events = conductor.collect(0.05)
             if events:

@@ -25,12 +25,13 @@ def make_app() -> QApplication:
 
 
 def _quit_on_ctrl_c(window: MainWindow) -> QTimer:
-    """Let Ctrl+C in the terminal close the window cleanly (ending any run).
+    """Let Ctrl+C (and SIGTERM, SIGHUP) close the window cleanly, ending any run.
 
     Python only runs signal handlers between bytecodes; while Qt's C++ event loop waits, none
     run. A short no-op timer hands control back to Python often enough to notice.
     """
-    signal.signal(signal.SIGINT, lambda *_: window.close())
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: window.close())
     tick = QTimer(window)
     tick.setObjectName("signalTick")
     tick.timeout.connect(lambda: None)

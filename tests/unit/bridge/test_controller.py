@@ -37,10 +37,11 @@ def test_batches_are_coalesced_to_about_thirty_per_second(qtbot, leftovers):
     with qtbot.waitSignal(controller.finished, timeout=60_000):
         controller.start()
     assert controller.state.tasks_done == 4000
-    gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
     # ~8000 task events arrive in hundreds of probe batches; the GUI sees ≤ ~30 per second.
-    assert len(stamps) >= 2
-    assert min(gaps) >= 0.025, min(gaps)
+    # (Measured as a rate: one late delivery shortens the gap to the next one.)
+    assert len(stamps) >= 3
+    rate = (len(stamps) - 1) / (stamps[-1] - stamps[0])
+    assert rate <= 31, rate
 
 
 def test_stop_mid_run_reports_stopped_and_leaves_no_process_within_two_seconds(qtbot, leftovers):

@@ -91,7 +91,8 @@ def _tree(pid):
     return [proc, *proc.children(recursive=True)]
 
 
-def test_ctrl_c_during_a_run_ends_every_process_and_exits_130():
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_an_interrupted_run_ends_every_process_and_exits_130(how):
     import os
     import signal
     import time
@@ -125,7 +126,10 @@ def test_ctrl_c_during_a_run_ends_every_process_and_exits_130():
             time.sleep(0.05)
         tree = _tree(cli.pid)
         assert len(tree) >= 4
-        os.killpg(cli.pid, signal.SIGINT)
+        if how == "ctrl-c":  # the terminal sends SIGINT to the whole foreground group
+            os.killpg(cli.pid, signal.SIGINT)
+        else:  # `kill PID`, a service manager: only the host gets it
+            cli.send_signal(signal.SIGTERM)
         _, stderr = cli.communicate(timeout=10)
     finally:
         if cli.poll() is None:
@@ -151,3 +155,51 @@ def test_the_window_without_a_display_says_so_and_exits_2():
     assert out.stderr.strip().splitlines() == [
         "mpgui: no display found (set DISPLAY, or QT_QPA_PLATFORM=offscreen for a hidden window)"
     ]
+
+
+def test_a_killed_host_takes_its_conductor_and_workers_with_it():
+    import os
+    import signal
+    import time
+
+    import psutil
+
+    cli = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mpgui",
+            "run",
+            "pool-map",
+            "--set",
+            "workers=2",
+            "--set",
+            "tasks=100000",
+            "--set",
+            "task_ms=0.2",
+            "--set",
+            "baseline=false",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        conductor = None
+        while time.monotonic() < deadline:
+            # The conductor leads its own process group; wait until its two workers exist.
+            leaders = [p for p in psutil.Process(cli.pid).children() if os.getpgid(p.pid) == p.pid]
+            if leaders and len(leaders[0].children()) >= 2:
+                conductor = leaders[0]
+                break
+            time.sleep(0.05)
+        assert conductor is not None
+        tree = [conductor, *conductor.children(recursive=True)]
+        cli.send_signal(signal.SIGKILL)  # no handler, no cleanup: the host just vanishes
+        cli.wait(5)
+        gone, alive = psutil.wait_procs(tree, timeout=3)
+        assert not alive, alive
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+            cli.wait()

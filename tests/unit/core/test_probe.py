@@ -18,7 +18,7 @@ def _drain(q):
 
 def test_batches_until_the_size_limit_then_flushes():
     q = multiprocessing.get_context("spawn").Queue()
-    p = probe_mod.Probe(q, None)
+    p = probe_mod.Probe(q.put, None)
     p._last_flush = ev.now_ns() + 10**12  # time never forces a flush in this test
     for i in range(probe_mod.MAX_BATCH * 2 + 10):
         p.metric("x", i)
@@ -31,7 +31,7 @@ def test_batches_until_the_size_limit_then_flushes():
 
 def test_task_span_reports_start_and_end_with_a_core():
     q = multiprocessing.get_context("spawn").Queue()
-    p = probe_mod.Probe(q, None)
+    p = probe_mod.Probe(q.put, None)
     with p.task(7):
         pass
     p.flush()
@@ -45,7 +45,7 @@ def test_task_span_reports_start_and_end_with_a_core():
 
 def test_hello_is_flushed_alone_so_the_host_can_spot_it():
     q = multiprocessing.get_context("spawn").Queue()
-    p = probe_mod.Probe(q, None, role="worker")
+    p = probe_mod.Probe(q.put, None, role="worker")
     p.hello()
     (batch,) = _drain(q)
     assert len(batch) == 1 and batch[0][0] == ev.HELLO and batch[0][2] == p.pid
@@ -63,7 +63,7 @@ def test_without_an_installed_probe_workers_report_nothing():
 
 def test_a_long_task_is_visible_as_running_before_it_ends():
     q = multiprocessing.get_context("spawn").Queue()
-    p = probe_mod.Probe(q, None)
+    p = probe_mod.Probe(q.put, None)
     p.started(1)  # first task: assumed long, flushed at once
     (batch,) = _drain(q)
     assert [e[0] for e in batch] == [ev.START]
@@ -73,7 +73,7 @@ def test_a_long_task_is_visible_as_running_before_it_ends():
 
 def test_short_tasks_are_batched():
     q = multiprocessing.get_context("spawn").Queue()
-    p = probe_mod.Probe(q, None)
+    p = probe_mod.Probe(q.put, None)
     p._last_flush = ev.now_ns() + 10**12  # time never forces a flush in this test
     for i in range(100):  # back-to-back tasks far shorter than LONG_TASK_NS
         with p.task(i):

@@ -85,7 +85,7 @@ class TimelinePanel(pg.PlotWidget):
     def redraw(self, state: RunState, now_ns: int) -> None:
         """Draw finished spans (when they changed), running tasks up to now, phase lines."""
         t0 = state.t0_ns
-        n_spans = len(state.span_t0)
+        n_spans = state.span_total  # not len(): the history is trimmed to a fixed size
         if n_spans != self._drawn_spans or state.revision != self._drawn_revision:
             self._drawn_revision = state.revision
             if n_spans != self._drawn_spans:

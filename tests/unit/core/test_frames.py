@@ -1,0 +1,62 @@
+"""FrameReader: decode multiprocessing's framing without ever blocking."""
+
+import os
+import pickle
+import struct
+import time
+from multiprocessing import Pipe
+
+from mpgui.core.frames import FrameReader
+
+
+def _frame(obj) -> bytes:
+    payload = pickle.dumps(obj)
+    return struct.pack("!i", len(payload)) + payload
+
+
+def test_reads_what_connection_send_writes():
+    r, w = Pipe(duplex=False)
+    reader = FrameReader(r)
+    w.send([("hello", 1)])
+    w.send({"a": 1})
+    assert reader.read() == [[("hello", 1)], {"a": 1}]
+    assert reader.read() == []
+    w.close()
+    r.close()
+
+
+def test_half_a_message_never_blocks_and_completes_later():
+    r, w = Pipe(duplex=False)
+    reader = FrameReader(r)
+    frame = _frame(list(range(1000)))
+    os.write(w.fileno(), frame[:10])  # a writer killed mid-message leaves exactly this
+    t0 = time.monotonic()
+    assert reader.read() == []
+    assert time.monotonic() - t0 < 0.5
+    assert reader.pending_bytes() == 10
+    os.write(w.fileno(), frame[10:])
+    assert reader.read() == [list(range(1000))]
+    assert reader.pending_bytes() == 0
+    w.close()
+    r.close()
+
+
+def test_end_of_file_after_half_a_message_ends_the_channel():
+    r, w = Pipe(duplex=False)
+    reader = FrameReader(r)
+    os.write(w.fileno(), _frame("whole") + _frame("cut")[:7])
+    w.close()
+    assert reader.read() == ["whole"]
+    assert reader.eof and reader.done
+    assert reader.read() == []
+    r.close()
+
+
+def test_a_frame_that_does_not_unpickle_marks_the_channel_corrupt():
+    r, w = Pipe(duplex=False)
+    reader = FrameReader(r)
+    os.write(w.fileno(), struct.pack("!i", 3) + b"\x00\x01\x02")
+    assert reader.read() == []
+    assert reader.corrupt and reader.done
+    w.close()
+    r.close()
