@@ -6,8 +6,9 @@ in batches â€” one ``put`` per ~30 ms or per 512 events, whichever comes first â
 ``multiprocessing.Queue`` manages ~200k puts/s but ~2M events/s in batches of 100.
 
 Pool workers get their probe from :func:`install`, used as the Pool *initializer* so the queue
-crosses into the worker while it is being created (the only time a Queue may be pickled). The
-buffer is flushed by a ``multiprocessing.util.Finalize`` hook when the worker exits normally
+crosses into the worker while it is being created (the only time a Queue may be pickled). A
+small flusher thread sends what an idle worker still holds, and a
+``multiprocessing.util.Finalize`` hook flushes when the worker exits normally
 (``pool.close(); pool.join()``), so the last events of a run are never stranded.
 
 Where no probe is installed (a plain script, the "without probe" benchmark), :func:`current`
@@ -17,6 +18,8 @@ returns a :class:`NullProbe` whose methods do nothing, so one worker function se
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Callable
 from multiprocessing import util as mp_util
 from typing import Any
@@ -65,6 +68,7 @@ class Probe:
         stop_event: Any,
         role: str = "worker",
         label: str = "",
+        background_flush: bool = False,
     ) -> None:
         self._send = send
         self._stop = stop_event
@@ -75,22 +79,45 @@ class Probe:
         self._last_flush = ev.now_ns()
         self._task_started = 0
         self._last_task_ns = LONG_TASK_NS  # until measured, assume tasks are long
+        # The buffer is shared with the flusher thread, if there is one.
+        self._lock = threading.Lock()
+        if background_flush:
+            threading.Thread(target=self._flush_idle, name="mpgui-probe", daemon=True).start()
 
     # -- sending -------------------------------------------------------------------------
     def emit(self, event: tuple) -> None:
         """Buffer one event (its second item must be its timestamp); flush when due."""
-        buf = self._buf
-        buf.append(event)
-        # Reuse the event's own timestamp instead of reading the clock again.
-        if len(buf) >= MAX_BATCH or event[1] - self._last_flush >= FLUSH_NS:
-            self.flush()
+        with self._lock:
+            buf = self._buf
+            buf.append(event)
+            # Reuse the event's own timestamp instead of reading the clock again.
+            if len(buf) >= MAX_BATCH or event[1] - self._last_flush >= FLUSH_NS:
+                self._flush_locked()
 
     def flush(self) -> None:
-        """Put everything buffered on the queue now, as one batch."""
+        """Send everything buffered now, as one batch."""
+        with self._lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
         if self._buf:
             batch, self._buf = self._buf, []
             self._send(batch)
         self._last_flush = ev.now_ns()
+
+    def _flush_idle(self) -> None:
+        """Flusher thread: send what has waited a flush interval while the worker is idle.
+
+        Without it, a worker that finished its last short task and now waits for work (or is
+        stuck in a task) would hold its latest events until it exits. Only workers run one:
+        the conductor forks, and forking a process with extra threads is unsafe.
+        """
+        period = FLUSH_NS / 1e9
+        while True:
+            time.sleep(period)
+            with self._lock:
+                if self._buf and ev.now_ns() - self._last_flush >= FLUSH_NS:
+                    self._flush_locked()
 
     # -- what workers report -------------------------------------------------------------
     def hello(self) -> None:
@@ -106,7 +133,7 @@ class Probe:
         """Report that task `task` started (at once, when tasks are long)."""
         t = self._task_started = ev.now_ns()
         self.emit((ev.START, t, self.pid, task))
-        if self._last_task_ns >= LONG_TASK_NS and self._buf:
+        if self._last_task_ns >= LONG_TASK_NS:
             self.flush()
 
     def finished(self, task: int) -> None:
@@ -181,7 +208,8 @@ def install(queue: Any, stop_event: Any, role: str = "worker", label: str = "") 
 
     Use it as a Pool initializer (``initargs=(queue, stop_event)``).
     """
-    return install_probe(Probe(queue.put, stop_event, role=role, label=label))
+    probe = Probe(queue.put, stop_event, role=role, label=label, background_flush=True)
+    return install_probe(probe)
 
 
 def install_probe(probe: Probe) -> Probe:

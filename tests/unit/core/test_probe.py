@@ -84,3 +84,14 @@ def test_short_tasks_are_batched():
     assert len(batches) <= 2  # the first START alone, then everything else in one batch
     q.close()
     q.join_thread()
+
+
+def test_an_idle_worker_sends_what_it_holds_without_another_event():
+    q = multiprocessing.get_context("spawn").Queue()
+    p = probe_mod.Probe(q.put, None, background_flush=True)
+    p._last_task_ns = 0  # short tasks: nothing is flushed on the way
+    p.metric("x", 1)  # buffered; the worker now does nothing more
+    batch = q.get(timeout=2)  # the flusher thread sends it within ~2 flush intervals
+    assert [e[0] for e in batch] == [ev.METRIC]
+    q.close()
+    q.join_thread()
