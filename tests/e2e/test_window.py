@@ -104,7 +104,7 @@ def test_the_form_refuses_bad_values_and_says_why(qtbot, window):
     assert not run.isEnabled()
     error = window.findChild(QLabel, "error_workers")
     assert error.isVisible()
-    assert error.text() == "workers: must be from 1 to 64, got 0"
+    assert error.text() == "must be from 1 to 64, got 0"
     assert window.start_run() is False
     window.set_param("workers", "abc")
     assert window.param_errors() == {"workers": "workers: 'abc' is not a whole number"}

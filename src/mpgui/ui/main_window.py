@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QTabWidget,
     QTextBrowser,
     QVBoxLayout,
@@ -70,6 +71,7 @@ class MainWindow(QMainWindow):
         self._scenario: Scenario = SCENARIOS[0]
         self._controller: RunController | None = None
         self._log_seen = 0
+        self._chart_owner = ""
         self.last_result: dict[str, Any] | None = None
 
         self._build()
@@ -119,13 +121,17 @@ class MainWindow(QMainWindow):
         self.workers_panel = WorkersPanel()
         self.cores_panel = CoresPanel()
         self.timeline_panel = TimelinePanel()
-        self.chart: ScenarioChart = make_chart("metrics")
+        # One chart per scenario, made when first shown and kept, so a scenario's session
+        # history (pool-map's speedup per worker count) survives switching away and back.
+        self._charts: dict[str, ScenarioChart] = {}
+        self.chart_stack = QStackedWidget()
+        self.chart: ScenarioChart | None = None
         self._grid = QGridLayout()
         self._grid.addWidget(self.workers_panel, 0, 0)
         self._grid.addWidget(self.cores_panel, 0, 1)
         self._grid.addWidget(self.timeline_panel, 1, 0)
-        self._grid.addWidget(self.chart, 1, 1)
-        for panel in (self.workers_panel, self.cores_panel, self.timeline_panel, self.chart):
+        self._grid.addWidget(self.chart_stack, 1, 1)
+        for panel in (self.workers_panel, self.cores_panel, self.timeline_panel, self.chart_stack):
             panel.setMinimumSize(320, 220)
         centre_col.addWidget(self.title)
         centre_col.addWidget(self.summary)
@@ -279,11 +285,16 @@ class MainWindow(QMainWindow):
         self.form.set_specs(scenario.params)
         self.notice_view.setMarkdown(scenario.notice())
         self.code_view.setPlainText(scenario.source())
-        chart = make_chart(scenario.chart)
-        chart.setMinimumSize(320, 220)
-        self._grid.replaceWidget(self.chart, chart)
-        self.chart.deleteLater()
+        chart = self._charts.get(scenario.id)
+        if chart is None:
+            chart = self._charts[scenario.id] = make_chart(scenario.chart)
+            self.chart_stack.addWidget(chart)
+        if self.chart is not None:
+            self.chart.setObjectName(f"scenarioPlot-{self._chart_owner}")
+        chart.setObjectName("scenarioPlot")  # the name always means the chart on screen
+        self.chart_stack.setCurrentWidget(chart)
         self.chart = chart
+        self._chart_owner = scenario.id
         self.readout.setText("Press Run to start.")
 
     def _reset_panels(self) -> None:

@@ -78,7 +78,6 @@ class ParamForm(QWidget):
             error = QLabel()
             error.setObjectName(f"error_{spec.name}")
             error.setProperty("class", "fieldError")
-            error.setWordWrap(True)
             error.hide()
             box = QWidget()
             col = QVBoxLayout(box)
@@ -117,7 +116,9 @@ class ParamForm(QWidget):
             self._specs[name].parse(text)
         except ParamError as exc:
             self._errors[name] = str(exc)
-            error.setText(str(exc))
+            # Under a labelled field the "name: " prefix the CLI needs is noise.
+            error.setText(str(exc).removeprefix(f"{name}: "))
+            error.setToolTip(str(exc))
             error.show()
             editor.setProperty("invalid", True)
         else:

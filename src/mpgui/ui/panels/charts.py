@@ -139,7 +139,7 @@ class PoolMapChart(ScenarioChart):
             self.time_labels[i].setText("" if value is None else f" {value:.2f} s")
             self.time_labels[i].setPos(value or 0.0, i)
         # Headroom for the value labels to the right of the bars.
-        if self._t.fit(max(widths), headroom=1.45):
+        if self._t.fit(max(widths), headroom=1.8):
             self.times.setXRange(0, self._t.value, padding=0)
         if state.finished:
             self._draw_speedup(state.metrics.get("speedup"))

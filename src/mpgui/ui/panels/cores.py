@@ -91,6 +91,9 @@ class CoresPanel(pg.GraphicsLayoutWidget):
         on_core: list[list[str]] = [[] for _ in range(n)]
         if not state.finished:  # once the run is over, nobody sits on a core any more
             for lane in state.lanes:
+                # The conductor mostly waits for its pool; name it only while it works.
+                if lane.role == "main" and lane.open_task is None:
+                    continue
                 if 0 <= lane.current_core < n:
                     on_core[lane.current_core].append(lane_name(lane))
         for i, label in enumerate(self._labels[:n]):
