@@ -1,0 +1,32 @@
+"""Every benchmark script still runs (in --quick mode) and prints one JSON object.
+
+The figures themselves are not judged here: on a shared machine they belong in benchmark
+runs compared side by side, not in pass/fail tests.
+"""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+BENCHMARKS = sorted((pathlib.Path(__file__).parent.parent / "benchmarks").glob("*.py"))
+
+
+@pytest.mark.parametrize("script", BENCHMARKS, ids=lambda p: p.stem)
+def test_benchmark_runs_quick_and_prints_json(script):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run(
+        [sys.executable, str(script), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert len(lines) == 1, out.stdout
+    figures = json.loads(lines[0])
+    assert figures["benchmark"] == script.stem
