@@ -1,9 +1,13 @@
 """The command line, as a user runs it: real subprocesses, exit codes, stderr."""
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 
+import psutil
 import pytest
 
 
@@ -84,48 +88,34 @@ def test_bad_input_exits_2_with_one_line_and_no_traceback(args, needle):
     assert "Traceback" not in out.stderr
 
 
-def _tree(pid):
-    import psutil
+LONG_RUN = [
+    "run", "pool-map", "--set", "workers=2", "--set", "tasks=100000",
+    "--set", "task_ms=0.2", "--set", "baseline=false",
+]  # fmt: skip
 
-    proc = psutil.Process(pid)
-    return [proc, *proc.children(recursive=True)]
+
+def _start_long_run(**popen_args):
+    """`mpgui run` of a long pool-map; returns it and its conductor's tree, workers included."""
+    cli = subprocess.Popen([sys.executable, "-m", "mpgui", *LONG_RUN], **popen_args)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        # The conductor leads its own process group; wait until its two workers exist.
+        leaders = [p for p in psutil.Process(cli.pid).children() if os.getpgid(p.pid) == p.pid]
+        if leaders and len(leaders[0].children()) >= 2:
+            return cli, [leaders[0], *leaders[0].children(recursive=True)]
+        time.sleep(0.05)
+    cli.kill()
+    cli.wait()
+    raise AssertionError("the run's workers did not start within 20 s")
 
 
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
 def test_an_interrupted_run_ends_every_process_and_exits_130(how):
-    import os
-    import signal
-    import time
-
-    import psutil
-
     # Its own session, like a terminal's foreground job: Ctrl+C goes to that group.
-    cli = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mpgui",
-            "run",
-            "pool-map",
-            "--set",
-            "workers=2",
-            "--set",
-            "tasks=5000",
-            "--set",
-            "baseline=false",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+    cli, tree = _start_long_run(
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
     try:
-        deadline = time.monotonic() + 20
-        # conductor + its resource tracker... wait until the two workers exist too
-        while len(_tree(cli.pid)) < 4 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        tree = _tree(cli.pid)
-        assert len(tree) >= 4
         if how == "ctrl-c":  # the terminal sends SIGINT to the whole foreground group
             os.killpg(cli.pid, signal.SIGINT)
         else:  # `kill PID`, a service manager: only the host gets it
@@ -134,15 +124,14 @@ def test_an_interrupted_run_ends_every_process_and_exits_130(how):
     finally:
         if cli.poll() is None:
             cli.kill()
+            cli.wait()
     assert cli.returncode == 130
     assert stderr.strip().splitlines() == ["mpgui: interrupted; every process of the run was ended"]
-    gone, alive = psutil.wait_procs(tree, timeout=3)
+    _, alive = psutil.wait_procs(tree, timeout=3)
     assert not alive, alive
 
 
 def test_the_window_without_a_display_says_so_and_exits_2():
-    import os
-
     env = {
         k: v
         for k, v in os.environ.items()
@@ -158,48 +147,8 @@ def test_the_window_without_a_display_says_so_and_exits_2():
 
 
 def test_a_killed_host_takes_its_conductor_and_workers_with_it():
-    import os
-    import signal
-    import time
-
-    import psutil
-
-    cli = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mpgui",
-            "run",
-            "pool-map",
-            "--set",
-            "workers=2",
-            "--set",
-            "tasks=100000",
-            "--set",
-            "task_ms=0.2",
-            "--set",
-            "baseline=false",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        conductor = None
-        while time.monotonic() < deadline:
-            # The conductor leads its own process group; wait until its two workers exist.
-            leaders = [p for p in psutil.Process(cli.pid).children() if os.getpgid(p.pid) == p.pid]
-            if leaders and len(leaders[0].children()) >= 2:
-                conductor = leaders[0]
-                break
-            time.sleep(0.05)
-        assert conductor is not None
-        tree = [conductor, *conductor.children(recursive=True)]
-        cli.send_signal(signal.SIGKILL)  # no handler, no cleanup: the host just vanishes
-        cli.wait(5)
-        gone, alive = psutil.wait_procs(tree, timeout=3)
-        assert not alive, alive
-    finally:
-        if cli.poll() is None:
-            cli.kill()
-            cli.wait()
+    cli, tree = _start_long_run(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cli.send_signal(signal.SIGKILL)  # no handler, no cleanup: the host just vanishes
+    cli.wait(5)
+    _, alive = psutil.wait_procs(tree, timeout=3)
+    assert not alive, alive
