@@ -45,7 +45,3 @@ class CpuSampler:
             except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                 self._procs.pop(pid, None)
         return out
-
-    def forget(self, pid: int) -> None:
-        """Stop watching `pid`."""
-        self._procs.pop(pid, None)

@@ -343,10 +343,6 @@ class MainWindow(QMainWindow):
         wanted_ms = 1000.0 * self._frame_cpu / FRAME_CPU_BUDGET
         self._timer.setInterval(int(min(max(wanted_ms, REDRAW_MS), REDRAW_MAX_MS)))
 
-    def frame_interval_ms(self) -> int:
-        """The redraw period in force (it grows when frames are expensive)."""
-        return self._timer.interval()
-
     @Slot()
     def _redraw(self) -> None:
         state = self.state
