@@ -119,19 +119,18 @@ class RunController(QObject):
         self._over = True
         assert self._thread is not None and self._conductor is not None
         self._thread.quit()
-        if not self._thread.wait(THREAD_WAIT_MS):
-            # Never expected (the drain loop cannot block on a read); keep the thread
-            # referenced so it is not destroyed while running, and report the run as over.
+        if self._thread.wait(THREAD_WAIT_MS):
+            self._conductor.close()
+        else:
+            # Never expected (the drain loop cannot block on a read). Keep the thread
+            # referenced so it is not destroyed while running, and leave the conductor's
+            # pipes open: the thread may still be reading them.
             self.state.add_log(ev.now_ns(), 0, "ERROR", "the drain thread did not finish")
             _stuck_threads.append((self._thread, self._worker))
-        self._conductor.close()
         state = self.state
         if self._stopped_by_user and state.status != ev.STATUS_OK:
             state.fail("Stopped", "stopped by the user", ev.STATUS_STOPPED)
-        elif state.status is None:
-            code = self._conductor.exitcode
-            state.fail("ConductorDied", f"the conductor exited with code {code}")
-        state.finish(state.t_end_ns)
+        state.finish(self._conductor.exitcode)
         self.result = state.result()
         self._worker = None
         self._thread = None

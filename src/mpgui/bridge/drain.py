@@ -5,15 +5,15 @@
 conductor's sentinel and a wake-up pipe), coalesces what arrives, and emits at most ~30 batches
 per second, so a flood of events costs the GUI thread ~30 slot calls a second, not millions.
 
-The worker also owns the stop escalation (stop event → grace → SIGTERM to the conductor's
-process group → SIGKILL). Only this thread touches the Conductor once the run has started, and
-the GUI thread never waits on a process.
+Stop and kill requests from the GUI thread reach the loop through flags and the wake-up pipe;
+the loop hands them to the Conductor, whose ``collect`` carries out the escalation (grace →
+SIGTERM to the process group → SIGKILL). Only this thread touches the Conductor once the run
+has started, and the GUI thread never waits on a process.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import threading
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -23,9 +23,6 @@ from mpgui.core.launch import Conductor
 
 #: At most one batch per this many ns reaches the GUI thread (~30 per second).
 EMIT_INTERVAL_NS = 33_000_000
-#: How long a stopped scenario gets to wind down before SIGTERM, then before SIGKILL (ns).
-STOP_GRACE_NS = 1_000_000_000
-TERM_GRACE_NS = 500_000_000
 
 
 class DrainWorker(QObject):
@@ -76,9 +73,7 @@ class DrainWorker(QObject):
         conductor = self._conductor
         pending: list[tuple] = []
         last_emit = 0
-        stop_at: int | None = None  # when the stop was requested
-        term_sent_at: int | None = None
-        kill_sent = False
+        stopping = killing = False
         try:
             while not conductor.drained():
                 now = ev.now_ns()
@@ -94,19 +89,12 @@ class DrainWorker(QObject):
                     pending = []
                     last_emit = now
 
-                if self._stop_requested.is_set() and stop_at is None:
-                    stop_at = now
+                if self._stop_requested.is_set() and not stopping:
+                    stopping = True
                     conductor.request_stop()
-                if stop_at is None:
-                    continue
-                grace = 0 if self._kill_requested.is_set() else STOP_GRACE_NS
-                if term_sent_at is None and now - stop_at >= grace:
-                    conductor.signal_group(signal.SIGTERM)
-                    term_sent_at = now
-                elif term_sent_at is not None and not kill_sent:
-                    if now - term_sent_at >= TERM_GRACE_NS:
-                        conductor.signal_group(signal.SIGKILL)
-                        kill_sent = True
+                if self._kill_requested.is_set() and not killing:
+                    killing = True
+                    conductor.request_stop(grace_s=0)
         finally:
             if pending:
                 self.batch.emit(pending)

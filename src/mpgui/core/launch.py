@@ -32,6 +32,11 @@ from .conductor import RunSpec, conductor_main
 from .frames import FrameReader
 from .telemetry import CpuSampler
 
+#: How long a stopped scenario gets to wind down before SIGTERM goes to its group (s) ...
+STOP_GRACE_S = 1.0
+#: ... and how long after SIGTERM before SIGKILL (s).
+TERM_GRACE_S = 0.5
+
 #: Process groups of every conductor this process started: tests check they are all empty.
 started_groups: list[int] = []
 
@@ -75,6 +80,11 @@ class Conductor:
         # Control first: the conductor announces a phase before its workers report in it.
         self._readers = [FrameReader(self._control_r), FrameReader(self.queue._reader)]  # noqa: SLF001
         self.exitcode: int | None = None  # the conductor's exit code, kept after close()
+        # Stop escalation, advanced by collect(): when SIGTERM is due, when it was sent.
+        self._term_due: int | None = None
+        self._term_sent: int | None = None
+        self._kill_sent = False
+        self._leftovers_ended = False
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -101,9 +111,29 @@ class Conductor:
         """True once the conductor process has ended."""
         return self.process.exitcode is not None
 
-    def request_stop(self) -> None:
-        """Ask the scenario to wind down (it checks between tasks)."""
+    def request_stop(self, grace_s: float = STOP_GRACE_S) -> None:
+        """Ask the scenario to wind down; if it has not ended after `grace_s`, end it.
+
+        The stop event is set now (scenarios check it between tasks). The rest — SIGTERM to
+        the group after `grace_s`, SIGKILL :data:`TERM_GRACE_S` later — happens in
+        :meth:`collect`, so whoever collects (the drain thread, the headless runner) never
+        blocks on it. A later call can only bring the deadline closer.
+        """
         self.stop_event.set()
+        due = ev.now_ns() + int(grace_s * 1e9)
+        if self._term_due is None or due < self._term_due:
+            self._term_due = due
+
+    def _escalate(self, now: int) -> None:
+        if self._term_due is None or self._kill_sent:
+            return
+        if self._term_sent is None:
+            if now >= self._term_due:
+                self.signal_group(signal.SIGTERM)
+                self._term_sent = now
+        elif now - self._term_sent >= TERM_GRACE_S * 1e9:
+            self.signal_group(signal.SIGKILL)
+            self._kill_sent = True
 
     def signal_group(self, sig: int) -> None:
         """Send `sig` to the conductor and every process it started."""
@@ -160,7 +190,9 @@ class Conductor:
         """Wait up to `timeout` s for events, the conductor's end or a `wake` handle; read.
 
         Returns every event that could be read without blocking, plus telemetry events when a
-        sample is due. Never blocks longer than `timeout`.
+        sample is due. Also advances a requested stop (see :meth:`request_stop`), and once the
+        conductor has ended, ends anything it left in its group, so :meth:`drained` never
+        waits on an orphan.
         """
         handles: list[Any] = [*wake, *(r.conn for r in self._readers if not r.done)]
         if self.process.exitcode is None and self.process.pid is not None:
@@ -174,8 +206,13 @@ class Conductor:
                 if batch and batch[0][0] == ev.HELLO:
                     self.pids.append(batch[0][2])
                 out.extend(batch)
-        if self._sampler is not None and self._sampler.due(ev.now_ns()):
+        now = ev.now_ns()
+        if self._sampler is not None and self._sampler.due(now):
             out.extend(self._sampler.sample(self.pids))
+        self._escalate(now)
+        if self.exited() and not self._leftovers_ended:
+            self._leftovers_ended = True
+            self.end_group(term_wait=0.3)  # instant when the group is already empty
         return out
 
     def drained(self) -> bool:

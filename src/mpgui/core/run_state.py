@@ -166,19 +166,31 @@ class RunState:
 
     # -- the host's verdicts -------------------------------------------------------------
     def fail(self, type_: str, message: str, status: str = ev.STATUS_ERROR) -> None:
-        """Record a failure the host saw itself (a stop, a dead conductor)."""
+        """Record a failure the host saw itself (a stop, a timeout, a dead conductor).
+
+        The first error is kept (a scenario's own traceback beats "the conductor died"), but
+        a run always ends up with a status.
+        """
         if self.error is None:
             self.error = {"type": type_, "message": message, "traceback": None}
             self.add_log(ev.now_ns(), 0, "ERROR", f"{type_}: {message}")
             self.status = status
             self._host_verdict = True
+        elif self.status is None:
+            self.status = status
         self.revision += 1
 
-    def finish(self, t_ns: int | None = None) -> None:
-        """Mark the run over on the host side (sets the wall-clock end)."""
-        self.t_end_ns = ev.now_ns() if t_ns is None else t_ns
+    def finish(self, exitcode: int | None = None) -> None:
+        """Mark the run over on the host side; `exitcode` is the conductor's.
+
+        The wall-clock end is the conductor's DONE if it sent one, else now. A run that ended
+        without a DONE is reported as a dead conductor, with its exit code.
+        """
+        if self.t_end_ns is None:
+            self.t_end_ns = ev.now_ns()
         if self.status is None:
-            self.fail("ConductorDied", "the conductor ended without reporting a result")
+            how = "without reporting a result" if exitcode in (None, 0) else f"with code {exitcode}"
+            self.fail("ConductorDied", f"the conductor exited {how}")
         self.revision += 1
 
     # -- reading -------------------------------------------------------------------------

@@ -11,13 +11,10 @@ from typing import Any
 
 from . import events as ev
 from .conductor import RunSpec, available_start_methods, default_start_method
-from .launch import Conductor
+from .launch import STOP_GRACE_S, Conductor
 from .params import ParamError, resolve
 from .run_state import RunState
 from .scenarios import get as get_scenario
-
-#: How long the scenario gets to wind down after a stop request before the group is ended.
-STOP_GRACE_S = 1.0
 
 
 def make_spec(
@@ -50,7 +47,6 @@ def run(
     """
     state = RunState(spec)
     conductor = Conductor(spec)
-    stop_at: int | None = None
     deadline = None if timeout is None else state.t0_ns + int(timeout * 1e9)
     try:
         conductor.start()
@@ -60,23 +56,17 @@ def run(
                 state.apply(events)
                 if on_events is not None:
                     on_events(state, events)
-            now = ev.now_ns()
-            if deadline is not None and now > deadline and stop_at is None:
+            if deadline is not None and ev.now_ns() > deadline:
+                deadline = None
                 state.fail("Timeout", f"the run took longer than {timeout:g} s")
                 conductor.request_stop()
-                stop_at = now
-            if stop_at is not None and now - stop_at > STOP_GRACE_S * 1e9:
-                conductor.end_group()
     except KeyboardInterrupt:
         state.fail("Stopped", "interrupted", ev.STATUS_STOPPED)
         conductor.request_stop()
         conductor.end_group(term_wait=STOP_GRACE_S)
         raise
     finally:
-        # Whatever the conductor left behind (orphaned workers after a crash) goes too.
-        conductor.end_group()
+        conductor.end_group()  # a no-op unless something outlived the run
         conductor.close()
-    if state.status is None and conductor.exitcode not in (None, 0):
-        state.fail("ConductorDied", f"the conductor exited with code {conductor.exitcode}")
-    state.finish(state.t_end_ns)
+    state.finish(conductor.exitcode)
     return state.result()

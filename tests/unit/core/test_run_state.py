@@ -69,5 +69,25 @@ def test_new_logs_returns_only_lines_not_yet_seen():
 
 def test_a_run_that_ends_without_done_is_reported_as_a_dead_conductor():
     s = RunState(SPEC, t0_ns=0)
-    s.finish()
-    assert s.result()["error"]["type"] == "ConductorDied"
+    s.finish(exitcode=-9)
+    result = s.result()
+    assert result["status"] == ev.STATUS_ERROR
+    assert result["error"]["type"] == "ConductorDied"
+    assert "code -9" in result["error"]["message"]
+
+
+def test_a_scenario_error_before_the_conductor_died_is_kept_and_the_run_has_a_status():
+    s = RunState(SPEC, t0_ns=0)
+    s.apply([(ev.ERROR, 1, "ValueError", "boom", "tb")])  # no DONE: the conductor was killed
+    s.finish(exitcode=-9)
+    result = s.result()
+    assert result["status"] == ev.STATUS_ERROR
+    assert result["error"]["type"] == "ValueError"
+
+
+def test_the_hosts_verdict_is_not_overwritten_by_a_later_done():
+    s = RunState(SPEC, t0_ns=0)
+    s.fail("Timeout", "the run took longer than 1 s")
+    s.apply([(ev.DONE, 5, ev.STATUS_STOPPED)])
+    s.finish(exitcode=0)
+    assert (s.status, s.error["type"]) == (ev.STATUS_ERROR, "Timeout")
