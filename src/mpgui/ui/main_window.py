@@ -71,8 +71,6 @@ class MainWindow(QMainWindow):
         self._scenario: Scenario = SCENARIOS[0]
         self._controller: RunController | None = None
         self._log_seen = 0
-        self._chart_owner = ""
-        self.last_result: dict[str, Any] | None = None
 
         self._build()
         self._timer = QTimer(self)
@@ -289,12 +287,11 @@ class MainWindow(QMainWindow):
         if chart is None:
             chart = self._charts[scenario.id] = make_chart(scenario.chart)
             self.chart_stack.addWidget(chart)
-        if self.chart is not None:
-            self.chart.setObjectName(f"scenarioPlot-{self._chart_owner}")
-        chart.setObjectName("scenarioPlot")  # the name always means the chart on screen
+        # "scenarioPlot" always names the chart on screen.
+        for owner, each in self._charts.items():
+            each.setObjectName("scenarioPlot" if owner == scenario.id else f"scenarioPlot-{owner}")
         self.chart_stack.setCurrentWidget(chart)
         self.chart = chart
-        self._chart_owner = scenario.id
         self.readout.setText("Press Run to start.")
 
     def _reset_panels(self) -> None:
@@ -306,7 +303,6 @@ class MainWindow(QMainWindow):
         self._timer.stop()
         self._redraw()
         self.chart.run_finished(result)
-        self.last_result = result
         self._set_running(False)
         if result["ok"]:
             self.statusBar().showMessage(f"Finished in {result['wall_s']:.2f} s.")
