@@ -18,20 +18,11 @@ LEFTOVER_WAIT_S = 3.0
 
 
 def _alive_groups() -> list[int]:
-    """Process groups of conductors started in this process that still have members."""
+    """Process groups of conductors started in this process that still have live members."""
     launch = sys.modules.get("mpgui.core.launch")
     if launch is None:
         return []
-    alive = []
-    for pgid in launch.started_groups:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            continue
-        except PermissionError:
-            pass
-        alive.append(pgid)
-    return alive
+    return [pgid for pgid in launch.started_groups if launch.live_group_members(pgid)]
 
 
 #: multiprocessing's own per-process helpers: started once, they live as long as the test

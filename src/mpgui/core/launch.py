@@ -27,6 +27,8 @@ from collections.abc import Iterator
 from multiprocessing.connection import wait
 from typing import Any
 
+import psutil
+
 from . import events as ev
 from .conductor import RunSpec, conductor_main
 from .frames import FrameReader
@@ -39,6 +41,29 @@ TERM_GRACE_S = 0.5
 
 #: Process groups of every conductor this process started: tests check they are all empty.
 started_groups: list[int] = []
+
+
+def live_group_members(pgid: int) -> list[int]:
+    """Pids in process group `pgid` that are still alive (zombies are dead: not counted).
+
+    ``killpg(pgid, 0)`` alone would count zombies, and an orphaned worker stays a zombie
+    until init gets round to reaping it — after it has already stopped existing in every way
+    that matters.
+    """
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return []  # the common case, answered without scanning
+    except PermissionError:
+        pass
+    members = []
+    for proc in psutil.process_iter(["status"]):
+        try:
+            if os.getpgid(proc.pid) == pgid and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                members.append(proc.pid)
+        except (ProcessLookupError, psutil.Error):
+            continue
+    return members
 
 
 @contextlib.contextmanager
@@ -149,20 +174,14 @@ class Conductor:
                 os.kill(pid, sig)
 
     def group_alive(self) -> bool:
-        """True while any process of the conductor's group still exists."""
+        """True while any process of the conductor's group is still alive."""
         pid = self.process.pid
         if pid is None:
             return False
         self.process.join(0)  # reap the conductor if it has ended, so it is not a zombie
         if not hasattr(os, "killpg"):
             return self.process.is_alive()
-        try:
-            os.killpg(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        return bool(live_group_members(pid))
 
     def end_group(self, term_wait: float = 0.5, kill_wait: float = 1.0) -> None:
         """SIGTERM the whole group, wait up to `term_wait` s, then SIGKILL what is left."""
