@@ -16,6 +16,10 @@ _TRUE = {"1", "true", "yes", "on", "y", "t"}
 _FALSE = {"0", "false", "no", "off", "n", "f"}
 
 
+#: The parameter kinds a :class:`ParamSpec` may have.
+KINDS = ("int", "float", "bool", "choice", "multi")
+
+
 class ParamError(ValueError):
     """Bad parameter input. ``str(err)`` is a one-line reason meant for the user."""
 
@@ -24,8 +28,9 @@ class ParamError(ValueError):
 class ParamSpec:
     """One scenario parameter.
 
-    `kind` is ``"int"``, ``"float"``, ``"bool"`` or ``"choice"``; `minimum`/`maximum` bound
-    numbers (inclusive); `choices` lists the allowed strings of a choice.
+    `kind` is ``"int"``, ``"float"``, ``"bool"``, ``"choice"`` (one of `choices`) or
+    ``"multi"`` (a non-empty subset of `choices`, as a tuple in `choices` order; typed as
+    comma-separated text); `minimum`/`maximum` bound numbers (inclusive).
     """
 
     name: str
@@ -39,7 +44,7 @@ class ParamSpec:
     unit: str = ""
 
     def __post_init__(self) -> None:
-        if self.kind not in ("int", "float", "bool", "choice"):
+        if self.kind not in KINDS:
             raise ValueError(f"unknown parameter kind {self.kind!r}")
         # A spec whose own default is invalid is a programming error: fail at import.
         self.check(self.default)
@@ -61,6 +66,8 @@ class ParamSpec:
             raise ParamError(f"{self.name}: {text!r} is not true or false")
         if self.kind == "choice":
             return self.check(raw)
+        if self.kind == "multi":
+            return self.check(tuple(part.strip() for part in raw.split(",") if part.strip()))
         if not raw:
             raise ParamError(f"{self.name}: a value is required")
         try:
@@ -81,6 +88,8 @@ class ParamSpec:
                 allowed = ", ".join(self.choices)
                 raise ParamError(f"{self.name}: {value!r} is not one of {allowed}")
             return value
+        if self.kind == "multi":
+            return self._check_multi(value)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ParamError(f"{self.name}: expected a number, got {value!r}")
         if self.kind == "int":
@@ -97,6 +106,17 @@ class ParamSpec:
         if too_low or too_high:
             raise ParamError(f"{self.name}: must be {self.bound_text()}, got {value:g}")
         return value
+
+    def _check_multi(self, value: Any) -> tuple[str, ...]:
+        allowed = ", ".join(self.choices)
+        if isinstance(value, str) or not isinstance(value, list | tuple):
+            raise ParamError(f"{self.name}: expected a list of {allowed}, got {value!r}")
+        unknown = [v for v in value if v not in self.choices]
+        if unknown:
+            raise ParamError(f"{self.name}: {unknown[0]!r} is not one of {allowed}")
+        if not value:
+            raise ParamError(f"{self.name}: choose at least one of {allowed}")
+        return tuple(c for c in self.choices if c in value)
 
     def bound_text(self) -> str:
         """The allowed range as words, e.g. ``from 1 to 64`` or ``at least 1``; "" if none."""
@@ -121,8 +141,10 @@ class ParamSpec:
         if self.kind in ("int", "float"):
             out["min"] = self.minimum
             out["max"] = self.maximum
-        if self.kind == "choice":
+        if self.kind in ("choice", "multi"):
             out["choices"] = list(self.choices)
+        if self.kind == "multi":
+            out["default"] = list(self.default)
         if self.unit:
             out["unit"] = self.unit
         return out

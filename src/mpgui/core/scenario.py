@@ -25,6 +25,9 @@ class Scenario:
     `id` is kebab-case (``pool-map``); `run` is called in the conductor process with a
     :class:`RunContext` and the validated parameters and returns the metrics dict; `chart`
     names the window's chart for it; `metrics` lists the metric names `run` returns.
+    `short` is the name in the window's scenario list (the title if empty).
+    `uses_start_method` is False for a scenario that picks its own start methods, so the
+    form does not offer one.
     """
 
     id: str
@@ -34,6 +37,8 @@ class Scenario:
     run: Callable[[RunContext, dict[str, Any]], dict[str, Any]]
     metrics: tuple[str, ...]
     chart: str = "metrics"
+    uses_start_method: bool = True
+    short: str = ""
 
     def notice(self) -> str:
         """The "what to notice" text, from ``mpgui/resources/notice/<id>.md``."""
@@ -46,6 +51,32 @@ class Scenario:
         import sys
 
         return inspect.getsource(sys.modules[self.run.__module__])
+
+
+#: How long a start line waits for the slowest worker to start (spawn of 32 takes seconds).
+START_LINE_TIMEOUT_S = 120.0
+
+
+class WorkerFailed(RuntimeError):
+    """A worker process exited with a non-zero code or was killed by a signal."""
+
+    def __init__(self, pid: int, exitcode: int) -> None:
+        import signal
+
+        how = f"code {exitcode}"
+        if exitcode < 0:
+            how = f"signal {signal.Signals(-exitcode).name}"
+        super().__init__(f"worker {pid} exited with {how}")
+        self.pid = pid
+        self.exitcode = exitcode
+
+
+def _run_probed(
+    queue: Any, stop_event: Any, label: str, target: Callable[..., Any], args: tuple
+) -> None:
+    """Body of :meth:`RunContext.process` workers: report through a probe, run the target."""
+    probe_mod.install(queue, stop_event, label=label)
+    target(*args)
 
 
 class RunContext:
@@ -70,6 +101,39 @@ class RunContext:
     def should_stop(self) -> bool:
         """True once the user pressed Stop."""
         return self.stop_event.is_set()
+
+    def process(self, target: Callable[..., Any], *args: Any, label: str = "") -> Any:
+        """An unstarted worker ``Process`` that installs a probe, then runs ``target(*args)``.
+
+        `label` names its lane. Start and wait for it with :meth:`running`.
+        """
+        return self.mp.Process(
+            target=_run_probed, args=(self.queue, self.stop_event, label, target, args)
+        )
+
+    @contextmanager
+    def running(self, processes: list[Any], start_line: Any = None) -> Iterator[None]:
+        """Start `processes`, and wait for all of them to exit when the block ends.
+
+        With a `start_line` (``ctx.mp.Barrier(len(processes) + 1)`` that each worker waits
+        on), the block begins once every worker is started and waiting, and releases them
+        together: what the block times is the work, not the processes' start-up.
+
+        Raises :class:`WorkerFailed` if a worker raised (exit code 1) or was killed by a
+        signal, unless the user pressed Stop.
+        """
+        for proc in processes:
+            proc.start()
+        try:
+            if start_line is not None:
+                start_line.wait(START_LINE_TIMEOUT_S)
+            yield
+        finally:
+            for proc in processes:
+                proc.join()
+        bad = [p for p in processes if p.exitcode != 0]
+        if bad and not self.should_stop():
+            raise WorkerFailed(bad[0].pid, bad[0].exitcode)
 
     @contextmanager
     def pool(self, processes: int) -> Iterator[multiprocessing.pool.Pool]:

@@ -95,7 +95,7 @@ class MainWindow(QMainWindow):
         self.scenario_list = QListWidget()
         self.scenario_list.setObjectName("scenarioList")
         for s in SCENARIOS:
-            item = QListWidgetItem(s.title)
+            item = QListWidgetItem(s.short or s.title)
             item.setData(Qt.ItemDataRole.UserRole, s.id)
             item.setToolTip(s.summary)
             self.scenario_list.addItem(item)
@@ -190,7 +190,9 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
         splitter.setStretchFactor(2, 0)
-        splitter.setSizes([190, 900, 360])
+        # The list as wide as its longest name, the panels take the rest.
+        list_w = self.scenario_list.sizeHintForColumn(0) + 40
+        splitter.setSizes([list_w, 1090 - list_w, 360])
         self.resize(1440, 900)
 
     # -- the scripting interface ---------------------------------------------------------
@@ -281,6 +283,7 @@ class MainWindow(QMainWindow):
         self.title.setText(scenario.title)
         self.summary.setText(scenario.summary)
         self.form.set_specs(scenario.params)
+        self.form.show_start_method(scenario.uses_start_method)
         self.notice_view.setMarkdown(scenario.notice())
         self.code_view.setPlainText(scenario.source())
         chart = self._charts.get(scenario.id)
@@ -359,8 +362,7 @@ class MainWindow(QMainWindow):
     def _append_log(self, line: str) -> None:
         self.log_view.appendPlainText(line)
 
-    @staticmethod
-    def _readout_text(state: RunState, now_ns: int) -> str:
+    def _readout_text(self, state: RunState, now_ns: int) -> str:
         elapsed = state.elapsed_s(now_ns)
         if not state.finished:
             parts = [f"<b>Running</b> · {elapsed:.1f} s"]
@@ -380,17 +382,7 @@ class MainWindow(QMainWindow):
                 f"<span style='color:{theme.BAD}'><b>{err.get('type', 'Failed')}</b>: "
                 f"{err.get('message', '')}</span> · {elapsed:.1f} s"
             )
-        m = state.metrics
-        parts = [f"<b>Done</b> in {elapsed:.2f} s"]
-        if m.get("speedup") is not None:
-            parts.append(f"speedup <b style='color:{theme.GOOD}'>{m['speedup']:.2f}×</b>")
-        if m.get("efficiency") is not None:
-            parts.append(f"efficiency {100 * m['efficiency']:.0f} %")
-        if m.get("tasks_per_s") is not None:
-            parts.append(f"{m['tasks_per_s']:.1f} tasks/s")
-        if len(parts) == 1:  # a scenario without these: show its metrics as they are
-            parts += [f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in m.items()]
-        return " · ".join(parts)
+        return " · ".join([f"<b>Done</b> in {elapsed:.2f} s", *self.chart.readout(state.metrics)])
 
     # -- closing -------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name

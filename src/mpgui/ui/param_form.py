@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QVBoxLayout,
@@ -28,6 +29,41 @@ START_METHOD = "start_method"
 
 def _fmt(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+class MultiChoice(QWidget):
+    """A row of check boxes, one per choice: the editor of a ``multi`` parameter.
+
+    ``toggled`` is emitted after any box changes; :meth:`text` is the choices ticked, as the
+    comma-separated text the CLI takes, so the spec's own ``parse`` validates both.
+    """
+
+    toggled = Signal()
+
+    def __init__(self, name: str, choices: tuple[str, ...], ticked: tuple[str, ...]) -> None:
+        super().__init__()
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.boxes: dict[str, QCheckBox] = {}
+        for choice in choices:
+            box = QCheckBox(choice)
+            box.setObjectName(f"param_{name}_{choice}")
+            box.setChecked(choice in ticked)
+            box.toggled.connect(lambda _on: self.toggled.emit())
+            row.addWidget(box)
+            self.boxes[choice] = box
+        row.addStretch(1)
+
+    def text(self) -> str:
+        """The ticked choices, comma-separated."""
+        return ",".join(c for c, box in self.boxes.items() if box.isChecked())
+
+    def set_ticked(self, chosen: Any) -> None:
+        """Tick exactly `chosen` (a list of choices, or comma-separated text)."""
+        if isinstance(chosen, str):
+            chosen = [part.strip() for part in chosen.split(",")]
+        for choice, box in self.boxes.items():
+            box.setChecked(choice in chosen)
 
 
 class ParamForm(QWidget):
@@ -52,7 +88,8 @@ class ParamForm(QWidget):
         self._method.setCurrentText(default_start_method())
         self._method.setToolTip("How the worker processes are started.")
         self._method.currentTextChanged.connect(lambda _text: self.changed.emit())
-        method_row.addRow(QLabel("Start method"), self._method)
+        self._method_label = QLabel("Start method")
+        method_row.addRow(self._method_label, self._method)
         outer.addLayout(method_row)
         self._specs: dict[str, ParamSpec] = {}
         self._editors: dict[str, QWidget] = {}
@@ -104,6 +141,10 @@ class ParamForm(QWidget):
             combo.setCurrentText(spec.default)
             combo.currentTextChanged.connect(lambda _t: self.changed.emit())
             return combo
+        if spec.kind == "multi":
+            multi = MultiChoice(spec.name, spec.choices, spec.default)
+            multi.toggled.connect(lambda name=spec.name: self._validate(name, multi.text()))
+            return multi
         edit = QLineEdit(_fmt(spec.default))
         hint = spec.bound_text()
         edit.setPlaceholderText(hint)
@@ -143,6 +184,8 @@ class ParamForm(QWidget):
                 out[name] = editor.isChecked()
             elif isinstance(editor, QComboBox):
                 out[name] = editor.currentText()
+            elif isinstance(editor, MultiChoice):
+                out[name] = editor.text()
             else:
                 out[name] = editor.text()
         return out
@@ -167,8 +210,15 @@ class ParamForm(QWidget):
             editor.setChecked(value)
         elif isinstance(editor, QComboBox):
             editor.setCurrentText(str(value))
+        elif isinstance(editor, MultiChoice):
+            editor.set_ticked(value)
         else:
             editor.setText(_fmt(value))
+
+    def show_start_method(self, shown: bool) -> None:
+        """Offer the start method (hidden for a scenario that picks its own)."""
+        self._method_label.setVisible(shown)
+        self._method.setVisible(shown)
 
     def set_enabled_for_run(self, running: bool) -> None:
         """Lock the fields while a run is going."""

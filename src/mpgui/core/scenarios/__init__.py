@@ -5,10 +5,15 @@ from __future__ import annotations
 from mpgui.core.params import ParamError
 from mpgui.core.scenario import Scenario
 
-from . import pool_map
+from . import counter_race, manager_list, pool_map, start_methods
 
 #: Scenarios in the order the window lists them.
-SCENARIOS: tuple[Scenario, ...] = (pool_map.SCENARIO,)
+SCENARIOS: tuple[Scenario, ...] = (
+    pool_map.SCENARIO,
+    counter_race.SCENARIO,
+    manager_list.SCENARIO,
+    start_methods.SCENARIO,
+)
 
 _BY_ID = {s.id: s for s in SCENARIOS}
 

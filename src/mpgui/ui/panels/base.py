@@ -24,6 +24,9 @@ def style_plot(plot: pg.PlotItem, title: str, left: str = "", bottom: str = "") 
         plot.setLabel("left", left, color=theme.MUTED)
     if bottom:
         plot.setLabel("bottom", bottom, color=theme.MUTED)
+    for side in ("left", "bottom"):
+        # Plain numbers: "seconds (x0.001)" or a "1e+06" tick puzzles more than it helps.
+        plot.getAxis(side).enableAutoSIPrefix(False)
     plot.setMenuEnabled(False)
     plot.hideButtons()
     # Ranges are set by the panels, rarely: auto-ranging every frame costs time and jitters.

@@ -126,13 +126,16 @@ class TimelinePanel(pg.PlotWidget):
     def _draw_phases(self, state: RunState) -> None:
         if len(self._phase_lines) == len(state.phases):
             return
-        for t, name in state.phases[len(self._phase_lines) :]:
+        for i, (t, name) in enumerate(
+            state.phases[len(self._phase_lines) :], len(self._phase_lines)
+        ):
             line = pg.InfiniteLine(
                 pos=(t - state.t0_ns) / 1e9,
                 angle=90,
                 pen=pg.mkPen(theme.MUTED, width=1, style=Qt.PenStyle.DashLine),
                 label=name,
-                labelOpts={"position": 0.04, "color": theme.MUTED},
+                # Every other label a line lower: a short phase puts two lines close together.
+                labelOpts={"position": 0.04 + 0.06 * (i % 2), "color": theme.MUTED},
             )
             self.plot.addItem(line)
             self._phase_lines.append(line)

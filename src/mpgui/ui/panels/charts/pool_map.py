@@ -1,10 +1,4 @@
-"""Scenario charts: the fourth panel, specific to what each scenario demonstrates.
-
-A scenario names its chart (``Scenario.chart``); :func:`make_chart` builds it. Every chart is a
-``GraphicsLayoutWidget`` named ``scenarioPlot`` with ``reset()``, ``redraw(state, now_ns)`` and
-``run_finished(result)``. A chart may remember earlier runs of the session (pool-map plots every
-run's speedup against the ideal line).
-"""
+"""The pool-map chart: serial vs parallel wall time, and speedup against the ideal line."""
 
 from __future__ import annotations
 
@@ -17,50 +11,8 @@ from PySide6.QtCore import Qt
 from mpgui.core.run_state import RunState
 from mpgui.ui import theme
 
-from .base import SteppedRange, Throttle, style_plot
-
-
-class ScenarioChart(pg.GraphicsLayoutWidget):
-    """Base of scenario charts; the default draws each live metric series over time."""
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.setObjectName("scenarioPlot")
-
-    def reset(self) -> None:
-        """Clear for a new run (keeping what the chart remembers of earlier runs)."""
-
-    def redraw(self, state: RunState, now_ns: int) -> None:
-        """Draw `state`."""
-
-    def run_finished(self, result: dict[str, Any]) -> None:
-        """A run ended with `result` (ok or not)."""
-
-
-class MetricsChart(ScenarioChart):
-    """Fallback chart: every live metric series (``probe.metric``) as a line over run time."""
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.plot = self.addPlot()
-        style_plot(self.plot, "Scenario metrics", bottom="run time (s)")
-        self.plot.addLegend(offset=(10, 10))
-        self._curves: dict[str, pg.PlotDataItem] = {}
-
-    def reset(self) -> None:
-        for curve in self._curves.values():
-            curve.setData([], [])
-
-    def redraw(self, state: RunState, now_ns: int) -> None:
-        for i, (name, series) in enumerate(state.series.items()):
-            curve = self._curves.get(name)
-            if curve is None:
-                pen = pg.mkPen(theme.core_color(i), width=1)
-                curve = self._curves[name] = self.plot.plot(pen=pen, name=name)
-            data = np.array(series, dtype=float)
-            curve.setData((data[:, 0] - state.t0_ns) / 1e9, data[:, 1])
-        if state.series:
-            self.plot.enableAutoRange()
+from ..base import SteppedRange, Throttle, style_plot
+from .base import ScenarioChart
 
 
 class PoolMapChart(ScenarioChart):
@@ -162,6 +114,16 @@ class PoolMapChart(ScenarioChart):
             self._runs.append((result["params"]["workers"], speedup))
         self._draw_speedup(speedup)
 
+    def readout(self, metrics: dict[str, Any]) -> list[str]:
+        parts = []
+        if metrics.get("speedup") is not None:
+            parts.append(f"speedup <b style='color:{theme.GOOD}'>{metrics['speedup']:.2f}×</b>")
+        if metrics.get("efficiency") is not None:
+            parts.append(f"efficiency {100 * metrics['efficiency']:.0f} %")
+        if metrics.get("tasks_per_s") is not None:
+            parts.append(f"{metrics['tasks_per_s']:.1f} tasks/s")
+        return parts
+
     def _draw_speedup(self, speedup: float | None) -> None:
         top = max([self._workers, 2] + [w for w, _ in self._runs])
         xs = np.arange(1, top + 1)
@@ -177,14 +139,3 @@ class PoolMapChart(ScenarioChart):
         ymax = max([top] + [s for _, s in self._runs] + [speedup or 0]) * 1.15
         self.speed.setXRange(0.5, top + 0.5, padding=0)
         self.speed.setYRange(0, ymax, padding=0)
-
-
-_CHARTS: dict[str, type[ScenarioChart]] = {
-    "pool-map": PoolMapChart,
-    "metrics": MetricsChart,
-}
-
-
-def make_chart(chart_id: str) -> ScenarioChart:
-    """The chart a scenario asks for by id (the metrics chart if there is no such chart)."""
-    return _CHARTS.get(chart_id, MetricsChart)()
