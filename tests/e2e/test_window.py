@@ -119,6 +119,9 @@ def test_closing_the_window_mid_run_leaves_nothing(qtbot, window, leftovers):
     _set(window, {"workers": 2, "tasks": 5000, "task_ms": 50.0, "baseline": False})
     window.start_run()
     qtbot.waitUntil(lambda: len(window.state.workers()) == 2, timeout=15_000)
+    t0 = time.monotonic()
     window.close()
+    # Closing blocks the GUI thread while the run is ended: it must be quick.
+    assert time.monotonic() - t0 < 1.5
     assert not window.is_running()
     qtbot.waitUntil(lambda: not leftovers(), timeout=3000)

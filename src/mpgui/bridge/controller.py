@@ -94,7 +94,7 @@ class RunController(QObject):
         self._stopped_by_user = True
         self._worker.request_kill()
         assert self._thread is not None and self._conductor is not None
-        if not self._thread.wait(timeout_ms):
+        if not self._worker.wait_done(timeout_ms / 1000):
             # The drain thread is slow to finish: end the group from here. Its channels then
             # reach end-of-file and the thread's loop returns.
             self._conductor.signal_group(signal.SIGKILL)

@@ -46,6 +46,7 @@ class DrainWorker(QObject):
         # Guards the wake pipe: once closed, its fd numbers may be reused by anything.
         self._pipe_lock = threading.Lock()
         self._pipe_open = True
+        self._done = threading.Event()  # set when run() has finished its work
 
     def request_stop(self) -> None:
         """Ask the run to stop: the scenario winds down, or is ended after a grace period."""
@@ -57,6 +58,14 @@ class DrainWorker(QObject):
         self._stop_requested.set()
         self._kill_requested.set()
         self._wake()
+
+    def wait_done(self, timeout_s: float) -> bool:
+        """Block until :meth:`run` has finished (True) or `timeout_s` passed (False).
+
+        Waiting on the QThread instead would not do: after ``run`` returns, the thread sits
+        in its event loop until it is told to quit.
+        """
+        return self._done.wait(timeout_s)
 
     def _wake(self) -> None:
         with self._pipe_lock:
@@ -104,6 +113,7 @@ class DrainWorker(QObject):
                 self._pipe_open = False
                 os.close(self._wake_r)
                 os.close(self._wake_w)
+            self._done.set()
             self.ended.emit()
 
     def _clear_wake(self) -> None:
