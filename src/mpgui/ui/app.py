@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import signal
 import sys
+from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
@@ -24,28 +26,47 @@ def make_app() -> QApplication:
     return app
 
 
-def _quit_on_ctrl_c(window: MainWindow) -> QTimer:
+def _dispose(window: MainWindow) -> None:
+    """Delete `window` and everything in it now, while the interpreter is whole.
+
+    Closures connected to its signals (and signal handlers that close it) keep the window
+    alive past ``app.exec()``. Left to interpreter exit, PySide deletes such leftovers in no
+    particular order while Python is being torn down; pyqtgraph's items then run Python
+    overrides against half-deleted objects, and now and then the process dies with SIGSEGV.
+    """
+    window.close()
+    shiboken6.delete(window)
+
+
+def _quit_on_ctrl_c(window: MainWindow) -> dict[int, Any]:
     """Let Ctrl+C (and SIGTERM, SIGHUP) close the window cleanly, ending any run.
 
     Python only runs signal handlers between bytecodes; while Qt's C++ event loop waits, none
-    run. A short no-op timer hands control back to Python often enough to notice.
+    run. A short no-op timer hands control back to Python often enough to notice. Returns the
+    handlers it replaced, to put back once the window is gone.
     """
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda *_: window.close())
+    previous = {
+        sig: signal.signal(sig, lambda *_: window.close())
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    }
     tick = QTimer(window)
     tick.setObjectName("signalTick")
     tick.timeout.connect(lambda: None)
     tick.start(200)
-    return tick
+    return previous
 
 
 def run_app(scenario: str | None = None, start_method: str | None = None) -> int:
     """Open the window and run the event loop; the exit code."""
     app = make_app()
     window = MainWindow(scenario=scenario, start_method=start_method)
-    _quit_on_ctrl_c(window)
+    previous = _quit_on_ctrl_c(window)
     window.show()
-    return app.exec()
+    code = app.exec()
+    for sig, handler in previous.items():  # the handlers would close a window about to go
+        signal.signal(sig, handler)
+    _dispose(window)
+    return code
 
 
 def screenshot(
@@ -81,6 +102,7 @@ def screenshot(
         QTimer.singleShot(int(at_s * 1000), grab)
     QTimer.singleShot(0, window.start_run)
     app.exec()
+    _dispose(window)
     if not outcome["saved"]:
         print(f"mpgui: could not save {out}", file=sys.stderr)
         return 1
