@@ -27,6 +27,8 @@ def test_list_json_describes_scenarios_and_their_parameters():
     params = {p["name"]: p for p in scenarios["pool-map"]["params"]}
     assert params["workers"]["min"] == 1 and params["workers"]["max"] == 64
     assert set(params) == {"workers", "tasks", "task_ms", "chunksize", "baseline"}
+    methods = {p["name"]: p for p in scenarios["start-methods"]["params"]}["methods"]
+    assert methods["type"] == "multi" and methods["default"] == methods["choices"]
 
 
 def test_run_json_prints_one_result_object():
@@ -73,6 +75,10 @@ def test_run_json_prints_one_result_object():
         (["run", "pool-map", "--set", "bogus=1"], "unknown parameter 'bogus'"),
         (["run", "pool-map", "--set", "workers"], "--set expects NAME=VALUE"),
         (["run", "no-such-scenario"], "unknown scenario 'no-such-scenario'"),
+        (["run", "counter-race", "--set", "workers=1"], "workers: must be from 2 to 32, got 1"),
+        (["run", "counter-race", "--set", "mode=racy"], "'racy' is not one of both, unlocked"),
+        (["run", "start-methods", "--set", "methods=fork,threads"], "'threads' is not one of"),
+        (["run", "start-methods", "--set", "methods="], "methods: choose at least one of"),
         (["run", "pool-map", "--start-method", "threads"], "invalid choice: 'threads'"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         (["--scenario", "nope"], "unknown scenario 'nope'"),

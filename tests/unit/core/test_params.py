@@ -62,3 +62,33 @@ def test_resolve_fills_defaults_and_refuses_unknown_names():
 def test_a_spec_with_an_invalid_default_fails_at_definition():
     with pytest.raises(ParamError):
         ParamSpec("n", "int", default=0, minimum=1, help="")
+
+
+METHODS = ParamSpec(
+    "methods", "multi", default=("fork", "spawn"), choices=("fork", "spawn", "forkserver"), help=""
+)
+
+
+def test_a_multi_parameter_takes_a_subset_in_choice_order():
+    assert METHODS.parse("spawn, fork") == ("fork", "spawn")
+    assert METHODS.parse("forkserver,forkserver") == ("forkserver",)
+    assert METHODS.check(["spawn"]) == ("spawn",)
+    assert METHODS.to_json()["default"] == ["fork", "spawn"]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("", "methods: choose at least one of fork, spawn, forkserver"),
+        ("fork,threads", "methods: 'threads' is not one of fork, spawn, forkserver"),
+    ],
+)
+def test_a_multi_parameter_refuses_with_one_line_reason(text, reason):
+    with pytest.raises(ParamError) as info:
+        METHODS.parse(text)
+    assert str(info.value) == reason
+
+
+def test_a_multi_parameter_refuses_a_bare_string_as_a_typed_value():
+    with pytest.raises(ParamError, match="expected a list"):
+        METHODS.check("fork")

@@ -1,0 +1,99 @@
+"""How reliably each issue-3 scenario shows its effect, with its default parameters, run after
+run, under every start method; prints one JSON object.
+
+- counter-race: the smallest share of updates lost without the lock (must be > 0 every run)
+  and whether the locked count was exact every run; also for smaller `increments`, to show
+  why the default is what it is.
+- manager-list: Manager list length vs expected, the plain list's length in the parent, and
+  the Queue's speed-up over the proxy.
+- start-methods: median start latency per method, and which methods' children saw the
+  parent's change.
+
+    uv run python benchmarks/scenario_effects.py [--runs N] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+
+from mpgui.core import runner
+from mpgui.core.conductor import available_start_methods
+
+
+def counter_race(runs: int, increments: int | None) -> dict:
+    """Lost-update share (%) of `runs` counter races per start method."""
+    given = {} if increments is None else {"increments": increments}
+    out = {}
+    for method in available_start_methods():
+        lost, exact = [], []
+        for _ in range(runs):
+            m = runner.run(runner.make_spec("counter-race", given, method))["metrics"]
+            lost.append(m["lost_pct"])
+            exact.append(m["locked_final"] == m["expected"])
+        out[method] = {
+            "lost_pct_min": min(lost),
+            "lost_pct_median": statistics.median(lost),
+            "runs_with_loss": sum(x > 0 for x in lost),
+            "locked_exact_every_run": all(exact),
+        }
+    return out
+
+
+def manager_list(runs: int) -> dict:
+    """Manager vs plain list vs Queue, `runs` runs per start method."""
+    out = {}
+    for method in available_start_methods():
+        results = [
+            runner.run(runner.make_spec("manager-list", {}, method))["metrics"] for _ in range(runs)
+        ]
+        out[method] = {
+            "manager_len_equals_expected": all(r["manager_len"] == r["expected"] for r in results),
+            "plain_len_in_parent_max": max(r["plain_len_in_parent"] for r in results),
+            "appends_per_s_median": statistics.median(r["appends_per_s"] for r in results),
+            "queue_speedup_median": statistics.median(r["queue_speedup"] for r in results),
+        }
+    return out
+
+
+def start_methods(runs: int) -> dict:
+    """Median start latency and `sees_parent_change` per method over `runs` runs."""
+    medians: dict[str, list[float]] = {}
+    sees: dict[str, set[bool]] = {}
+    for _ in range(runs):
+        m = runner.run(runner.make_spec("start-methods", {}))["metrics"]
+        for method, fig in m["methods"].items():
+            medians.setdefault(method, []).append(fig["start_ms_median"])
+            sees.setdefault(method, set()).add(fig["sees_parent_change"])
+    return {
+        method: {
+            "start_ms_median": statistics.median(values),
+            "sees_parent_change": sorted(sees[method]),
+        }
+        for method, values in medians.items()
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="issue-3 scenarios: effect shown every run?")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="one run of each, defaults only")
+    args = parser.parse_args()
+    runs = 1 if args.quick else args.runs
+    figures = {
+        "benchmark": "scenario_effects",
+        "runs": runs,
+        "counter_race_default": counter_race(runs, None),
+        "manager_list": manager_list(runs),
+        "start_methods": start_methods(runs),
+    }
+    if not args.quick:
+        figures["counter_race_by_increments"] = {
+            str(n): counter_race(runs, n)["fork"] for n in (100, 1_000, 10_000)
+        }
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Each scenario run in the real window with its defaults: its chart shows the effect live."""
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPushButton
+
+from mpgui.core.conductor import available_start_methods
+from mpgui.ui import MainWindow
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow("pool-map", "fork")
+    qtbot.addWidget(w)
+    w.resize(1440, 900)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def _run(qtbot, window, mid_run=None, timeout=60_000):
+    """Click Run; optionally wait for `mid_run` to hold before the run ends; return the result."""
+    with qtbot.waitSignal(window.runFinished, timeout=timeout) as blocker:
+        qtbot.mouseClick(window.findChild(QPushButton, "runButton"), Qt.MouseButton.LeftButton)
+        if mid_run is not None:
+            qtbot.waitUntil(mid_run, timeout=timeout)
+    return blocker.args[0]
+
+
+def test_counter_race_lines_part_while_you_watch(qtbot, window):
+    window.select_scenario("counter-race")
+    chart = window.chart
+    seen = {}
+
+    def gap_opens_mid_run():
+        # Before the run is over the unlocked counter already trails its expected line.
+        state = window.state
+        assert state is not None and not state.finished
+        counter, expected = chart.curves["unlocked"]
+        _, yc = counter.getData()
+        _, ye = expected.getData()
+        assert yc is not None and len(yc) > 5
+        assert ye.max() > yc.max()
+        seen["gap"] = (ye.max(), yc.max())
+
+    result = _run(qtbot, window, gap_opens_mid_run)
+    assert seen
+    m = result["metrics"]
+    assert result["ok"] and 0 < m["lost_updates"] and m["locked_final"] == m["expected"]
+    # The lines end where the counter really ended.
+    assert chart.curves["unlocked"][0].getData()[1].max() == m["unlocked_final"]
+    assert chart.curves["locked"][0].getData()[1].max() == m["expected"]
+    assert chart.curves["locked"][1].getData()[1].max() == m["expected"]
+    big = chart.big.text
+    assert f"{m['lost_updates']:,}" in big and "exact" in big
+    assert "lost" in window.readout.text() and "exact" in window.readout.text()
+
+
+def test_manager_list_fills_while_the_plain_list_stays_empty(qtbot, window):
+    window.select_scenario("manager-list")
+    chart = window.chart
+
+    def stack_grows_mid_run():
+        state = window.state
+        assert state is not None and not state.finished
+        assert len(chart.layers) >= 2
+        assert chart.layers[-1].getData()[1].max() > 0
+
+    result = _run(qtbot, window, stack_grows_mid_run)
+    m = result["metrics"]
+    assert result["ok"] and m["manager_len"] == m["expected"] == 4 * 20_000
+    assert m["plain_len_in_parent"] == 0
+    # The stack of the workers' own counts reaches the length the parent read.
+    assert len(chart.layers) == 4
+    assert chart.layers[-1].getData()[1].max() == m["expected"]
+    assert chart.parent_len.getData()[1][-1] == m["expected"]
+    _, plain = chart.plain.getData()
+    assert len(plain) > 2 and set(plain) == {0}
+    assert chart.plain_label.text.endswith("0 items")
+    heights = chart.rate_bars.opts["height"]
+    assert list(heights) == [
+        pytest.approx(m["appends_per_s"]),
+        pytest.approx(m["queue_items_per_s"]),
+    ]
+
+
+def test_start_methods_plots_every_start_and_the_measured_inheritance(qtbot, window):
+    window.select_scenario("start-methods")
+    # This scenario picks its own start methods: the form does not offer one.
+    assert not window.findChild(QComboBox, "param_start_method").isVisible()
+    methods = available_start_methods()
+    for m in methods:
+        assert window.findChild(QCheckBox, f"param_methods_{m}").isChecked()
+    result = _run(qtbot, window)
+    measured = result["metrics"]["methods"]
+    assert list(measured) == methods
+    assert len(window.chart.dots.data) == 10 * len(methods)
+    table = window.chart.table.text
+    assert "<b>yes</b>" in table and "<b>no</b>" in table
+    assert measured["fork"]["sees_parent_change"] is True
+    assert "fork" in window.readout.text() and "ms" in window.readout.text()
+    # Choosing another scenario brings the start-method choice back.
+    window.select_scenario("counter-race")
+    assert window.findChild(QComboBox, "param_start_method").isVisible()
+
+
+def test_the_methods_field_refuses_an_empty_choice(qtbot, window):
+    window.select_scenario("start-methods")
+    run = window.findChild(QPushButton, "runButton")
+    for m in available_start_methods():
+        window.findChild(QCheckBox, f"param_methods_{m}").setChecked(False)
+    assert not run.isEnabled()
+    error = window.findChild(QLabel, "error_methods")
+    qtbot.waitUntil(error.isVisible)  # a rebuilt form is shown on the next event loop turn
+    assert error.text().startswith("choose at least one of")
+    window.set_param("methods", "spawn")
+    assert window.param_errors() == {} and run.isEnabled()

@@ -1,0 +1,100 @@
+"""The scenarios show their effect for real, with their default parameters, on this machine.
+
+Every run here goes through the headless runner: a real conductor, real worker processes.
+"""
+
+import multiprocessing
+
+import pytest
+
+from mpgui.core import runner
+from mpgui.core.conductor import available_start_methods
+from mpgui.core.scenario import WorkerFailed
+from mpgui.core.scenarios import SCENARIOS
+
+#: Small parameters per scenario, for the checks that every scenario honours its contract.
+SMALL = {
+    "pool-map": {"workers": 2, "tasks": 4, "task_ms": 2.0},
+    "counter-race": {"workers": 2, "increments": 2000},
+    "manager-list": {"workers": 2, "items": 50},
+    "start-methods": {"processes": 2},
+}
+
+
+def test_every_scenario_has_small_parameters_here():
+    assert set(SMALL) == {s.id for s in SCENARIOS}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
+def test_every_scenario_reports_the_metrics_it_declares(scenario):
+    result = runner.run(runner.make_spec(scenario.id, SMALL[scenario.id], "fork"))
+    assert result["ok"] is True, result["error"]
+    assert tuple(result["metrics"]) == scenario.metrics
+    assert scenario.notice().startswith("**What to notice**")
+    assert "def run(" in scenario.source()
+
+
+@pytest.mark.parametrize("method", available_start_methods())
+def test_counter_race_with_defaults_loses_updates_without_the_lock_and_none_with_it(method):
+    result = runner.run(runner.make_spec("counter-race", {}, method))
+    assert result["ok"] is True, result["error"]
+    assert result["start_method"] == method
+    m = result["metrics"]
+    assert m["expected"] == 4 * 200_000
+    # Unlocked read-modify-writes really collide: the shared counter ends short.
+    assert m["unlocked_final"] < m["expected"]
+    assert m["lost_updates"] == m["expected"] - m["unlocked_final"] > 0
+    assert m["lost_pct"] == pytest.approx(100 * m["lost_updates"] / m["expected"])
+    # Under the lock, every increment counts.
+    assert m["locked_final"] == m["expected"]
+    assert m["lock_cost"] == pytest.approx(m["locked_s"] / m["unlocked_s"])
+    # Two races of four real processes each, every one of them did all its blocks.
+    assert len({w["pid"] for w in result["workers"]}) == 8
+    assert all(w["tasks"] == 100 for w in result["workers"])
+
+
+def test_counter_race_runs_one_mode_alone():
+    result = runner.run(
+        runner.make_spec("counter-race", {"mode": "locked", "increments": 1000}, "fork")
+    )
+    m = result["metrics"]
+    assert m["locked_final"] == m["expected"] == 4000
+    assert m["unlocked_final"] is None and m["lost_updates"] is None
+
+
+@pytest.mark.parametrize("method", available_start_methods())
+def test_manager_list_reaches_the_parent_and_the_plain_list_does_not(method):
+    params = {} if method == "fork" else {"items": 2000}  # spawn'd managers: keep it short
+    result = runner.run(runner.make_spec("manager-list", params, method))
+    assert result["ok"] is True, result["error"]
+    m = result["metrics"]
+    workers, items = result["params"]["workers"], result["params"]["items"]
+    assert m["expected"] == workers * items
+    assert m["manager_len"] == workers * items
+    assert m["plain_len_in_parent"] == 0
+    assert m["appends_per_s"] > 0 and m["queue_items_per_s"] > 0
+    assert m["queue_speedup"] == pytest.approx(m["queue_items_per_s"] / m["appends_per_s"])
+
+
+def test_start_methods_measures_every_method_and_what_the_child_inherits():
+    result = runner.run(runner.make_spec("start-methods", {}))
+    assert result["ok"] is True, result["error"]
+    m = result["metrics"]
+    assert m["default_method"] == multiprocessing.get_all_start_methods()[0]
+    assert list(m["methods"]) == available_start_methods()
+    for method, figures in m["methods"].items():
+        assert len(figures["start_ms"]) == 10, method
+        assert 0 < figures["start_ms_median"] <= figures["start_ms_p90"], method
+        assert figures["join_ms_median"] > 0, method
+        assert figures["sees_parent_change"] is (method == "fork"), method
+
+
+def test_start_methods_measures_only_the_chosen_methods():
+    result = runner.run(runner.make_spec("start-methods", {"processes": 3, "methods": "spawn"}))
+    assert list(result["metrics"]["methods"]) == ["spawn"]
+    assert result["metrics"]["methods"]["spawn"]["sees_parent_change"] is False
+
+
+def test_a_worker_killed_by_a_signal_is_named_by_its_signal():
+    assert str(WorkerFailed(42, -11)) == "worker 42 exited with signal SIGSEGV"
+    assert str(WorkerFailed(42, 3)) == "worker 42 exited with code 3"
