@@ -20,7 +20,8 @@ SCRIPT = textwrap.dedent(
     spec = make_spec("counter-race", {{"increments": 2000000}}, "fork")
     code = screenshot(spec, {out!r}, at_s=0.8)  # closed mid-run
     gc.collect()
-    alive = sorted({{type(o).__name__ for o in gc.get_objects() if isinstance(o, (QWidget, QGraphicsObject))}})
+    qt = (QWidget, QGraphicsObject)
+    alive = sorted({{type(o).__name__ for o in gc.get_objects() if isinstance(o, qt)}})
     print(code, alive)
     """
 )

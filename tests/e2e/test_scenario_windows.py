@@ -2,7 +2,7 @@
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPushButton
+from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QLabel, QPushButton
 
 from mpgui.core.conductor import available_start_methods
 from mpgui.ui import MainWindow
@@ -24,6 +24,10 @@ def _run(qtbot, window, mid_run=None, timeout=60_000):
         qtbot.mouseClick(window.findChild(QPushButton, "runButton"), Qt.MouseButton.LeftButton)
         if mid_run is not None:
             qtbot.waitUntil(mid_run, timeout=timeout)
+    # A long readout or chart label must wrap or shrink, never widen the window.
+    QApplication.sendPostedEvents()  # the pending layout requests
+    assert window.readout.minimumSizeHint().width() < 600
+    assert window.minimumSizeHint().width() <= 1440
     return blocker.args[0]
 
 
@@ -77,8 +81,8 @@ def test_manager_list_fills_while_the_plain_list_stays_empty(qtbot, window):
     _, plain = chart.plain.getData()
     assert len(plain) > 2 and set(plain) == {0}
     assert chart.plain_label.text.endswith("0 items")
-    heights = chart.rate_bars.opts["height"]
-    assert list(heights) == [
+    widths = chart.rate_bars.opts["width"]
+    assert list(widths) == [
         pytest.approx(m["appends_per_s"]),
         pytest.approx(m["queue_items_per_s"]),
     ]

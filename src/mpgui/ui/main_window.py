@@ -116,6 +116,9 @@ class MainWindow(QMainWindow):
         self.readout = QLabel("Press Run to start.")
         self.readout.setObjectName("readout")
         self.readout.setTextFormat(Qt.TextFormat.RichText)
+        # Wrap rather than widen: an unwrapped label's minimum width is its whole text, and a
+        # long readout would push the window wider than the screen.
+        self.readout.setWordWrap(True)
         self.workers_panel = WorkersPanel()
         self.cores_panel = CoresPanel()
         self.timeline_panel = TimelinePanel()
@@ -192,6 +195,8 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(2, 0)
         # The list as wide as its longest name, the panels take the rest.
         list_w = self.scenario_list.sizeHintForColumn(0) + 40
+        # A minimum too: a wide chart must not squeeze the names into "Counter ra…".
+        left.setMinimumWidth(list_w)
         splitter.setSizes([list_w, 1090 - list_w, 360])
         self.resize(1440, 900)
 

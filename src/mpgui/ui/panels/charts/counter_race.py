@@ -30,22 +30,17 @@ class CounterRaceChart(ScenarioChart):
         self.plot = self.addPlot(row=0, col=0)
         style_plot(self.plot, "Shared counter", left="counter", bottom="seconds into the race")
         self.plot.setMouseEnabled(x=False, y=False)
-        # Bottom right: the lines rise from the bottom left, so that corner stays clear.
-        self.plot.addLegend(offset=(-10, -10), labelTextColor=theme.FOREGROUND)
         self.curves: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
         for name, color in RACES:
-            expected = self.plot.plot(
-                pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine),
-                name=f"{name}: expected",
-            )
-            counter = self.plot.plot(pen=pg.mkPen(color, width=3), name=f"{name}: counter")
+            expected = self.plot.plot(pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine))
+            counter = self.plot.plot(pen=pg.mkPen(color, width=3))
             self.curves[name] = (counter, expected)
         self.big = pg.LabelItem(justify="left")
         self.addItem(self.big, row=0, col=1)
         self.ci.layout.setColumnStretchFactor(0, 3)
         self.ci.layout.setColumnStretchFactor(1, 2)
         self._x = SteppedRange(0.5)
-        self._y = SteppedRange(1000.0, factor=2.0)
+        self._top = 0  # the count every race should reach: the y axis's top
         self._shown: tuple = ()
         self.reset()
 
@@ -54,10 +49,10 @@ class CounterRaceChart(ScenarioChart):
             counter.setData([], [])
             expected.setData([], [])
         self._x.reset()
-        self._y.reset()
         self._shown = ()
+        self._top = 0
         self.plot.setXRange(0, self._x.value, padding=0)
-        self.plot.setYRange(0, self._y.value, padding=0)
+        self.plot.setYRange(0, 1000, padding=0)
         self.big.setText(self._big_html(None, None, None))
 
     def redraw(self, state: RunState, now_ns: int) -> None:
@@ -65,6 +60,13 @@ class CounterRaceChart(ScenarioChart):
         if shown == self._shown and not state.finished:
             return
         self._shown = shown
+        params = state.spec.params
+        top = int(params.get("workers", 0)) * int(params.get("increments", 0))
+        if top and top != self._top:
+            # The expected count is known before the run: fix the axis there, so the lines
+            # climb towards the top and the axis never moves.
+            self._top = top
+            self.plot.setYRange(0, top * 1.05, padding=0)
         gaps: dict[str, tuple[float, float] | None] = {}
         for name, _ in RACES:
             t0 = phase_start(state, name)
@@ -80,10 +82,7 @@ class CounterRaceChart(ScenarioChart):
                 gaps[name] = (float(ye.max()), float(yc.max()))
                 if self._x.fit(max(xc.max(), xe.max()), headroom=1.1):
                     self.plot.setXRange(0, self._x.value, padding=0)
-                if self._y.fit(ye.max(), headroom=1.1):
-                    self.plot.setYRange(0, self._y.value, padding=0)
-        target = state.metrics.get("expected")
-        self.big.setText(self._big_html(gaps.get("unlocked"), gaps.get("locked"), target))
+        self.big.setText(self._big_html(gaps.get("unlocked"), gaps.get("locked"), top or None))
 
     @staticmethod
     def _big_html(
@@ -118,10 +117,13 @@ class CounterRaceChart(ScenarioChart):
             rows.append(
                 f"<span style='font-size:13pt; color:{theme.MUTED}'>lost updates appear here</span>"
             )
+        key = (
+            f"<span style='font-size:10pt; color:{theme.MUTED}'>solid: the shared counter<br>"
+            "dashed: increments the workers did"
+        )
         if target is not None:
-            rows.append(
-                f"<span style='font-size:11pt; color:{theme.MUTED}'>expected {target:,}</span>"
-            )
+            key += f"<br>expected at the end: {target:,}"
+        rows.append(key + "</span>")
         return "<br><br>".join(rows)
 
     def readout(self, metrics: dict[str, Any]) -> list[str]:

@@ -21,50 +21,51 @@ BY_WORKER = "manager.by_worker."
 class ManagerListChart(ScenarioChart):
     """Left: list length over time — the Manager list stacked by which worker appended, the
     length the parent reads through its proxy, the plain list's flat line at zero, and the
-    same items gathered through a Queue. Right: items per second, proxy vs Queue.
+    same items gathered through a Queue. Below: items per second, proxy vs Queue.
     """
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.plot = self.addPlot(row=0, col=0)
-        style_plot(self.plot, "List length in the parent", left="items", bottom="seconds")
+        style_plot(self.plot, "List length, read by the parent", left="items", bottom="seconds")
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.addLegend(offset=(10, 10), labelTextColor=theme.FOREGROUND)
         self.layers: list[pg.PlotDataItem] = []
         self.parent_len = self.plot.plot(
-            pen=pg.mkPen(theme.FOREGROUND, width=2), name="Manager list (parent's proxy)"
+            pen=pg.mkPen(theme.FOREGROUND, width=2), name="Manager list"
         )
         self.queue_len = self.plot.plot(
             pen=pg.mkPen(theme.ACCENT, width=2, style=Qt.PenStyle.DashLine),
-            name="gathered from a Queue",
+            name="Queue (phase 2)",
         )
-        self.plain = self.plot.plot(
-            pen=pg.mkPen(theme.BAD, width=4), name="plain list (parent's own)"
-        )
+        self.plain = self.plot.plot(pen=pg.mkPen(theme.BAD, width=4), name="plain list")
         self.plain.setZValue(10)  # over the Manager list's bands
         # Pinned to the plot's bottom right, just above the plain list's line at zero.
         self.plain_label = pg.LabelItem("", color=theme.BAD, size="11pt")
         self.plain_label.setParentItem(self.plot.getViewBox())
         self.plain_label.anchor(itemPos=(1, 1), parentPos=(1, 1), offset=(-8, -12))
 
-        self.rates = self.addPlot(row=0, col=1)
-        style_plot(self.rates, "Items per second", left="items/s")
+        # Below, thin: items per second through each route, as horizontal bars.
+        self.rates = self.addPlot(row=1, col=0)
+        style_plot(self.rates, "", bottom="items per second")
         self.rates.setMouseEnabled(x=False, y=False)
-        self.rates.getAxis("bottom").setTicks([[(0, "Manager"), (1, "Queue")]])
-        self.rates.setXRange(-0.6, 1.6, padding=0)
+        self.rates.getAxis("left").setTicks([[(0, "Manager"), (1, "Queue")]])
+        self.rates.setYRange(-0.6, 1.6, padding=0)
+        self.rates.invertY(True)
         self.rate_bars = pg.BarGraphItem(
-            x=[0, 1],
-            height=[0, 0],
-            width=0.6,
+            x0=[0, 0],
+            y=[0, 1],
+            width=[0, 0],
+            height=0.6,
             pen=None,
             brushes=[pg.mkBrush(theme.GOOD), pg.mkBrush(theme.ACCENT)],
         )
         self.rates.addItem(self.rate_bars)
-        self.rate_labels = [pg.TextItem(anchor=(0.5, 1), color=theme.FOREGROUND) for _ in "ab"]
+        self.rate_labels = [pg.TextItem(anchor=(0, 0.5), color=theme.FOREGROUND) for _ in "ab"]
         for label in self.rate_labels:
             self.rates.addItem(label)
-        self.ci.layout.setColumnStretchFactor(0, 3)
-        self.ci.layout.setColumnStretchFactor(1, 1)
+        self.ci.layout.setRowStretchFactor(0, 3)
+        self.ci.layout.setRowStretchFactor(1, 1)
         self._x = SteppedRange(0.5)
         self._y = SteppedRange(100.0, factor=2.0)
         self._rate = SteppedRange(1000.0, factor=2.0)
@@ -77,7 +78,7 @@ class ManagerListChart(ScenarioChart):
         for curve in (self.parent_len, self.queue_len, self.plain):
             curve.setData([], [])
         self.plain_label.setText("")
-        self.rate_bars.setOpts(height=[0, 0])
+        self.rate_bars.setOpts(width=[0, 0])
         for label in self.rate_labels:
             label.setText("")
         for rng in (self._x, self._y, self._rate):
@@ -85,7 +86,7 @@ class ManagerListChart(ScenarioChart):
         self._shown = -1
         self.plot.setXRange(0, self._x.value, padding=0)
         self.plot.setYRange(0, self._y.value, padding=0)
-        self.rates.setYRange(0, self._rate.value, padding=0)
+        self.rates.setXRange(0, self._rate.value, padding=0)
 
     def _layer(self, k: int) -> pg.PlotDataItem:
         """The filled area of worker `k` (created on first use)."""
@@ -98,7 +99,7 @@ class ManagerListChart(ScenarioChart):
                 pen=pg.mkPen(band.lighter(150), width=1),
                 fillLevel=0,
                 fillBrush=pg.mkBrush(band),
-                name="Manager list, one band per worker" if i == 0 else None,
+                name="by worker" if i == 0 else None,
             )
             # Lower workers' layers are drawn over higher ones: each layer is the sum of the
             # workers up to it, so drawing from the top down leaves every band visible.
@@ -154,13 +155,14 @@ class ManagerListChart(ScenarioChart):
                 x, y = series_xy(state, name, t0 or 0)
                 if t0 is not None and len(x) and x[-1] > 0:
                     rates[i] = float(y[-1] / x[-1])
-        heights = [r or 0.0 for r in rates]
-        self.rate_bars.setOpts(height=heights)
+        widths = [r or 0.0 for r in rates]
+        self.rate_bars.setOpts(width=widths)
         for i, rate in enumerate(rates):
-            self.rate_labels[i].setText("" if rate is None else f"{rate:,.0f}")
-            self.rate_labels[i].setPos(i, rate or 0.0)
-        if self._rate.fit(max(heights), headroom=1.2):
-            self.rates.setYRange(0, self._rate.value, padding=0)
+            self.rate_labels[i].setText("" if rate is None else f" {rate:,.0f}/s")
+            self.rate_labels[i].setPos(rate or 0.0, i)
+        # Headroom for the value labels to the right of the bars.
+        if self._rate.fit(max(widths), headroom=1.6):
+            self.rates.setXRange(0, self._rate.value, padding=0)
 
     def readout(self, metrics: dict[str, Any]) -> list[str]:
         parts = [
@@ -168,11 +170,8 @@ class ManagerListChart(ScenarioChart):
             f"{metrics['expected']:,} items",
             f"plain list in the parent <b style='color:{theme.BAD}'>"
             f"{metrics['plain_len_in_parent']}</b>",
-            f"{metrics['appends_per_s']:,.0f} appends/s through the proxy",
+            f"proxy {metrics['appends_per_s']:,.0f} appends/s",
         ]
-        if metrics.get("queue_items_per_s"):
-            parts.append(
-                f"Queue {metrics['queue_items_per_s']:,.0f} items/s "
-                f"({metrics['queue_speedup']:.1f}× the proxy)"
-            )
+        if metrics.get("queue_speedup"):
+            parts.append(f"Queue {metrics['queue_speedup']:.1f}× faster")
         return parts
