@@ -1,10 +1,13 @@
 """Each scenario run in the real window with its defaults: its chart shows the effect live."""
 
+import re
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QLabel, QPushButton
 
 from mpgui.core.conductor import available_start_methods
+from mpgui.core.params import ParamError
 from mpgui.ui import MainWindow
 
 
@@ -45,6 +48,10 @@ def test_counter_race_lines_part_while_you_watch(qtbot, window):
         _, ye = expected.getData()
         assert yc is not None and len(yc) > 5
         assert ye.max() > yc.max()
+        # Mid-race samples come from different moments: the loss shown is never negative,
+        # and the locked race gets no verdict before its final count.
+        assert not re.search(r"-\d", chart.big.text)
+        assert "exact" not in chart.big.text
         seen["gap"] = (ye.max(), yc.max())
 
     result = _run(qtbot, window, gap_opens_mid_run)
@@ -119,3 +126,7 @@ def test_the_methods_field_refuses_an_empty_choice(qtbot, window):
     assert error.text().startswith("choose at least one of")
     window.set_param("methods", "spawn")
     assert window.param_errors() == {} and run.isEnabled()
+    # A choice no box can show is refused with the reason, not dropped in silence.
+    with pytest.raises(ParamError, match="'spwan' is not one of"):
+        window.set_param("methods", "fork,spwan")
+    assert window.findChild(QCheckBox, "param_methods_spawn").isChecked()

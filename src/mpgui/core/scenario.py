@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 from . import probe as probe_mod
+from . import workers as workers_mod
 from .params import ParamSpec
 
 
@@ -51,24 +52,6 @@ class Scenario:
         import sys
 
         return inspect.getsource(sys.modules[self.run.__module__])
-
-
-#: How long a start line waits for the slowest worker to start (spawn of 32 takes seconds).
-START_LINE_TIMEOUT_S = 120.0
-
-
-class WorkerFailed(RuntimeError):
-    """A worker process exited with a non-zero code or was killed by a signal."""
-
-    def __init__(self, pid: int, exitcode: int) -> None:
-        import signal
-
-        how = f"code {exitcode}"
-        if exitcode < 0:
-            how = f"signal {signal.Signals(-exitcode).name}"
-        super().__init__(f"worker {pid} exited with {how}")
-        self.pid = pid
-        self.exitcode = exitcode
 
 
 def _run_probed(
@@ -111,29 +94,38 @@ class RunContext:
             target=_run_probed, args=(self.queue, self.stop_event, label, target, args)
         )
 
-    @contextmanager
-    def running(self, processes: list[Any], start_line: Any = None) -> Iterator[None]:
-        """Start `processes`, and wait for all of them to exit when the block ends.
+    def start_line(self, workers: int) -> workers_mod.StartLine:
+        """A :class:`~mpgui.core.workers.StartLine` for `workers` processes (pass it to each)."""
+        return workers_mod.StartLine(self.mp, workers)
 
-        With a `start_line` (``ctx.mp.Barrier(len(processes) + 1)`` that each worker waits
-        on), the block begins once every worker is started and waiting, and releases them
-        together: what the block times is the work, not the processes' start-up.
+    def check_workers(self, processes: list[Any]) -> None:
+        """Raise :class:`~mpgui.core.workers.WorkerFailed` if one of `processes` died badly.
 
-        Raises :class:`WorkerFailed` if a worker raised (exit code 1) or was killed by a
-        signal, unless the user pressed Stop.
+        For loops that wait on something else (a queue, a list) while workers run.
         """
-        for proc in processes:
-            proc.start()
+        workers_mod.check_exits(processes, self.should_stop())
+
+    @contextmanager
+    def running(
+        self, processes: list[Any], start_line: workers_mod.StartLine | None = None
+    ) -> Iterator[None]:
+        """Start `processes`, run the block, then wait for all of them to exit.
+
+        With a `start_line` (from :meth:`start_line`, passed to every worker), the block
+        begins once every worker is started and waiting at the line, and they are released
+        together. A worker that exits badly — before the line, during the block or after it —
+        raises :class:`~mpgui.core.workers.WorkerFailed` within ~50 ms (not on Stop). However
+        the block ends, no worker outlives it: the rest are terminated, then killed.
+        """
         try:
-            if start_line is not None:
-                start_line.wait(START_LINE_TIMEOUT_S)
-            yield
-        finally:
             for proc in processes:
-                proc.join()
-        bad = [p for p in processes if p.exitcode != 0]
-        if bad and not self.should_stop():
-            raise WorkerFailed(bad[0].pid, bad[0].exitcode)
+                proc.start()
+            if start_line is not None:
+                start_line.release(processes, self.should_stop)
+            yield
+            workers_mod.wait_all(processes, self.should_stop)
+        finally:
+            workers_mod.end_all(processes)
 
     @contextmanager
     def pool(self, processes: int) -> Iterator[multiprocessing.pool.Pool]:

@@ -195,7 +195,11 @@ class ParamForm(QWidget):
         return self._method.currentText()
 
     def set_value(self, name: str, value: Any) -> None:
-        """Set a field as a user would (text is validated like typing). Raises KeyError."""
+        """Set a field as a user would (text is validated like typing). Raises KeyError.
+
+        A value a check box cannot show (not true/false; an unknown choice of a ``multi``)
+        raises :class:`~mpgui.core.params.ParamError` with the reason.
+        """
         if name == START_METHOD:
             if value not in available_start_methods():
                 raise KeyError(f"unknown start method {value!r}")
@@ -211,7 +215,9 @@ class ParamForm(QWidget):
         elif isinstance(editor, QComboBox):
             editor.setCurrentText(str(value))
         elif isinstance(editor, MultiChoice):
-            editor.set_ticked(value)
+            # Check boxes cannot show an unknown choice: refuse it here, with the reason.
+            text = value if isinstance(value, str) else ",".join(map(str, value))
+            editor.set_ticked(self._specs[name].parse(text))
         else:
             editor.setText(_fmt(value))
 

@@ -4,12 +4,14 @@ Every run here goes through the headless runner: a real conductor, real worker p
 """
 
 import multiprocessing
+import time
 
 import pytest
 
 from mpgui.core import runner
 from mpgui.core.conductor import available_start_methods
-from mpgui.core.scenario import WorkerFailed
+from mpgui.core.launch import STOP_GRACE_S, Conductor
+from mpgui.core.run_state import RunState
 from mpgui.core.scenarios import SCENARIOS
 
 #: Small parameters per scenario, for the checks that every scenario honours its contract.
@@ -95,6 +97,32 @@ def test_start_methods_measures_only_the_chosen_methods():
     assert result["metrics"]["methods"]["spawn"]["sees_parent_change"] is False
 
 
-def test_a_worker_killed_by_a_signal_is_named_by_its_signal():
-    assert str(WorkerFailed(42, -11)) == "worker 42 exited with signal SIGSEGV"
-    assert str(WorkerFailed(42, 3)) == "worker 42 exited with code 3"
+@pytest.mark.parametrize(
+    ("scenario", "phase", "params"),
+    [
+        ("counter-race", "unlocked", {"increments": 2_000_000}),
+        ("counter-race", "locked", {"increments": 200_000}),
+        ("manager-list", "manager", {"items": 60_000}),
+        ("manager-list", "queue", {"items": 60_000}),
+    ],
+)
+def test_stop_in_any_phase_winds_down_by_itself(scenario, phase, params):
+    """Stop is honoured by the scenario: no SIGTERM from the host's escalation is needed."""
+    spec = runner.make_spec(scenario, params, "fork")
+    conductor = Conductor(spec, telemetry=False)
+    state = RunState(spec)
+    conductor.start()
+    stopped_at = None
+    try:
+        while not conductor.drained():
+            state.apply(conductor.collect(0.05))
+            if stopped_at is None and state.current_phase() == phase:
+                stopped_at = time.monotonic()
+                conductor.request_stop()
+    finally:
+        conductor.end_group()
+        conductor.close()
+    assert stopped_at is not None
+    assert time.monotonic() - stopped_at < STOP_GRACE_S  # within the grace: no SIGTERM
+    assert conductor.exitcode == 0
+    assert state.status == "stopped"

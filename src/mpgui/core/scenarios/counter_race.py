@@ -9,11 +9,11 @@ process can write its own increment, and one of the two is lost. Holding
 from __future__ import annotations
 
 import ctypes
-import time
 
 from mpgui.core import probe
 from mpgui.core.params import ParamSpec
-from mpgui.core.scenario import START_LINE_TIMEOUT_S, RunContext, Scenario
+from mpgui.core.scenario import RunContext, Scenario
+from mpgui.core.workers import blocks
 
 #: Each worker's increments are reported as this many blocks (its tasks on the timeline).
 BLOCKS = 100
@@ -29,25 +29,22 @@ def increment(counter, progress, slot: int, increments: int, locked: bool, start
     p = probe.current()
     lock = counter.get_lock()
     name = "locked" if locked else "unlocked"
-    block = max(1, increments // BLOCKS)
-    start.wait(START_LINE_TIMEOUT_S)  # all workers start incrementing at the same moment
-    done = 0
-    task = 0
-    while done < increments and not p.should_stop():
-        n = min(block, increments - done)
+    start.wait()  # all workers start incrementing at the same moment
+    for task, block in enumerate(blocks(increments, BLOCKS)):
+        if p.should_stop():
+            break
         with p.task(task):
             if locked:
-                for _ in range(n):
+                for _ in block:
                     with lock:  # the whole read-modify-write under the lock
                         counter.value += 1
             else:
-                for _ in range(n):
+                for _ in block:
                     counter.value += 1  # read (locked), add, write (locked): not atomic
-        done += n
-        task += 1
-        progress[slot] = done
+        progress[slot] = block.stop
         p.metric(f"{name}.counter", counter.value)
         p.metric(f"{name}.expected", sum(progress))
+    start.finished(slot)
 
 
 def race(ctx: RunContext, workers: int, increments: int, locked: bool) -> tuple[int, float]:
@@ -55,17 +52,17 @@ def race(ctx: RunContext, workers: int, increments: int, locked: bool) -> tuple[
     name = "locked" if locked else "unlocked"
     main = ctx.probe
     main.phase(name)
-    main.plan(tasks=workers * BLOCKS, workers=workers)
+    main.plan(tasks=workers * len(blocks(increments, BLOCKS)), workers=workers)
     counter = ctx.mp.Value(ctypes.c_longlong, 0)  # a Value with its own lock
     progress = ctx.mp.Array(ctypes.c_longlong, workers, lock=False)
-    start = ctx.mp.Barrier(workers + 1)
+    start = ctx.start_line(workers)
     procs = [
         ctx.process(increment, counter, progress, i, increments, locked, start, label=name)
         for i in range(workers)
     ]
     with ctx.running(procs, start_line=start):
-        t0 = time.perf_counter()
-    seconds = time.perf_counter() - t0
+        pass  # the workers race; leaving the block waits for them (and reports a crash)
+    seconds = start.seconds()  # from the release to the last worker's last increment
     final = counter.value
     main.metric(f"{name}.counter", final)
     main.metric(f"{name}.expected", sum(progress))

@@ -16,7 +16,8 @@ from multiprocessing.connection import wait
 
 from mpgui.core import probe
 from mpgui.core.params import ParamSpec
-from mpgui.core.scenario import START_LINE_TIMEOUT_S, RunContext, Scenario
+from mpgui.core.scenario import RunContext, Scenario
+from mpgui.core.workers import blocks
 
 #: Each worker's appends are reported as this many blocks (its tasks on the timeline).
 BLOCKS = 50
@@ -24,36 +25,29 @@ BLOCKS = 50
 SAMPLE_S = 0.05
 
 
-def _blocks(items: int) -> list[range]:
-    """`items` split into at most :data:`BLOCKS` consecutive ranges."""
-    size = max(1, -(-items // BLOCKS))
-    return [range(i, min(i + size, items)) for i in range(0, items, size)]
-
-
 def append_items(shared, plain: list, worker: int, items: int, start) -> None:
     """One worker: append `items` entries to the Manager list and to its plain list.
 
-    The plain list is this process's own copy. Its length is reported as it grows, so the
-    window can show the child's copy filling while the parent's stays empty.
+    The plain list is this process's own copy: its appends never reach the parent.
     """
     p = probe.current()
-    start.wait(START_LINE_TIMEOUT_S)
-    for task, block in enumerate(_blocks(items)):
+    start.wait()
+    for task, block in enumerate(blocks(items, BLOCKS)):
         if p.should_stop():
-            return
+            break
         with p.task(task):
             for i in block:
                 shared.append((worker, i))  # a round trip to the manager's server
                 plain.append((worker, i))  # this process's copy only
         p.metric(f"manager.by_worker.{worker}", block.stop)
-    p.metric("plain.in_child", len(plain))
+    start.finished(worker)
 
 
 def put_items(queue, worker: int, items: int, start) -> None:
     """One worker: put `items` entries on `queue`, the same entries as :func:`append_items`."""
     p = probe.current()
-    start.wait(START_LINE_TIMEOUT_S)
-    for task, block in enumerate(_blocks(items)):
+    start.wait()
+    for task, block in enumerate(blocks(items, BLOCKS)):
         if p.should_stop():
             return
         with p.task(task):
@@ -70,56 +64,58 @@ def gather_with_manager(ctx: RunContext, workers: int, items: int) -> tuple[int,
     """
     main = ctx.probe
     main.phase("manager")
-    main.plan(tasks=workers * len(_blocks(items)), workers=workers)
+    main.plan(tasks=workers * len(blocks(items, BLOCKS)), workers=workers)
     with ctx.mp.Manager() as manager:
         shared = manager.list()
         plain: list = []
-        start = ctx.mp.Barrier(workers + 1)
+        start = ctx.start_line(workers)
         procs = [
             ctx.process(append_items, shared, plain, w, items, start, label="manager")
             for w in range(workers)
         ]
         with ctx.running(procs, start_line=start):
-            t0 = time.perf_counter()
             while True:
                 main.metric("manager.len", len(shared))
                 main.metric("plain.len_in_parent", len(plain))
+                ctx.check_workers(procs)
                 alive = [proc.sentinel for proc in procs if proc.is_alive()]
                 if not alive:
                     break
                 wait(alive, SAMPLE_S)
-            seconds = time.perf_counter() - t0
         length = len(shared)
     main.log(f"manager list: {length:,} items; plain list in the parent: {len(plain)} items")
-    return length, len(plain), seconds
+    return length, len(plain), start.seconds()
 
 
 def gather_with_queue(ctx: RunContext, workers: int, items: int) -> tuple[int, float]:
     """Phase 2: the same items sent through a ``Queue`` and gathered by the parent."""
     main = ctx.probe
     main.phase("queue")
-    main.plan(tasks=workers * len(_blocks(items)), workers=workers)
+    main.plan(tasks=workers * len(blocks(items, BLOCKS)), workers=workers)
     queue = ctx.mp.Queue()
-    start = ctx.mp.Barrier(workers + 1)
+    start = ctx.start_line(workers)
     procs = [ctx.process(put_items, queue, w, items, start, label="queue") for w in range(workers)]
-    got: list = []
+    got = 0
     total = workers * items
+    seconds = 0.0
     # Gather inside the block: a child exits only once the items it queued have been taken.
+    # (After Stop nobody takes them; leaving the block ends the workers.)
     with ctx.running(procs, start_line=start):
-        t0 = time.perf_counter()
-        while len(got) < total and not ctx.should_stop():
+        while got < total and not ctx.should_stop():
             try:
-                got.append(queue.get(timeout=SAMPLE_S))
+                queue.get(timeout=SAMPLE_S)
             except queue_mod.Empty:
+                ctx.check_workers(procs)
                 if not any(proc.is_alive() for proc in procs):
-                    break  # a worker died; leaving the block reports it
+                    break
                 continue
-            if len(got) % 1000 == 0:
-                main.metric("queue.gathered", len(got))
-        seconds = time.perf_counter() - t0
-    main.metric("queue.gathered", len(got))
-    main.log(f"queue: gathered {len(got):,} items in {seconds:.3f} s")
-    return len(got), seconds
+            got += 1
+            if got % 1000 == 0:
+                main.metric("queue.gathered", got)
+        seconds = (time.perf_counter_ns() - start.released_ns) / 1e9
+    main.metric("queue.gathered", got)
+    main.log(f"queue: gathered {got:,} items in {seconds:.3f} s")
+    return got, seconds
 
 
 def run(ctx: RunContext, params: dict) -> dict:
@@ -127,6 +123,8 @@ def run(ctx: RunContext, params: dict) -> dict:
     workers, items = params["workers"], params["items"]
     expected = workers * items
     manager_len, plain_len, manager_s = gather_with_manager(ctx, workers, items)
+    if ctx.should_stop():
+        return {}  # a stopped run reports no figures
     metrics = {
         "expected": expected,
         "manager_len": manager_len,
@@ -135,9 +133,9 @@ def run(ctx: RunContext, params: dict) -> dict:
         "queue_items_per_s": None,
         "queue_speedup": None,
     }
-    if ctx.should_stop():
-        return metrics
     queue_len, queue_s = gather_with_queue(ctx, workers, items)
+    if ctx.should_stop():
+        return {}
     metrics["queue_items_per_s"] = queue_len / queue_s
     metrics["queue_speedup"] = metrics["queue_items_per_s"] / metrics["appends_per_s"]
     return metrics

@@ -19,6 +19,7 @@ from mpgui.core import events as ev
 from mpgui.core.conductor import available_start_methods
 from mpgui.core.params import ParamSpec
 from mpgui.core.scenario import RunContext, Scenario
+from mpgui.core.workers import WorkerFailed
 
 #: What a start may take at most before the run fails (a hung start is a failure).
 CHILD_TIMEOUT_S = 30.0
@@ -57,8 +58,13 @@ def measure(ctx: RunContext, method: str, processes: int, first_task: int) -> di
             proc.kill()
             proc.join()
             raise RuntimeError(f"a {method} child did not start within {CHILD_TIMEOUT_S:g} s")
-        t_first, saw_change, cpu = reader.recv()
-        reader.close()
+        try:
+            t_first, saw_change, cpu = reader.recv()
+        except EOFError:  # the child died before it could report
+            proc.join()
+            raise WorkerFailed(proc.pid, proc.exitcode) from None
+        finally:
+            reader.close()
         j0 = time.perf_counter_ns()
         proc.join()
         j1 = time.perf_counter_ns()

@@ -67,7 +67,8 @@ class CounterRaceChart(ScenarioChart):
             # climb towards the top and the axis never moves.
             self._top = top
             self.plot.setYRange(0, top * 1.05, padding=0)
-        gaps: dict[str, tuple[float, float] | None] = {}
+        gaps: dict[str, tuple[float, float, bool] | None] = {}
+        names = [phase for _, phase in state.phases]
         for name, _ in RACES:
             t0 = phase_start(state, name)
             counter, expected = self.curves[name]
@@ -79,22 +80,31 @@ class CounterRaceChart(ScenarioChart):
             counter.setData(xc, yc)
             expected.setData(xe, ye)
             if len(yc) and len(ye):
-                gaps[name] = (float(ye.max()), float(yc.max()))
+                # The race is over once another phase began or the run ended; its last samples
+                # are then the conductor's exact final figures.
+                over = state.finished or names[-1] != name
+                # Latest samples, not maxima: without the lock the counter can go backwards.
+                gaps[name] = (float(ye[-1]), float(yc[-1]), over)
                 if self._x.fit(max(xc.max(), xe.max()), headroom=1.1):
                     self.plot.setXRange(0, self._x.value, padding=0)
         self.big.setText(self._big_html(gaps.get("unlocked"), gaps.get("locked"), top or None))
 
     @staticmethod
     def _big_html(
-        unlocked: tuple[float, float] | None,
-        locked: tuple[float, float] | None,
+        unlocked: tuple[float, float, bool] | None,
+        locked: tuple[float, float, bool] | None,
         target: int | None,
     ) -> str:
-        """The readout: updates lost without the lock, and the locked count's exactness."""
+        """The readout: updates lost without the lock, and the locked count's exactness.
+
+        Each race is (expected, counter, over). Mid-race the two samples come from different
+        moments, so the gap is only an estimate (never shown below zero), and the locked
+        race gets its verdict only from the final figures.
+        """
         rows = []
         if unlocked is not None:
-            expected, counter = unlocked
-            lost = int(expected - counter)
+            expected, counter, _over = unlocked
+            lost = max(0, int(expected - counter))
             pct = 100.0 * lost / expected if expected else 0.0
             rows.append(
                 f"<span style='font-size:13pt; color:{theme.MUTED}'>without the lock</span><br>"
@@ -104,9 +114,11 @@ class CounterRaceChart(ScenarioChart):
                 "</span>"
             )
         if locked is not None:
-            expected, counter = locked
+            expected, counter, over = locked
             lost = int(expected - counter)
-            verdict = "exact" if lost == 0 else f"{lost:,} lost"
+            verdict = "counting …"
+            if over:
+                verdict = "exact" if lost == 0 else f"{lost:,} lost"
             rows.append(
                 f"<span style='font-size:13pt; color:{theme.MUTED}'>with the lock</span><br>"
                 f"<span style='font-size:22pt; font-weight:bold; color:{theme.GOOD}'>"
@@ -119,7 +131,7 @@ class CounterRaceChart(ScenarioChart):
             )
         key = (
             f"<span style='font-size:10pt; color:{theme.MUTED}'>solid: the shared counter<br>"
-            "dashed: increments the workers did"
+            "dashed: increments really done"
         )
         if target is not None:
             key += f"<br>expected at the end: {target:,}"
