@@ -8,17 +8,6 @@ from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QLabel, QPushB
 
 from mpgui.core.conductor import available_start_methods
 from mpgui.core.params import ParamError
-from mpgui.ui import MainWindow
-
-
-@pytest.fixture
-def window(qtbot):
-    w = MainWindow("pool-map", "fork")
-    qtbot.addWidget(w)
-    w.resize(1440, 900)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
 
 
 def _run(qtbot, window, mid_run=None, timeout=60_000):
@@ -88,7 +77,7 @@ def test_manager_list_fills_while_the_plain_list_stays_empty(qtbot, window):
     _, plain = chart.plain.getData()
     assert len(plain) > 2 and set(plain) == {0}
     assert chart.plain_label.text.endswith("0 items")
-    widths = chart.rate_bars.opts["width"]
+    widths = chart.rate_bars.bars.opts["width"]
     assert list(widths) == [
         pytest.approx(m["appends_per_s"]),
         pytest.approx(m["queue_items_per_s"]),

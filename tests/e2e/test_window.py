@@ -6,19 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
 
-from mpgui.ui import MainWindow
-
 FAST = {"workers": 2, "tasks": 12, "task_ms": 40.0, "baseline": True}
-
-
-@pytest.fixture
-def window(qtbot):
-    w = MainWindow("pool-map", "fork")
-    qtbot.addWidget(w)
-    w.resize(1440, 900)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
 
 
 def _set(window, params):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pyqtgraph as pg
 
 from mpgui.core.run_state import Lane
@@ -81,3 +83,58 @@ def sparse_ticks(labels: list[str], most: int = 24) -> list[tuple[int, str]]:
     """Tick positions and labels for `labels`, thinned to at most about `most` of them."""
     step = max(1, -(-len(labels) // most))  # ceiling division
     return [(i, text) for i, text in enumerate(labels) if i % step == 0]
+
+
+class LabelledBars:
+    """Horizontal bars, one per category, each with its value written after it.
+
+    Used for the few big figures a scenario compares (serial vs parallel wall time, Manager
+    proxy vs Queue rate). The value axis grows in steps, with room for the labels.
+    """
+
+    def __init__(
+        self,
+        plot: pg.PlotItem,
+        names: list[str],
+        colors: list[str],
+        fmt: Callable[[float], str],
+        initial: float,
+    ) -> None:
+        self.plot = plot
+        self.fmt = fmt
+        plot.setMouseEnabled(x=False, y=False)
+        plot.getAxis("left").setTicks([list(enumerate(names))])
+        plot.setYRange(-0.6, len(names) - 0.4, padding=0)
+        plot.invertY(True)  # the first category on top
+        n = len(names)
+        self.bars = pg.BarGraphItem(
+            x0=[0] * n,
+            y=list(range(n)),
+            width=[0] * n,
+            height=0.6,
+            pen=None,
+            brushes=[pg.mkBrush(c) for c in colors],
+        )
+        plot.addItem(self.bars)
+        self.labels = [pg.TextItem(anchor=(0, 0.5), color=theme.FOREGROUND) for _ in names]
+        for label in self.labels:
+            plot.addItem(label)
+        self._range = SteppedRange(initial, factor=2.0)
+        self.reset()
+
+    def reset(self) -> None:
+        """Empty bars, the initial range."""
+        self.set([None] * len(self.labels))
+        self._range.reset()
+        self.plot.setXRange(0, self._range.value, padding=0)
+
+    def set(self, values: list[float | None]) -> None:
+        """Show `values` (None: no bar, no label)."""
+        widths = [v or 0.0 for v in values]
+        self.bars.setOpts(width=widths)
+        for i, value in enumerate(values):
+            self.labels[i].setText("" if value is None else " " + self.fmt(value))
+            self.labels[i].setPos(value or 0.0, i)
+        # Headroom for the value labels to the right of the bars.
+        if self._range.fit(max(widths), headroom=1.7):
+            self.plot.setXRange(0, self._range.value, padding=0)

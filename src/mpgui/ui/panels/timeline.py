@@ -13,6 +13,8 @@ from .base import SteppedRange, Throttle, sparse_ticks, style_plot
 
 #: Height of a span within its lane (lanes are 1.0 apart).
 SPAN_HEIGHT = 0.72
+#: Phase lines closer than this fraction of the visible time get their names staggered.
+PHASE_LABEL_GAP = 0.08
 
 
 class TimelinePanel(pg.PlotWidget):
@@ -126,16 +128,20 @@ class TimelinePanel(pg.PlotWidget):
     def _draw_phases(self, state: RunState) -> None:
         if len(self._phase_lines) == len(state.phases):
             return
-        for i, (t, name) in enumerate(
-            state.phases[len(self._phase_lines) :], len(self._phase_lines)
-        ):
+        for i in range(len(self._phase_lines), len(state.phases)):
+            t, name = state.phases[i]
+            # A phase that began right after the previous one would print its name over the
+            # previous name: put it a line lower.
+            (x0, x1), _ = self.plot.viewRange()
+            gap_s = (t - state.phases[i - 1][0]) / 1e9 if i > 0 else float("inf")
+            close = gap_s < PHASE_LABEL_GAP * (x1 - x0)
+            crowded = close and self._phase_lines[i - 1].label.orthoPos < 0.05
             line = pg.InfiniteLine(
                 pos=(t - state.t0_ns) / 1e9,
                 angle=90,
                 pen=pg.mkPen(theme.MUTED, width=1, style=Qt.PenStyle.DashLine),
                 label=name,
-                # Every other label a line lower: a short phase puts two lines close together.
-                labelOpts={"position": 0.04 + 0.06 * (i % 2), "color": theme.MUTED},
+                labelOpts={"position": 0.10 if crowded else 0.04, "color": theme.MUTED},
             )
             self.plot.addItem(line)
             self._phase_lines.append(line)

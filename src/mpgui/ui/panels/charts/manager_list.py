@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from mpgui.core.run_state import RunState
 from mpgui.ui import theme
 
-from ..base import SteppedRange, style_plot
+from ..base import LabelledBars, SteppedRange, style_plot
 from .base import ScenarioChart, phase_start, series_xy
 
 #: Live series the workers report: each one's running count of appends.
@@ -48,27 +48,17 @@ class ManagerListChart(ScenarioChart):
         # Below, thin: items per second through each route, as horizontal bars.
         self.rates = self.addPlot(row=1, col=0)
         style_plot(self.rates, "", bottom="items per second")
-        self.rates.setMouseEnabled(x=False, y=False)
-        self.rates.getAxis("left").setTicks([[(0, "Manager"), (1, "Queue")]])
-        self.rates.setYRange(-0.6, 1.6, padding=0)
-        self.rates.invertY(True)
-        self.rate_bars = pg.BarGraphItem(
-            x0=[0, 0],
-            y=[0, 1],
-            width=[0, 0],
-            height=0.6,
-            pen=None,
-            brushes=[pg.mkBrush(theme.GOOD), pg.mkBrush(theme.ACCENT)],
+        self.rate_bars = LabelledBars(
+            self.rates,
+            ["Manager", "Queue"],
+            [theme.GOOD, theme.ACCENT],
+            fmt=lambda v: f"{v:,.0f}/s",
+            initial=1000.0,
         )
-        self.rates.addItem(self.rate_bars)
-        self.rate_labels = [pg.TextItem(anchor=(0, 0.5), color=theme.FOREGROUND) for _ in "ab"]
-        for label in self.rate_labels:
-            self.rates.addItem(label)
         self.ci.layout.setRowStretchFactor(0, 3)
         self.ci.layout.setRowStretchFactor(1, 1)
         self._x = SteppedRange(0.5)
         self._y = SteppedRange(100.0, factor=2.0)
-        self._rate = SteppedRange(1000.0, factor=2.0)
         self._shown = -1
         self.reset()
 
@@ -78,15 +68,12 @@ class ManagerListChart(ScenarioChart):
         for curve in (self.parent_len, self.queue_len, self.plain):
             curve.setData([], [])
         self.plain_label.setText("")
-        self.rate_bars.setOpts(width=[0, 0])
-        for label in self.rate_labels:
-            label.setText("")
-        for rng in (self._x, self._y, self._rate):
+        self.rate_bars.reset()
+        for rng in (self._x, self._y):
             rng.reset()
         self._shown = -1
         self.plot.setXRange(0, self._x.value, padding=0)
         self.plot.setYRange(0, self._y.value, padding=0)
-        self.rates.setXRange(0, self._rate.value, padding=0)
 
     def _layer(self, k: int) -> pg.PlotDataItem:
         """The filled area of worker `k` (created on first use)."""
@@ -155,14 +142,7 @@ class ManagerListChart(ScenarioChart):
                 x, y = series_xy(state, name, t0 or 0)
                 if t0 is not None and len(x) and x[-1] > 0:
                     rates[i] = float(y[-1] / x[-1])
-        widths = [r or 0.0 for r in rates]
-        self.rate_bars.setOpts(width=widths)
-        for i, rate in enumerate(rates):
-            self.rate_labels[i].setText("" if rate is None else f" {rate:,.0f}/s")
-            self.rate_labels[i].setPos(rate or 0.0, i)
-        # Headroom for the value labels to the right of the bars.
-        if self._rate.fit(max(widths), headroom=1.6):
-            self.rates.setXRange(0, self._rate.value, padding=0)
+        self.rate_bars.set(rates)
 
     def readout(self, metrics: dict[str, Any]) -> list[str]:
         parts = [

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from mpgui.core.run_state import RunState
 from mpgui.ui import theme
 
-from ..base import SteppedRange, Throttle, style_plot
+from ..base import LabelledBars, Throttle, style_plot
 from .base import ScenarioChart
 
 
@@ -26,25 +26,14 @@ class PoolMapChart(ScenarioChart):
         super().__init__(parent)
         self.times = self.addPlot(row=0, col=0)
         style_plot(self.times, "Wall time", bottom="seconds")
-        self.times.setMouseEnabled(x=False, y=False)
-        self.times.getAxis("left").setTicks([[(0, "serial"), (1, "parallel")]])
-        self.times.setYRange(-0.6, 1.6, padding=0)
-        self.times.invertY(True)
-        self.time_bars = pg.BarGraphItem(
-            x0=[0, 0],
-            y=[0, 1],
-            width=[0, 0],
-            height=0.6,
-            pen=None,
-            brushes=[pg.mkBrush(theme.MUTED), pg.mkBrush(theme.ACCENT)],
+        self.time_bars = LabelledBars(
+            self.times,
+            ["serial", "parallel"],
+            [theme.MUTED, theme.ACCENT],
+            fmt=lambda v: f"{v:.2f} s",
+            initial=1.0,
         )
-        self.times.addItem(self.time_bars)
-        self.time_labels = [pg.TextItem(anchor=(0, 0.5), color=theme.FOREGROUND) for _ in "ab"]
-        for label in self.time_labels:
-            self.times.addItem(label)
-        self._t = SteppedRange(1.0)
         self._clock = Throttle()
-        self.times.setXRange(0, self._t.value, padding=0)
 
         self.speed = self.addPlot(row=0, col=1)
         style_plot(self.speed, "Speedup vs workers", left="speedup (×)", bottom="workers")
@@ -71,12 +60,8 @@ class PoolMapChart(ScenarioChart):
         self._draw_speedup(None)
 
     def reset(self) -> None:
-        self._t.reset()
         self._clock.reset()
-        self.times.setXRange(0, self._t.value, padding=0)
-        self.time_bars.setOpts(width=[0, 0])
-        for label in self.time_labels:
-            label.setText("")
+        self.time_bars.reset()
         self.current.setData([], [])
         self.speed_label.setText("")
 
@@ -85,14 +70,7 @@ class PoolMapChart(ScenarioChart):
         if not (self._clock.due(now_ns) or state.finished):
             return
         serial, parallel = self._times(state, now_ns)
-        widths = [serial or 0.0, parallel or 0.0]
-        self.time_bars.setOpts(width=widths)
-        for i, value in enumerate((serial, parallel)):
-            self.time_labels[i].setText("" if value is None else f" {value:.2f} s")
-            self.time_labels[i].setPos(value or 0.0, i)
-        # Headroom for the value labels to the right of the bars.
-        if self._t.fit(max(widths), headroom=1.8):
-            self.times.setXRange(0, self._t.value, padding=0)
+        self.time_bars.set([serial, parallel])
         if state.finished:
             self._draw_speedup(state.metrics.get("speedup"))
 
