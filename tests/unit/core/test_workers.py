@@ -27,8 +27,8 @@ def waits_at_the_line(start):
 
 
 def dies_holding(lock, start):
+    lock.acquire()  # before it reports ready: the other cannot have the lock first
     start.wait()
-    lock.acquire()
     os._exit(3)
 
 
