@@ -196,6 +196,11 @@ class Conductor:
     def close(self) -> None:
         """Release the queue and the process object. The group must have ended."""
         self.process.join(1.0)
+        if self.process.exitcode is None and self.process.pid is not None:
+            # Never leave it running: at interpreter exit multiprocessing joins every live
+            # child, and a conductor that outlived its run would hang the host's exit.
+            self.signal_group(signal.SIGKILL)
+            self.process.join()
         self.exitcode = self.process.exitcode
         self._control_r.close()
         self.queue.close()

@@ -119,14 +119,24 @@ def _start_long_run(**popen_args):
 def test_an_interrupted_run_ends_every_process_and_exits_130(how):
     # Its own session, like a terminal's foreground job: Ctrl+C goes to that group.
     cli, tree = _start_long_run(
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # SIGABRT prints every thread's stack
     )
     try:
         if how == "ctrl-c":  # the terminal sends SIGINT to the whole foreground group
             os.killpg(cli.pid, signal.SIGINT)
         else:  # `kill PID`, a service manager: only the host gets it
             cli.send_signal(signal.SIGTERM)
-        _, stderr = cli.communicate(timeout=10)
+        try:
+            _, stderr = cli.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            # Say where it is stuck: faulthandler dumps the stacks on SIGABRT.
+            cli.send_signal(signal.SIGABRT)
+            _, stuck = cli.communicate()
+            pytest.fail(f"mpgui run did not exit within 10 s of {how}; its stacks:\n{stuck}")
     finally:
         if cli.poll() is None:
             cli.kill()
