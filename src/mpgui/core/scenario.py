@@ -113,9 +113,11 @@ class RunContext:
 
         With a `start_line` (from :meth:`start_line`, passed to every worker), the block
         begins once every worker is started and waiting at the line, and they are released
-        together. A worker that exits badly — before the line, during the block or after it —
-        raises :class:`~mpgui.core.workers.WorkerFailed` within ~50 ms (not on Stop). However
-        the block ends, no worker outlives it: the rest are terminated, then killed.
+        together. A worker that exits badly raises :class:`~mpgui.core.workers.WorkerFailed`
+        (not on Stop): within ~50 ms while waiting at the line or after the block, and when
+        the block ends if it died during it (a block that waits on something else should call
+        :meth:`check_workers`). However the block ends, no worker outlives it: the rest are
+        terminated, then killed.
         """
         try:
             for proc in processes:

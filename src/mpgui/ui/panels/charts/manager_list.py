@@ -135,13 +135,13 @@ class ManagerListChart(ScenarioChart):
         m = state.metrics
         rates = [m.get("appends_per_s"), m.get("queue_items_per_s")]
         if not m:
-            for i, (phase, name) in enumerate(
-                (("manager", "manager.len"), ("queue", "queue.gathered"))
-            ):
-                t0 = phase_start(state, phase)
-                x, y = series_xy(state, name, t0 or 0)
-                if t0 is not None and len(x) and x[-1] > 0:
-                    rates[i] = float(y[-1] / x[-1])
+            routes = (("manager", "manager.len"), ("queue", "queue.gathered"))
+            for i, (phase, name) in enumerate(routes):
+                t0, series = phase_start(state, phase), state.series.get(name)
+                # The conductor alone samples these, so its last sample is the latest.
+                if t0 is not None and series and series[-1][0] > t0:
+                    t, value = series[-1]
+                    rates[i] = value / ((t - t0) / 1e9)
         self.rate_bars.set(rates)
 
     def readout(self, metrics: dict[str, Any]) -> list[str]:
