@@ -56,6 +56,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mpgui {__version__}")
     parser.add_argument("--scenario", metavar="ID", help="open the window on this scenario")
+    parser.add_argument("--run", action="store_true", help="start the scenario as the window opens")
     parser.add_argument("--start-method", choices=methods, help="how workers are started")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
@@ -147,6 +148,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def _format_result(result: dict[str, Any]) -> str:
     """A few human-readable lines summarising a run's result dict."""
+    from mpgui.core.run_state import describe_error
+
     verdict = "ok" if result["ok"] else f"failed ({result['status']})"
     lines = [
         f"{result['scenario']} · {result['start_method']} · {verdict} in {result['wall_s']:.2f} s"
@@ -159,7 +162,7 @@ def _format_result(result: dict[str, Any]) -> str:
         lines.append(f"  {name:<14} {text}")
     err = result["error"]
     if err:
-        lines.append(f"  error: {err['type']}: {err['message']}")
+        lines.append(f"  error: {describe_error(err)}")
         if err.get("traceback"):
             lines.append(err["traceback"].rstrip())
     return "\n".join(lines)
@@ -230,7 +233,7 @@ def _cmd_gui(args: argparse.Namespace) -> int:
     _ensure_display(offscreen_ok=False)
     from mpgui.ui.app import run_app
 
-    return run_app(scenario=args.scenario, start_method=args.start_method)
+    return run_app(scenario=args.scenario, start_method=args.start_method, run=args.run)
 
 
 def main(argv: list[str] | None = None) -> int:

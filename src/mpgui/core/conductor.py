@@ -15,8 +15,9 @@
 
 The host starts it with the *spawn* context: the host may run threads (Qt's, the drain thread)
 and forking a threaded process can deadlock the child. The conductor writes its own events
-synchronously to a pipe of its own, so it runs no thread before the scenario starts its
-workers, and every start method is safe from here.
+synchronously to a pipe of its own. Its one thread of its own, the
+:mod:`~mpgui.core.child_watch` that notices dead workers, waits in ``select`` and holds no lock
+a forked child could inherit held, so every start method stays safe from here.
 
 The conductor makes itself a process-group leader (``os.setsid``). Every process it starts —
 pool workers, a Manager's server — inherits that group, so the host can end the whole tree with
@@ -36,6 +37,7 @@ from typing import Any
 
 from . import events as ev
 from . import probe as probe_mod
+from . import teardown
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,10 @@ def _die_with_host(host_pid: int) -> None:
     """End this conductor's whole process group if the host process dies.
 
     Linux delivers SIGTERM when the host exits (``PR_SET_PDEATHSIG``); the handler SIGKILLs the
-    group, workers and all. The host's own Stop escalation also sends SIGTERM, and gets the same
-    quick end. Forked children inherit the Python handler, so it acts only in the conductor.
+    rest of the group, workers and all, releases the run's semaphores (see
+    :mod:`~mpgui.core.teardown`) and ends the conductor. The host's own Stop escalation also
+    sends SIGTERM, and gets the same quick end. Forked children inherit the Python handler, so
+    it acts only in the conductor.
     """
     conductor_pid = os.getpid()
 
@@ -80,7 +84,10 @@ def _die_with_host(host_pid: int) -> None:
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             return
-        os.killpg(os.getpgrp(), signal.SIGKILL)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once is enough
+        teardown.kill_rest_of_group()
+        teardown.release_semaphores()
+        os.killpg(os.getpgrp(), signal.SIGKILL)  # and any process started meanwhile
 
     signal.signal(signal.SIGTERM, end_group)
     if sys.platform.startswith("linux"):
@@ -99,8 +106,9 @@ def conductor_main(
     """Entry point of the conductor process: run `spec`, report, finish with a DONE event.
 
     Workers report on `queue`; the conductor reports on `control`, a pipe of its own that it
-    writes synchronously. So it starts no thread before it forks workers, and its RESULT,
-    ERROR and DONE never wait behind a queue lock that a killed worker may still hold.
+    writes synchronously, so its RESULT, ERROR and DONE never wait behind a queue lock that a
+    killed worker may still hold. A :class:`~mpgui.core.child_watch.ChildWatch` watches every
+    process the scenario starts while it runs.
     """
     if hasattr(os, "setsid"):
         os.setsid()
@@ -113,17 +121,32 @@ def conductor_main(
     # this process, and what it puts could sit in a buffer that no thread ever writes out.
     mp_util.register_after_fork(queue, type(queue)._after_fork)  # noqa: SLF001
 
-    from .scenario import RunContext  # noqa: PLC0415 - keep the conductor's import light
+    from .child_watch import ChildWatch, shielded  # noqa: PLC0415 - keep the import light
+    from .scenario import RunContext  # noqa: PLC0415
     from .scenarios import get as get_scenario
+    from .workers import WorkerFailed  # noqa: PLC0415
 
-    main = probe_mod.install_probe(
-        probe_mod.Probe(control.send, stop_event, role="main", label="main")
-    )
+    def send(batch: list[tuple]) -> None:
+        # A watch interrupt must never cut a message in half: the host would lose the pipe.
+        with shielded():
+            control.send(batch)
+
+    main = probe_mod.install_probe(probe_mod.Probe(send, stop_event, role="main", label="main"))
+
+    def report_exit(event: tuple) -> None:  # from the watch thread
+        main.emit(event)
+        main.flush()
+
+    watch = ChildWatch(report_exit, stop_event)
     status = ev.STATUS_OK
     try:
         scenario = get_scenario(spec.scenario)
         ctx = multiprocessing.get_context(spec.start_method or None)
-        metrics = scenario.run(RunContext(ctx, main, queue, stop_event), dict(spec.params))
+        watch.start()
+        try:
+            metrics = scenario.run(RunContext(ctx, main, queue, stop_event), dict(spec.params))
+        finally:
+            watch.close()
         if stop_event.is_set():
             status = ev.STATUS_STOPPED
         else:
@@ -133,7 +156,11 @@ def conductor_main(
             status = ev.STATUS_STOPPED
         else:
             status = ev.STATUS_ERROR
-            main.emit(ev.error_event(exc))
+            # Name the dead worker behind the error, even when the error is another's
+            # (a ProcessPoolExecutor's BrokenProcessPool).
+            dead = exc if isinstance(exc, WorkerFailed) else watch.failure()
+            info = ev.exit_info(dead.pid, dead.exitcode) if dead is not None else None
+            main.emit(ev.error_event(exc, info))
     main.emit((ev.DONE, ev.now_ns(), status))
     probe_mod.uninstall()
     control.close()

@@ -20,8 +20,13 @@ Layouts (``t`` is the perf_counter_ns timestamp)::
     ("plan",   t, info)                       what the current phase will do: {"tasks": n, ...}
     ("cpu",    t, loads)                      per-core CPU %, a tuple of floats (telemetry)
     ("where",  t, pid, cpu)                   pid was seen on core `cpu` (telemetry)
+    ("exit",   t, pid, exitcode)                a process the conductor started has ended;
+                                              exitcode < 0 is the signal that killed it
     ("result", t, metrics)                    the scenario's final metrics, a dict
-    ("error",  t, type, message, traceback)   the scenario raised; the remote traceback as text
+    ("error",  t, type, message, traceback, info)
+                                              the run failed; the (remote) traceback as text,
+                                              `info` a dict: for a dead worker its pid,
+                                              exitcode, signal and the task it ran
     ("done",   t, status)                     the conductor is finished: "ok", "error", "stopped"
 """
 
@@ -39,6 +44,7 @@ PHASE = "phase"
 PLAN = "plan"
 CPU = "cpu"
 WHERE = "where"
+EXIT = "exit"
 RESULT = "result"
 ERROR = "error"
 DONE = "done"
@@ -54,8 +60,9 @@ FIELDS: dict[str, tuple[str, ...]] = {
     PLAN: ("t", "info"),
     CPU: ("t", "loads"),
     WHERE: ("t", "pid", "cpu"),
+    EXIT: ("t", "pid", "exitcode"),
     RESULT: ("t", "metrics"),
-    ERROR: ("t", "type", "message", "traceback"),
+    ERROR: ("t", "type", "message", "traceback", "info"),
     DONE: ("t", "status"),
 }
 
@@ -84,9 +91,17 @@ def to_dict(event: Event) -> dict[str, Any]:
     return out
 
 
-def error_event(exc: BaseException) -> Event:
-    """An ERROR event carrying `exc` as data: type name, message and formatted traceback."""
+def error_event(exc: BaseException, info: dict[str, Any] | None = None) -> Event:
+    """An ERROR event carrying `exc` as data: type name, message, formatted traceback, `info`."""
     import traceback
 
     tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    return (ERROR, now_ns(), type(exc).__name__, str(exc), tb)
+    return (ERROR, now_ns(), type(exc).__name__, str(exc), tb, dict(info or {}))
+
+
+def exit_info(pid: int, exitcode: int) -> dict[str, Any]:
+    """The ``info`` of an ERROR about a process that ended: pid, exit code, signal name."""
+    import signal
+
+    name = signal.Signals(-exitcode).name if exitcode < 0 else None
+    return {"pid": pid, "exitcode": exitcode, "signal": name}

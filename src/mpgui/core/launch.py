@@ -32,6 +32,7 @@ import psutil
 from . import events as ev
 from .conductor import RunSpec, conductor_main
 from .frames import FrameReader
+from .task_timeouts import TaskTimeouts
 from .telemetry import CpuSampler
 
 #: How long a stopped scenario gets to wind down before SIGTERM goes to its group (s) ...
@@ -110,6 +111,7 @@ class Conductor:
         self._term_sent: int | None = None
         self._kill_sent = False
         self._leftovers_ended = False
+        self._timeouts = TaskTimeouts(0)  # its group is known once the conductor has started
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -117,6 +119,7 @@ class Conductor:
         with _main_module_hidden():
             self.process.start()
         started_groups.append(self.process.pid)
+        self._timeouts.pgid = self.process.pid
         # The host only reads. Closing its copies of the write ends lets the readers see EOF
         # once every writer has gone.
         self.queue._writer.close()  # noqa: SLF001
@@ -224,15 +227,22 @@ class Conductor:
         if handles:
             wait(handles, timeout)
         out: list[tuple] = []
-        for reader in self._readers:
+        control, workers = self._readers
+        for reader, observe in (
+            (control, self._timeouts.observe_control),
+            (workers, self._timeouts.observe_workers),
+        ):
             for batch in reader.read():
                 # A probe's HELLO is always flushed alone, as the first event of a batch.
                 if batch and batch[0][0] == ev.HELLO:
                     self.pids.append(batch[0][2])
+                observe(batch)
                 out.extend(batch)
         now = ev.now_ns()
         if self._sampler is not None and self._sampler.due(now):
             out.extend(self._sampler.sample(self.pids))
+        if self.process.pid is not None and not self.exited():
+            out.extend(self._timeouts.enforce(now))
         self._escalate(now)
         if self.exited() and not self._leftovers_ended:
             self._leftovers_ended = True

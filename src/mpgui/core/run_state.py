@@ -7,6 +7,7 @@ samples, metric series, log lines), so a run of any length holds a fixed amount 
 
 from __future__ import annotations
 
+import signal
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,26 @@ MAX_METRIC_SAMPLES = 5_000
 MAX_LOG_LINES = 5_000
 
 
+def signal_name(signum: int) -> str:
+    """``SIGSEGV`` for 11, or ``signal 99`` for a number this platform does not name."""
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def describe_error(error: dict[str, Any]) -> str:
+    """One line saying what went wrong: type, message, and the dead worker behind it."""
+    line = f"{error.get('type', 'Failed')}: {error.get('message', '')}"
+    code = error.get("exitcode")
+    if code is not None and error.get("type") != "WorkerFailed":  # that one's message says it
+        how = f"killed by {signal_name(-code)}" if code < 0 else f"exited with code {code}"
+        line += f" (worker {error.get('pid')} {how})"
+    if error.get("task") is not None:
+        line += f" · task {error['task']}"
+    return line
+
+
 @dataclass
 class Lane:
     """One process on the timeline: a pool worker, or the conductor's own ("main") lane."""
@@ -37,6 +58,22 @@ class Lane:
     current_core: int = -1
     open_task: int | None = None
     open_since: int = 0
+    exitcode: int | None = None  # set when the conductor saw the process end
+    ended_ns: int = 0
+    lost_task: int | None = None  # the task it was running when it died
+
+    @property
+    def died(self) -> bool:
+        """True if the process ended badly (a non-zero code, or a signal but SIGTERM)."""
+        return self.exitcode is not None and self.exitcode not in (0, -15)
+
+    def exit_text(self) -> str:
+        """How the process ended, in words ("" while it runs)."""
+        if self.exitcode is None:
+            return ""
+        if self.exitcode < 0:
+            return f"killed by {signal_name(-self.exitcode)}"
+        return f"exited with code {self.exitcode}"
 
     def see_core(self, cpu: int) -> None:
         """Record that this process was seen on core `cpu`."""
@@ -145,13 +182,34 @@ class RunState:
             self.plan = dict(e[2])
         elif kind == ev.RESULT:
             self.metrics = dict(e[2])
+        elif kind == ev.EXIT:
+            self._apply_exit(e[1], e[2], e[3])
         elif kind == ev.ERROR:
-            self.error = {"type": e[2], "message": e[3], "traceback": e[4]}
-            self.add_log(e[1], 0, "ERROR", f"{e[2]}: {e[3]}\n{e[4]}".rstrip())
+            info = dict(e[5]) if len(e) > 5 else {}
+            lane = self._lane_of.get(info.get("pid", -1))
+            if lane is not None and "task" not in info:
+                task = lane.lost_task if lane.lost_task is not None else lane.open_task
+                if task is not None:
+                    info["task"] = task
+            self.add_log(e[1], 0, "ERROR", f"{e[2]}: {e[3]}\n{e[4] or ''}".rstrip())
+            if self.error is None:  # the first failure is the cause; later ones follow from it
+                self.error = {"type": e[2], "message": e[3], "traceback": e[4], **info}
         elif kind == ev.DONE:
             if not self._host_verdict:
                 self.status = e[2]
             self.t_end_ns = e[1]
+
+    def _apply_exit(self, t: int, pid: int, exitcode: int) -> None:
+        lane = self._lane_of.get(pid)
+        if lane is None:  # a helper that never reported (a Manager's server)
+            return
+        lane.exitcode = exitcode
+        lane.ended_ns = t
+        if lane.died:
+            lane.lost_task = lane.open_task
+            doing = f" while running task {lane.open_task}" if lane.open_task is not None else ""
+            self.add_log(t, pid, "ERROR", f"{lane.label} {lane.exit_text()}{doing}")
+        lane.open_task = None
 
     def add_log(self, t: int, pid: int, level: str, message: str) -> None:
         """Append a log line (also used by the host for its own messages)."""
@@ -165,14 +223,20 @@ class RunState:
         return lines, self.log_count
 
     # -- the host's verdicts -------------------------------------------------------------
-    def fail(self, type_: str, message: str, status: str = ev.STATUS_ERROR) -> None:
+    def fail(
+        self,
+        type_: str,
+        message: str,
+        status: str = ev.STATUS_ERROR,
+        info: dict[str, Any] | None = None,
+    ) -> None:
         """Record a failure the host saw itself (a stop, a timeout, a dead conductor).
 
         The first error is kept (a scenario's own traceback beats "the conductor died"), but
-        a run always ends up with a status.
+        a run always ends up with a status. `info` adds fields to the error (pid, task …).
         """
         if self.error is None:
-            self.error = {"type": type_, "message": message, "traceback": None}
+            self.error = {"type": type_, "message": message, "traceback": None, **(info or {})}
             self.add_log(ev.now_ns(), 0, "ERROR", f"{type_}: {message}")
             self.status = status
             self._host_verdict = True

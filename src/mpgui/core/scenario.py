@@ -8,15 +8,22 @@ they pickle under spawn), a ``run(ctx, params) -> metrics`` function, and one
 from __future__ import annotations
 
 import multiprocessing
+import os
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from . import child_watch
 from . import probe as probe_mod
 from . import workers as workers_mod
 from .params import ParamSpec
+
+if TYPE_CHECKING:  # imported where used: every spawn worker imports this module
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing.managers import SyncManager
 
 
 @dataclass(frozen=True)
@@ -142,8 +149,51 @@ class RunContext:
         try:
             yield pool
         except BaseException:
-            pool.terminate()
-            pool.join()
+            with child_watch.shielded():
+                pool.terminate()
+                pool.join()
             raise
-        pool.close()
-        pool.join()
+        with child_watch.shielded():
+            pool.close()
+            pool.join()
+
+    @contextmanager
+    def executor(self, max_workers: int) -> Iterator[ProcessPoolExecutor]:
+        """A ``ProcessPoolExecutor`` whose workers report through a probe.
+
+        The executor notices a dead worker itself (``BrokenProcessPool``), so the child watch
+        is told not to interrupt for it. On any error, pending tasks are cancelled.
+        """
+        from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+        from concurrent.futures.process import BrokenProcessPool  # noqa: PLC0415
+
+        executor = ProcessPoolExecutor(
+            max_workers,
+            mp_context=self.mp,
+            initializer=probe_mod.install,
+            initargs=(self.queue, self.stop_event),
+        )
+        try:
+            yield executor
+        except BaseException as exc:
+            if isinstance(exc, BrokenProcessPool):
+                child_watch.claim()
+            with child_watch.shielded():
+                executor.shutdown(wait=True, cancel_futures=True)
+            raise
+        with child_watch.shielded():
+            executor.shutdown(wait=True)
+
+    def manager(self) -> SyncManager:
+        """A started ``SyncManager`` that only this run can reach; use it in a ``with``.
+
+        It listens where nothing but this machine can connect — a Unix socket in a private
+        temporary directory on Linux and macOS, loopback elsewhere — and it asks for a fresh
+        random authkey, not the one every process of the run inherits.
+        """
+        from multiprocessing.managers import SyncManager  # noqa: PLC0415
+
+        address = None if "AF_UNIX" in dir(socket) else ("127.0.0.1", 0)
+        manager = SyncManager(address=address, authkey=os.urandom(32), ctx=self.mp)
+        manager.start()
+        return manager

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from multiprocessing.connection import wait
 from typing import Any
 
+from . import child_watch
+
 #: How often (s) the parent looks at its workers while it waits for them.
 POLL_S = 0.05
 #: How long (s) terminated workers get to exit before they are killed.
@@ -99,6 +101,7 @@ def check_exits(processes: list[Any], stopping: bool) -> None:
     for proc in processes:
         code = proc.exitcode  # polls without blocking
         if code not in (None, 0):
+            child_watch.claim(proc.pid)  # noticed here: the watch need not interrupt for it
             raise WorkerFailed(proc.pid, code)
 
 
@@ -124,6 +127,11 @@ def wait_all(processes: list[Any], should_stop: Callable[[], bool]) -> None:
 
 def end_all(processes: list[Any]) -> None:
     """Terminate whatever of `processes` still runs, kill what ignores that, reap them all."""
+    with child_watch.shielded():
+        _end_all(processes)
+
+
+def _end_all(processes: list[Any]) -> None:
     started = [p for p in processes if p.pid is not None]
     alive = [p for p in started if p.is_alive()]
     for proc in alive:

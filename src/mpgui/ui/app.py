@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import signal
 import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import shiboken6
@@ -38,6 +41,37 @@ def _dispose(window: MainWindow) -> None:
     shiboken6.delete(window)
 
 
+@contextmanager
+def _unhandled_errors_shown(
+    window: MainWindow, also: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """Show an exception that escapes a Qt slot in the window, instead of losing it.
+
+    PySide hands such exceptions to ``sys.excepthook`` and carries on; by default the
+    traceback goes to stderr and the window silently misses whatever the slot should have
+    done. Here it still goes to stderr, and the status bar and log say so too. `also` runs
+    after (a screenshot gives up instead of waiting for a run that will never come).
+    """
+    previous = sys.excepthook
+    # The hook may outlive this block (PySide keeps a reference to it), so it reaches the
+    # window only through this list, emptied on the way out: it must not keep the window.
+    targets: list[Any] = [window, also]
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+        traceback.print_exception(kind, exc, tb)
+        if targets:
+            targets[0].report_internal_error(f"{kind.__name__}: {exc}")
+            if targets[1] is not None:
+                targets[1]()
+
+    sys.excepthook = hook
+    try:
+        yield
+    finally:
+        sys.excepthook = previous
+        targets.clear()
+
+
 def _quit_on_ctrl_c(window: MainWindow) -> dict[int, Any]:
     """Let Ctrl+C (and SIGTERM, SIGHUP) close the window cleanly, ending any run.
 
@@ -45,9 +79,13 @@ def _quit_on_ctrl_c(window: MainWindow) -> dict[int, Any]:
     run. A short no-op timer hands control back to Python often enough to notice. Returns the
     handlers it replaced, to put back once the window is gone.
     """
+
+    def close(signum: int, _frame: Any) -> None:
+        window.setProperty("closedBySignal", signum)
+        window.close()
+
     previous = {
-        sig: signal.signal(sig, lambda *_: window.close())
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+        sig: signal.signal(sig, close) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     }
     tick = QTimer(window)
     tick.setObjectName("signalTick")
@@ -56,13 +94,16 @@ def _quit_on_ctrl_c(window: MainWindow) -> dict[int, Any]:
     return previous
 
 
-def run_app(scenario: str | None = None, start_method: str | None = None) -> int:
-    """Open the window and run the event loop; the exit code."""
+def run_app(scenario: str | None = None, start_method: str | None = None, run: bool = False) -> int:
+    """Open the window (and with `run`, start its scenario at once); the exit code."""
     app = make_app()
     window = MainWindow(scenario=scenario, start_method=start_method)
     previous = _quit_on_ctrl_c(window)
     window.show()
-    code = app.exec()
+    if run:
+        QTimer.singleShot(0, window.start_run)
+    with _unhandled_errors_shown(window):
+        code = app.exec()
     for sig, handler in previous.items():  # the handlers would close a window about to go
         signal.signal(sig, handler)
     _dispose(window)
@@ -85,6 +126,9 @@ def screenshot(
     outcome = {"saved": False, "ok": at_s is not None}
 
     def grab() -> None:
+        if outcome.get("grabbed"):
+            return
+        outcome["grabbed"] = True
         window._redraw()  # noqa: SLF001 - the frame must show the latest state
         app.processEvents()
         outcome["saved"] = window.grab().save(out, "PNG")
@@ -100,9 +144,22 @@ def screenshot(
     window.runFailed.connect(on_over)
     if at_s is not None:
         QTimer.singleShot(int(at_s * 1000), grab)
+
+    def give_up() -> None:
+        outcome["ok"] = False
+        QTimer.singleShot(0, grab)
+
+    previous = _quit_on_ctrl_c(window)
     QTimer.singleShot(0, window.start_run)
-    app.exec()
+    with _unhandled_errors_shown(window, also=give_up):
+        app.exec()
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
+    interrupted = window.property("closedBySignal")
     _dispose(window)
+    if interrupted:
+        print("mpgui: interrupted; every process of the run was ended", file=sys.stderr)
+        return 130
     if not outcome["saved"]:
         print(f"mpgui: could not save {out}", file=sys.stderr)
         return 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import time
 from typing import Any
 
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
 from mpgui.bridge import RunController
 from mpgui.core import events as ev
 from mpgui.core.params import ParamError
-from mpgui.core.run_state import RunState
+from mpgui.core.run_state import RunState, describe_error
 from mpgui.core.runner import make_spec
 from mpgui.core.scenario import Scenario
 from mpgui.core.scenarios import SCENARIOS
@@ -316,8 +317,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Finished in {result['wall_s']:.2f} s.")
             self.runFinished.emit(result)
         else:
-            err = result["error"] or {}
-            self.statusBar().showMessage(f"{err.get('type')}: {err.get('message')}")
+            self.statusBar().showMessage(describe_error(result["error"] or {}))
             self.runFailed.emit(result)
 
     def _set_running(self, running: bool) -> None:
@@ -364,6 +364,11 @@ class MainWindow(QMainWindow):
             who = f"[{pid}] " if pid else ""
             self._append_log(f"{stamp} {level:<7} {who}{message}")
 
+    def report_internal_error(self, text: str) -> None:
+        """Say in the window that mpgui itself hit an error (the traceback is on stderr)."""
+        self.statusBar().showMessage(f"Internal error: {text}")
+        self._append_log(f"ERROR   mpgui internal error: {text} (traceback on stderr)")
+
     def _append_log(self, line: str) -> None:
         self.log_view.appendPlainText(line)
 
@@ -382,10 +387,10 @@ class MainWindow(QMainWindow):
                 parts.append(f"{state.phase_done / max(phase_s, 1e-9):.1f} tasks/s")
             return " · ".join(parts)
         if not state.ok:
-            err = state.error or {}
+            kind, _, rest = describe_error(state.error or {}).partition(": ")
             return (
-                f"<span style='color:{theme.BAD}'><b>{err.get('type', 'Failed')}</b>: "
-                f"{err.get('message', '')}</span> · {elapsed:.1f} s"
+                f"<span style='color:{theme.BAD}'><b>{html.escape(kind)}</b>: "
+                f"{html.escape(rest)}</span> · {elapsed:.1f} s"
             )
         return " · ".join([f"<b>Done</b> in {elapsed:.2f} s", *self.chart.readout(state.metrics)])
 

@@ -20,6 +20,7 @@ SMALL = {
     "counter-race": {"workers": 2, "increments": 2000},
     "manager-list": {"workers": 2, "items": 50},
     "start-methods": {"processes": 2},
+    "worker-failures": {"failure": "none", "tasks": 4, "task_ms": 5.0},
 }
 
 

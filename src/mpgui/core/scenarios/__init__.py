@@ -5,7 +5,7 @@ from __future__ import annotations
 from mpgui.core.params import ParamError
 from mpgui.core.scenario import Scenario
 
-from . import counter_race, manager_list, pool_map, start_methods
+from . import counter_race, manager_list, pool_map, start_methods, worker_failures
 
 #: Scenarios in the order the window lists them.
 SCENARIOS: tuple[Scenario, ...] = (
@@ -13,6 +13,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     counter_race.SCENARIO,
     manager_list.SCENARIO,
     start_methods.SCENARIO,
+    worker_failures.SCENARIO,
 )
 
 _BY_ID = {s.id: s for s in SCENARIOS}

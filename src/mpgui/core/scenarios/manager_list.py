@@ -65,7 +65,7 @@ def gather_with_manager(ctx: RunContext, workers: int, items: int) -> tuple[int,
     main = ctx.probe
     main.phase("manager")
     main.plan(tasks=workers * len(blocks(items, BLOCKS)), workers=workers)
-    with ctx.mp.Manager() as manager:
+    with ctx.manager() as manager:
         shared = manager.list()
         plain: list = []
         start = ctx.start_line(workers)

@@ -23,7 +23,8 @@ class TimelinePanel(pg.PlotWidget):
     Spans are drawn with one single-colour ``BarGraphItem`` per core, which pyqtgraph paints
     with one vectorised ``drawRects`` call; a 1 px border in the background colour keeps
     back-to-back tasks apart. Running tasks are drawn hollow up to "now", updated at 10 Hz;
-    the time axis grows in steps so it stays still between them.
+    a task whose worker died under it is red up to the death. The time axis grows in steps so
+    it stays still between them.
     """
 
     def __init__(self, parent=None) -> None:
@@ -43,6 +44,11 @@ class TimelinePanel(pg.PlotWidget):
             brush=pg.mkBrush(255, 255, 255, 40),
         )
         self.plot.addItem(self.running)
+        # Tasks whose worker died under them: from their start to the death, in red.
+        self.lost = pg.BarGraphItem(
+            x0=[], y=[], width=[], height=SPAN_HEIGHT, pen=None, brush=pg.mkBrush(theme.BAD)
+        )
+        self.plot.addItem(self.lost)
         self._phase_lines: list[pg.InfiniteLine] = []
         self._drawn_revision = -1
         self._drawn_spans = -1
@@ -55,6 +61,7 @@ class TimelinePanel(pg.PlotWidget):
         for item in self._by_core.values():
             item.setOpts(x0=[], y=[], width=[])
         self.running.setOpts(x0=[], y=[], width=[])
+        self.lost.setOpts(x0=[], y=[], width=[])
         for line in self._phase_lines:
             self.plot.removeItem(line)
         self._phase_lines.clear()
@@ -97,6 +104,7 @@ class TimelinePanel(pg.PlotWidget):
             self.plot.getAxis("left").setTicks([ticks])
             self.plot.setYRange(-0.6, max(len(state.lanes), 1) - 0.4, padding=0)
             self._draw_phases(state)
+            self._draw_lost(state)
 
         if not (self._clock.due(now_ns) or state.finished):
             return
@@ -124,6 +132,14 @@ class TimelinePanel(pg.PlotWidget):
         for cpu, item in self._by_core.items():
             mask = cpus == cpu
             item.setOpts(x0=starts[mask], y=lanes[mask], width=ends[mask] - starts[mask])
+
+    def _draw_lost(self, state: RunState) -> None:
+        dead = [lane for lane in state.lanes if lane.lost_task is not None]
+        starts = np.array([(lane.open_since - state.t0_ns) / 1e9 for lane in dead])
+        ends = np.array([(lane.ended_ns - state.t0_ns) / 1e9 for lane in dead])
+        self.lost.setOpts(
+            x0=starts, y=[lane.index for lane in dead], width=np.maximum(ends - starts, 0.0)
+        )
 
     def _draw_phases(self, state: RunState) -> None:
         if len(self._phase_lines) == len(state.phases):

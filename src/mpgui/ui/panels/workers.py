@@ -5,13 +5,18 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-from mpgui.core.run_state import RunState
+from mpgui.core.run_state import RunState, signal_name
 from mpgui.ui import theme
 
 from .base import SteppedRange, lane_name, sparse_ticks, style_plot
 
 #: Bars with a count-and-core label above them; more bars go unlabelled.
 MAX_LABELLED_BARS = 16
+
+
+def _short_exit(exitcode: int) -> str:
+    """``SIGSEGV`` or ``code 3``: how a dead worker ended, short enough for a bar label."""
+    return signal_name(-exitcode) if exitcode < 0 else f"code {exitcode}"
 
 
 class WorkersPanel(pg.PlotWidget):
@@ -60,7 +65,7 @@ class WorkersPanel(pg.PlotWidget):
     def redraw(self, state: RunState, now_ns: int) -> None:
         """Draw `state`'s lanes."""
         lanes = state.lanes
-        shown = tuple((lane.tasks_done, lane.current_core) for lane in lanes)
+        shown = tuple((lane.tasks_done, lane.current_core, lane.exitcode) for lane in lanes)
         fair = None
         workers = state.plan.get("workers", 0)
         if state.plan.get("tasks") and workers > 1:
@@ -83,9 +88,15 @@ class WorkersPanel(pg.PlotWidget):
         # Past 16 bars the numbers would overlap; the bars and the axis still tell the story.
         show_labels = len(lanes) <= MAX_LABELLED_BARS
         for i, lane in enumerate(lanes):
-            core = f"core {lane.current_core}" if lane.current_core >= 0 else ""
-            self._labels[i].setText(f"{lane.tasks_done}\n{core}" if show_labels else "")
-            self._labels[i].setPos(i, lane.tasks_done)
+            label = self._labels[i]
+            if lane.died:  # a dead worker says so, whatever the crowding
+                label.setText(f"{lane.tasks_done}\n✗ {_short_exit(lane.exitcode)}")
+                label.setColor(theme.BAD)
+            else:
+                core = f"core {lane.current_core}" if lane.current_core >= 0 else ""
+                label.setText(f"{lane.tasks_done}\n{core}" if show_labels else "")
+                label.setColor(theme.FOREGROUND)
+            label.setPos(i, lane.tasks_done)
         if fair is not None:
             self.fair.setPos(fair)
         self.fair.setVisible(fair is not None)

@@ -13,12 +13,14 @@ from .counter_race import CounterRaceChart
 from .manager_list import ManagerListChart
 from .pool_map import PoolMapChart
 from .start_methods import StartMethodsChart
+from .worker_failures import WorkerFailuresChart
 
 _CHARTS: dict[str, type[ScenarioChart]] = {
     "pool-map": PoolMapChart,
     "counter-race": CounterRaceChart,
     "manager-list": ManagerListChart,
     "start-methods": StartMethodsChart,
+    "worker-failures": WorkerFailuresChart,
     "metrics": MetricsChart,
 }
 

@@ -1,0 +1,269 @@
+"""The conductor's watch on every process it starts: a worker that dies is noticed at once.
+
+::
+
+    conductor main thread                      watch thread ("mpgui-child-watch")
+    ─────────────────────                      ───────────────────────────────────
+    Pool / ProcessPoolExecutor / Manager /     every Process.start() lands here (the
+    Process start processes ──────────────────▶ recording _children set), then
+                                                wait([sentinels…, wake pipe]) ── a death:
+                                                  EXIT event (pid, exit code) to the host
+                                                  bad exit → a failure; after FAIL_GRACE_S
+    pool.map(...) waiting for a lost task ◀──── SIGUSR1 to the main thread ── raises
+      raises WorkerFailed                         WorkerFailed there (never in a shielded
+                                                  cleanup region: it waits for the end)
+
+Why here: ``multiprocessing.Pool`` replaces a worker that dies and waits for its task
+forever, so a scenario cannot notice the death by itself. Every way of starting a process —
+Pool, ProcessPoolExecutor, a Manager, a plain Process — passes through
+``BaseProcess.start()``, which adds the new process to ``multiprocessing.process._children``.
+Swapping that set for a recording one (in the conductor only; each child starts with a fresh
+one) lets one watch see every process, however the scenario's code starts it, without the
+scenario doing anything.
+
+The exit code is read without racing the process's owner: the watch gives the owner (Pool's
+worker handler, the executor's manager thread, ``RunContext.running``) :data:`REAP_WAIT_S` to
+collect it, and only then reads it itself.
+
+A bad exit — a non-zero code, or any signal but SIGTERM, which is how ``Pool.terminate()`` and
+every orderly shutdown end workers — becomes the run's failure. The scenario's own machinery
+gets :data:`FAIL_GRACE_S` to notice first (a ProcessPoolExecutor raises ``BrokenProcessPool``,
+``RunContext.running`` raises ``WorkerFailed``); code that did notice calls :func:`claim`.
+Otherwise the watch interrupts the main thread the way Ctrl+C interrupts a script: a signal
+whose handler raises. Regions that must not be cut short — ending workers, closing a pool,
+reporting — run inside :func:`shielded`, and the interrupt waits for them to finish.
+
+The watch thread only ever blocks in ``select``-style waits and holds no lock a forked child
+could inherit locked (the probe's send lock only while it writes an EXIT event), so the
+conductor stays safe to fork workers from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing.process as mp_process
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import wait
+from typing import Any
+
+from . import events as ev
+from . import workers
+
+#: The signal the watch uses to interrupt the conductor's main thread.
+INTERRUPT_SIGNAL = signal.SIGUSR1
+#: How long (s) the scenario's own machinery gets to notice a death before the watch acts.
+FAIL_GRACE_S = 0.5
+#: How long (s) the watch leaves a dead process's exit code to its owner before reading it.
+REAP_WAIT_S = 0.2
+#: How often (s) the watch looks for processes started since it last looked.
+POLL_S = 0.05
+
+_active: ChildWatch | None = None
+
+
+def is_bad_exit(exitcode: int) -> bool:
+    """True for an exit the run cannot shrug off: a non-zero code, or a signal but SIGTERM."""
+    return exitcode != 0 and exitcode != -signal.SIGTERM
+
+
+class _RecordingSet(set):
+    """``multiprocessing.process._children``, also telling the watch about each new process."""
+
+    def __init__(self, items: Any, on_add: Callable[[Any], None]) -> None:
+        super().__init__(items)
+        self._on_add = on_add
+
+    def add(self, proc: Any) -> None:  # noqa: D102 - set.add, recorded
+        super().add(proc)
+        self._on_add(proc)
+
+
+class ChildWatch:
+    """Watches every process started in this (conductor) process; see the module docstring.
+
+    `emit` sends an event to the host (the conductor's main probe). Use :meth:`start` once,
+    before the scenario runs, and :meth:`close` when it has returned.
+    """
+
+    def __init__(self, emit: Callable[[tuple], None], stop_event: Any) -> None:
+        self._emit = emit
+        self._stop_event = stop_event
+        self._new: list[Any] = []  # started, not yet picked up by the thread
+        self._new_lock = threading.Lock()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
+        self._closed = False
+        self._thread = threading.Thread(target=self._loop, name="mpgui-child-watch", daemon=True)
+        self._main_ident = threading.main_thread().ident
+        # Failures, shared with the main thread (list appends and pops are atomic).
+        self._failures: list[workers.WorkerFailed] = []
+        self._claimed: set[int] = set()
+        self.deaths: dict[int, int] = {}  # pid -> exit code, of every watched process that ended
+        self._shield_depth = 0
+        self._deferred = False
+        self._raised = False
+
+    # -- lifecycle (main thread) -------------------------------------------------------
+    def start(self) -> None:
+        """Record every process started from now on, and watch them."""
+        global _active
+        _active = self
+        mp_process._children = _RecordingSet(mp_process._children, self._adopt)  # noqa: SLF001
+        signal.signal(INTERRUPT_SIGNAL, self._on_interrupt)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop watching: no interrupt reaches the main thread after this returns."""
+        global _active
+        self._closed = True
+        signal.signal(INTERRUPT_SIGNAL, signal.SIG_IGN)
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"x")
+        self._thread.join(1.0)
+        if _active is self:
+            _active = None
+
+    def failure(self) -> workers.WorkerFailed | None:
+        """The first bad exit seen, claimed or not (to name the cause next to another error)."""
+        return self._failures[0] if self._failures else None
+
+    # -- the watch thread ----------------------------------------------------------------
+    def _adopt(self, proc: Any) -> None:
+        with self._new_lock:
+            self._new.append(proc)
+        with contextlib.suppress(OSError):  # a full pipe means the thread is awake already
+            os.write(self._wake_w, b"+")
+
+    def _loop(self) -> None:
+        watching: list[Any] = []
+        dead_since: dict[Any, float] = {}  # sentinel ready, exit code not yet known
+        due: float | None = None  # when the pending failure interrupts the main thread
+        while not self._closed:
+            with self._new_lock:
+                watching.extend(self._new)
+                self._new.clear()
+            sentinels = {}
+            for proc in list(watching):
+                handle = _sentinel(proc)
+                if handle is None:  # closed by its owner, who saw it end: nothing to watch
+                    watching.remove(proc)
+                elif proc not in dead_since:
+                    sentinels[handle] = proc
+            timeout = POLL_S if (dead_since or due) else 1.0
+            try:
+                ready = wait([*sentinels, self._wake_r], timeout)
+            except (OSError, ValueError):  # a handle closed under us: look again
+                continue
+            if self._wake_r in ready:
+                os.read(self._wake_r, 4096)
+            now = time.monotonic()
+            for handle in ready:
+                if handle in sentinels:
+                    dead_since[sentinels[handle]] = now
+            for proc, since in list(dead_since.items()):
+                code = self._exit_code(proc, now - since >= REAP_WAIT_S)
+                if code is None:
+                    continue
+                del dead_since[proc]
+                watching.remove(proc)
+                if self._record(proc.pid, code) and due is None:
+                    due = now + FAIL_GRACE_S
+            if due is not None and now >= due:
+                due = None
+                if self._pending() is not None and not self._closed:
+                    signal.pthread_kill(self._main_ident, INTERRUPT_SIGNAL)
+
+    @staticmethod
+    def _exit_code(proc: Any, read_it: bool) -> int | None:
+        """`proc`'s exit code if its owner has collected it, or — when `read_it` — at all."""
+        popen = getattr(proc, "_popen", None)
+        if popen is None:  # closed by its owner: the code is gone, and so is the process
+            return 0
+        if popen.returncode is not None or not read_it:
+            return popen.returncode
+        try:
+            return proc.exitcode
+        except ValueError:  # closed in the meantime
+            return 0
+
+    def _record(self, pid: int, code: int) -> bool:
+        """Report one ended process; True if its end is a new failure of the run."""
+        self.deaths[pid] = code
+        self._emit((ev.EXIT, ev.now_ns(), pid, code))
+        if not is_bad_exit(code) or self._stop_event.is_set() or pid in self._claimed:
+            return False
+        self._failures.append(workers.WorkerFailed(pid, code))
+        return True
+
+    def _pending(self) -> workers.WorkerFailed | None:
+        for failure in self._failures:
+            if failure.pid not in self._claimed:
+                return failure
+        return None
+
+    # -- the main thread -----------------------------------------------------------------
+    def _on_interrupt(self, _signum: int, _frame: Any) -> None:
+        if self._shield_depth:
+            self._deferred = True
+            return
+        self._raise_pending()
+
+    def _raise_pending(self) -> None:
+        failure = self._pending()
+        if failure is None or self._raised or self._stop_event.is_set() or self._closed:
+            return
+        self._raised = True
+        self._claimed.add(failure.pid)
+        raise failure
+
+    def claim(self, pid: int | None = None) -> None:
+        """Say the scenario noticed the death of `pid` (or of every worker so far) itself."""
+        if pid is None:
+            self._claimed.update(f.pid for f in self._failures)
+            self._raised = bool(self._failures)
+        else:
+            self._claimed.add(pid)
+
+    @contextlib.contextmanager
+    def shielded(self) -> Iterator[None]:
+        """Hold back the interrupt while the block runs; deliver it when the block ends."""
+        self._shield_depth += 1
+        try:
+            yield
+        finally:
+            self._shield_depth -= 1
+        if not self._shield_depth and self._deferred:
+            self._deferred = False
+            self._raise_pending()
+
+
+def _sentinel(proc: Any) -> int | None:
+    try:
+        return proc.sentinel
+    except ValueError:  # Process.close() was called
+        return None
+
+
+def active() -> ChildWatch | None:
+    """The watch running in this process (the conductor's), if any."""
+    return _active
+
+
+def claim(pid: int | None = None) -> None:
+    """Tell the active watch the scenario has noticed a death itself (no-op without one)."""
+    if _active is not None:
+        _active.claim(pid)
+
+
+@contextlib.contextmanager
+def shielded() -> Iterator[None]:
+    """Run a cleanup block that the watch's interrupt must not cut short (no-op without one)."""
+    if _active is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    with _active.shielded():
+        yield
