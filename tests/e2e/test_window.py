@@ -6,6 +6,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
 
+from mpgui.core.params import ParamError
+
 FAST = {"workers": 2, "tasks": 12, "task_ms": 40.0, "baseline": True}
 
 
@@ -94,13 +96,24 @@ def test_the_form_refuses_bad_values_and_says_why(qtbot, window):
     assert error.isVisible()
     assert error.text() == "must be from 1 to 64, got 0"
     assert window.start_run() is False
-    window.set_param("workers", "abc")
-    assert window.param_errors() == {"workers": "workers: 'abc' is not a whole number"}
+    # The same refusals, in the same words, as `mpgui run --set ...` (see test_cli).
+    for text, reason in [
+        ("abc", "'abc' is not a whole number"),
+        ("10**9", "'10**9' is not a whole number"),
+        ("1000000000", "must be from 1 to 64, got 1000000000"),
+        ("", "a value is required"),
+    ]:
+        window.set_param("workers", text)
+        assert window.param_errors() == {"workers": f"workers: {reason}"}
+        assert not run.isEnabled()
+        assert window.start_run() is False
     window.set_param("workers", 2)
     assert window.param_errors() == {}
     assert run.isEnabled()
     with pytest.raises(KeyError):
         window.set_param("no_such_param", 1)
+    with pytest.raises(ParamError, match="unknown scenario 'nope'"):
+        window.select_scenario("nope")
 
 
 def test_closing_the_window_mid_run_leaves_nothing(qtbot, window, leftovers):

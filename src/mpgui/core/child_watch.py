@@ -86,7 +86,8 @@ class ChildWatch:
     """Watches every process started in this (conductor) process; see the module docstring.
 
     `emit` sends an event to the host (the conductor's main probe). Use :meth:`start` once,
-    before the scenario runs, and :meth:`close` when it has returned.
+    before the scenario runs, :meth:`disarm` when it has returned, and :meth:`close` once its
+    outcome is reported.
     """
 
     def __init__(self, emit: Callable[[tuple], None], stop_event: Any) -> None:
@@ -97,12 +98,15 @@ class ChildWatch:
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
         self._closed = False
+        self._disarmed = False
         self._thread = threading.Thread(target=self._loop, name="mpgui-child-watch", daemon=True)
         self._main_ident = threading.main_thread().ident
         # Failures, shared with the main thread (list appends and pops are atomic).
         self._failures: list[workers.WorkerFailed] = []
         self._claimed: set[int] = set()
+        self._claim_all = False
         self.deaths: dict[int, int] = {}  # pid -> exit code, of every watched process that ended
+        self._previous_handler: Any = signal.SIG_DFL
         self._shield_depth = 0
         self._deferred = False
         self._raised = False
@@ -113,22 +117,37 @@ class ChildWatch:
         global _active
         _active = self
         mp_process._children = _RecordingSet(mp_process._children, self._adopt)  # noqa: SLF001
-        signal.signal(INTERRUPT_SIGNAL, self._on_interrupt)
+        self._previous_handler = signal.signal(INTERRUPT_SIGNAL, self._on_interrupt)
         self._thread.start()
 
+    def disarm(self) -> None:
+        """No interrupt reaches the main thread after this returns; deaths are still seen."""
+        self._disarmed = True
+        signal.signal(INTERRUPT_SIGNAL, self._previous_handler)
+
     def close(self) -> None:
-        """Stop watching: no interrupt reaches the main thread after this returns."""
+        """Stop watching (disarming first, if not yet done)."""
         global _active
+        if not self._disarmed:
+            self.disarm()
         self._closed = True
-        signal.signal(INTERRUPT_SIGNAL, signal.SIG_IGN)
+        mp_process._children = set(mp_process._children)  # noqa: SLF001 - a plain set again
         with contextlib.suppress(OSError):
             os.write(self._wake_w, b"x")
-        self._thread.join(1.0)
+        if self._thread.ident is not None:  # started
+            self._thread.join(1.0)
         if _active is self:
             _active = None
 
-    def failure(self) -> workers.WorkerFailed | None:
-        """The first bad exit seen, claimed or not (to name the cause next to another error)."""
+    def failure(self, wait_s: float = 0.0) -> workers.WorkerFailed | None:
+        """The first bad exit seen, claimed or not (to name the cause next to another error).
+
+        With `wait_s`, waits that long for one to be seen: the scenario may have heard of a
+        death (``BrokenProcessPool``) a moment before the watch read its exit code.
+        """
+        deadline = time.monotonic() + wait_s
+        while not self._failures and time.monotonic() < deadline:
+            time.sleep(POLL_S / 5)
         return self._failures[0] if self._failures else None
 
     # -- the watch thread ----------------------------------------------------------------
@@ -174,7 +193,7 @@ class ChildWatch:
                     due = now + FAIL_GRACE_S
             if due is not None and now >= due:
                 due = None
-                if self._pending() is not None and not self._closed:
+                if self._pending() is not None and not self._disarmed:
                     signal.pthread_kill(self._main_ident, INTERRUPT_SIGNAL)
 
     @staticmethod
@@ -194,12 +213,14 @@ class ChildWatch:
         """Report one ended process; True if its end is a new failure of the run."""
         self.deaths[pid] = code
         self._emit((ev.EXIT, ev.now_ns(), pid, code))
-        if not is_bad_exit(code) or self._stop_event.is_set() or pid in self._claimed:
+        if not is_bad_exit(code) or self._stop_event.is_set():
             return False
-        self._failures.append(workers.WorkerFailed(pid, code))
+        self._failures.append(workers.WorkerFailed(pid, code))  # claimed or not: it names a cause
         return True
 
     def _pending(self) -> workers.WorkerFailed | None:
+        if self._claim_all:
+            return None
         for failure in self._failures:
             if failure.pid not in self._claimed:
                 return failure
@@ -214,7 +235,7 @@ class ChildWatch:
 
     def _raise_pending(self) -> None:
         failure = self._pending()
-        if failure is None or self._raised or self._stop_event.is_set() or self._closed:
+        if failure is None or self._raised or self._stop_event.is_set() or self._disarmed:
             return
         self._raised = True
         self._claimed.add(failure.pid)
@@ -222,9 +243,8 @@ class ChildWatch:
 
     def claim(self, pid: int | None = None) -> None:
         """Say the scenario noticed the death of `pid` (or of every worker so far) itself."""
-        if pid is None:
-            self._claimed.update(f.pid for f in self._failures)
-            self._raised = bool(self._failures)
+        if pid is None:  # e.g. BrokenProcessPool: the executor saw its workers die
+            self._claim_all = True
         else:
             self._claimed.add(pid)
 

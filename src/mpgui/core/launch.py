@@ -93,8 +93,8 @@ class Conductor:
     def __init__(self, spec: RunSpec, telemetry: bool = True) -> None:
         self.spec = spec
         mp = multiprocessing.get_context("spawn")
-        self.queue = mp.Queue()
-        self.stop_event = mp.Event()
+        self.queue: Any = mp.Queue()
+        self.stop_event: Any = mp.Event()
         self._control_r, self._control_w = mp.Pipe(duplex=False)
         self.process = mp.Process(
             target=conductor_main,
@@ -145,8 +145,11 @@ class Conductor:
         The stop event is set now (scenarios check it between tasks). The rest — SIGTERM to
         the group after `grace_s`, SIGKILL :data:`TERM_GRACE_S` later — happens in
         :meth:`collect`, so whoever collects (the drain thread, the headless runner) never
-        blocks on it. A later call can only bring the deadline closer.
+        blocks on it. A later call can only bring the deadline closer. Does nothing once
+        :meth:`close` has run.
         """
+        if self.stop_event is None:
+            return
         self.stop_event.set()
         due = ev.now_ns() + int(grace_s * 1e9)
         if self._term_due is None or due < self._term_due:
@@ -211,6 +214,10 @@ class Conductor:
         self.queue.cancel_join_thread()
         if self.process.exitcode is not None:
             self.process.close()
+        # Let go of the queue's and the stop event's locks now, not whenever this object is
+        # collected: under spawn each is a named semaphore in /dev/shm. Never reused anyway.
+        self.queue = self.stop_event = None
+        self._readers = []
 
     # -- events --------------------------------------------------------------------------
     def collect(self, timeout: float | None, wake: tuple[Any, ...] = ()) -> list[tuple]:

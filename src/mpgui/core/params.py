@@ -104,7 +104,8 @@ class ParamSpec:
         too_low = self.minimum is not None and value < self.minimum
         too_high = self.maximum is not None and value > self.maximum
         if too_low or too_high:
-            raise ParamError(f"{self.name}: must be {self.bound_text()}, got {value:g}")
+            shown = f"{value:g}" if self.kind == "float" else str(value)  # 1000000000, not 1e+09
+            raise ParamError(f"{self.name}: must be {self.bound_text()}, got {shown}")
         return value
 
     def _check_multi(self, value: Any) -> tuple[str, ...]:

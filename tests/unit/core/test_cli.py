@@ -10,6 +10,8 @@ import time
 import psutil
 import pytest
 
+from tests.process_tree import start_run_tree
+
 
 def mpgui(*args, timeout=60):
     return subprocess.run(
@@ -72,6 +74,9 @@ def test_run_json_prints_one_result_object():
         (["run", "pool-map", "--set", "workers=0"], "workers: must be from 1 to 64, got 0"),
         (["run", "pool-map", "--set", "workers=abc"], "'abc' is not a whole number"),
         (["run", "pool-map", "--set", "workers=10**9"], "'10**9' is not a whole number"),
+        (["run", "pool-map", "--set", "workers=1000000000"], "from 1 to 64, got 1000000000"),
+        (["run", "worker-failures", "--set", "failure=explode"], "'explode' is not one of"),
+        (["run", "pool-map", "--start-method", "spawn", "--set", "tasks=-1"], "got -1"),
         (["run", "pool-map", "--set", "bogus=1"], "unknown parameter 'bogus'"),
         (["run", "pool-map", "--set", "workers"], "--set expects NAME=VALUE"),
         (["run", "no-such-scenario"], "unknown scenario 'no-such-scenario'"),
@@ -102,17 +107,7 @@ LONG_RUN = [
 
 def _start_long_run(**popen_args):
     """`mpgui run` of a long pool-map; returns it and its conductor's tree, workers included."""
-    cli = subprocess.Popen([sys.executable, "-m", "mpgui", *LONG_RUN], **popen_args)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        # The conductor leads its own process group; wait until its two workers exist.
-        leaders = [p for p in psutil.Process(cli.pid).children() if os.getpgid(p.pid) == p.pid]
-        if leaders and len(leaders[0].children()) >= 2:
-            return cli, [leaders[0], *leaders[0].children(recursive=True)]
-        time.sleep(0.05)
-    cli.kill()
-    cli.wait()
-    raise AssertionError("the run's workers did not start within 20 s")
+    return start_run_tree(LONG_RUN, descendants=2, **popen_args)
 
 
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
@@ -162,9 +157,29 @@ def test_the_window_without_a_display_says_so_and_exits_2():
     ]
 
 
-def test_a_killed_host_takes_its_conductor_and_workers_with_it():
-    cli, tree = _start_long_run(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def shm_entries() -> set[str]:
+    return set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
+
+
+MANAGER_RUN = ["run", "manager-list", "--set", "workers=2", "--set", "items=1000000"]
+
+
+@pytest.mark.parametrize("run", [LONG_RUN, MANAGER_RUN], ids=["pool", "manager"])
+def test_a_killed_host_takes_its_conductor_and_workers_with_it(run):
+    # pool: the conductor and its 2 pool workers; manager: also the Manager's server process.
+    before = shm_entries()
+    cli, tree = start_run_tree(
+        run, descendants=3 if run is MANAGER_RUN else 2, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
     cli.send_signal(signal.SIGKILL)  # no handler, no cleanup: the host just vanishes
     cli.wait(5)
     _, alive = psutil.wait_procs(tree, timeout=3)
     assert not alive, alive
+    # The host could not unlink its queue's semaphores: its resource tracker does (and says
+    # so on stderr, as it should after a crash). Nothing is left in /dev/shm.
+    cli.communicate()  # read and close its stderr
+    deadline = time.monotonic() + 3
+    while shm_entries() - before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not shm_entries() - before

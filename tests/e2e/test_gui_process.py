@@ -1,0 +1,85 @@
+"""The GUI as a process: Ctrl+C in its terminal, a kill -9, the window closed mid-run.
+
+Each test starts the real ``mpgui`` command (offscreen), lets a run get going, ends the app the
+way a user or the system would, and checks that the whole process tree is gone and that
+nothing complained on stderr.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from tests.process_tree import start_run_tree
+
+#: What must never appear on the app's stderr.
+COMPLAINTS = ("Traceback", "QThread: Destroyed", "leaked", "resource_tracker")
+
+
+def shm_entries() -> set[str]:
+    return set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
+
+
+def wait_for(condition, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)  # another process is ending: there is no Qt signal to wait on
+    return condition()
+
+
+def test_ctrl_c_in_the_terminal_closes_the_window_and_ends_the_run():
+    cli, tree = start_run_tree(
+        ["--scenario", "pool-map", "--run"],
+        descendants=2,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # like a terminal's foreground job: Ctrl+C goes to the group
+    )
+    os.killpg(cli.pid, signal.SIGINT)
+    try:
+        _, stderr = cli.communicate(timeout=10)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+            cli.communicate()
+    assert cli.returncode == 0
+    _, alive = psutil.wait_procs(tree, timeout=2)
+    assert not alive, alive
+    assert not [c for c in COMPLAINTS if c in stderr], stderr
+
+
+def test_a_killed_gui_takes_its_conductor_workers_and_manager_with_it():
+    before = shm_entries()
+    cli, tree = start_run_tree(
+        ["--scenario", "manager-list", "--run"],
+        descendants=3,  # the Manager's server and (at least) two workers
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    cli.send_signal(signal.SIGKILL)
+    cli.wait(5)
+    _, alive = psutil.wait_procs(tree, timeout=3)
+    assert not alive, alive
+    assert wait_for(lambda: not shm_entries() - before, 3)
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_closing_the_window_mid_run_exits_0_and_leaves_nothing(tmp_path, method):
+    before = shm_entries()
+    out = subprocess.run(
+        [
+            sys.executable, "-m", "mpgui", "screenshot", "counter-race", "--start-method", method,
+            "--set", "increments=5000000", "--at", "2.5", "--out", str(tmp_path / "shot.png"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert not [c for c in COMPLAINTS if c in out.stderr], out.stderr
+    assert wait_for(lambda: not shm_entries() - before, 2)
