@@ -56,7 +56,7 @@ from . import workers
 #: The signal the watch uses to interrupt the conductor's main thread.
 INTERRUPT_SIGNAL = signal.SIGUSR1
 #: How long (s) the scenario's own machinery gets to notice a death before the watch acts.
-FAIL_GRACE_S = 0.5
+FAIL_GRACE_S = 0.3
 #: How long (s) the watch leaves a dead process's exit code to its owner before reading it.
 REAP_WAIT_S = 0.2
 #: How often (s) the watch looks for processes started since it last looked.

@@ -97,6 +97,7 @@ class RunState:
         self.span_t0: list[int] = []
         self.span_t1: list[int] = []
         self.span_cpu: list[int] = []
+        self.span_task: list[int] = []  # the task number each span ran
         self.span_total = 0  # spans ever added (the lists above keep only the newest)
         self.cpu_t: deque[int] = deque(maxlen=MAX_CPU_SAMPLES)
         self.cpu_loads: deque[tuple[float, ...]] = deque(maxlen=MAX_CPU_SAMPLES)
@@ -138,6 +139,7 @@ class RunState:
                 self.span_t0.append(start)
                 self.span_t1.append(e[1])
                 self.span_cpu.append(e[4])
+                self.span_task.append(e[3])
                 self.span_total += 1
             elif kind == ev.START:
                 lane = lane_of.get(e[2])
@@ -160,7 +162,8 @@ class RunState:
                 self._apply_rare(e)
         if len(self.span_t0) > MAX_SPANS + MAX_SPANS // 4:
             cut = len(self.span_t0) - MAX_SPANS
-            del self.span_lane[:cut], self.span_t0[:cut], self.span_t1[:cut], self.span_cpu[:cut]
+            del self.span_lane[:cut], self.span_t0[:cut], self.span_t1[:cut]
+            del self.span_cpu[:cut], self.span_task[:cut]
 
     def _apply_rare(self, e: tuple) -> None:
         kind = e[0]

@@ -30,10 +30,10 @@ class WorkerFailed(RuntimeError):
     """A worker process exited with a non-zero code or was killed by a signal."""
 
     def __init__(self, pid: int, exitcode: int) -> None:
-        how = f"code {exitcode}"
+        how = f"exited with code {exitcode}"
         if exitcode < 0:
-            how = f"signal {signal.Signals(-exitcode).name}"
-        super().__init__(f"worker {pid} exited with {how}")
+            how = f"was killed by {signal.Signals(-exitcode).name}"
+        super().__init__(f"worker {pid} {how}")
         self.pid = pid
         self.exitcode = exitcode
 

@@ -81,5 +81,5 @@ def test_after_stop_a_worker_that_will_not_return_is_ended(ctx):
 
 
 def test_a_worker_killed_by_a_signal_is_named_by_its_signal():
-    assert str(WorkerFailed(42, -11)) == "worker 42 exited with signal SIGSEGV"
+    assert str(WorkerFailed(42, -11)) == "worker 42 was killed by SIGSEGV"
     assert str(WorkerFailed(42, 3)) == "worker 42 exited with code 3"

@@ -21,7 +21,7 @@ VERDICT_CHAR_PX = 9.5
 COLUMNS = 20
 #: Task states, in drawing order, with their colours and legend words.
 STATES = (
-    ("not run", theme.MUTED),
+    ("no result", theme.MUTED),
     ("running", theme.ACCENT),
     ("returned", theme.GOOD),
     ("went wrong", theme.BAD),
@@ -29,16 +29,19 @@ STATES = (
 
 
 def task_states(state: RunState) -> list[str]:
-    """Each planned task's state: not run (or lost), running, returned, or went wrong."""
+    """Each planned task's state: running, returned, went wrong, or no result (not run yet,
+    lost with its worker, or cancelled)."""
     total = int(state.plan.get("tasks", 0))
-    out = ["not run"] * total
-    for name, word in (("done", "returned"), ("failing", "went wrong")):
-        for _, value in state.series.get(name, ()):
-            if 0 <= int(value) < total:
-                out[int(value)] = word
+    out = ["no result"] * total
+    for task in state.span_task:  # every task whose end was reported
+        if 0 <= task < total:
+            out[task] = "returned"
+    for _, value in state.series.get("failing", ()):
+        if 0 <= int(value) < total:
+            out[int(value)] = "went wrong"
     for lane in state.lanes:
         if lane.open_task is not None and 0 <= lane.open_task < total:
-            if out[lane.open_task] == "not run":
+            if out[lane.open_task] == "no result":
                 out[lane.open_task] = "running"
     return out
 
@@ -49,7 +52,7 @@ def lesson(error: dict[str, Any], api: str, failing: int | None) -> str:
     code = error.get("exitcode")
     how = ""
     if code is not None:
-        how = f"killed by {signal_name(-code)}" if code < 0 else f"exited with code {code}"
+        how = f"was killed by {signal_name(-code)}" if code < 0 else f"exited with code {code}"
     kind = error.get("type")
     if kind == "WorkerFailed":
         text = (
