@@ -30,3 +30,35 @@ def start_run_tree(args: list[str], descendants: int, **popen_args):
     cli.kill()
     cli.wait()
     raise AssertionError(f"the run's {descendants} processes did not start within 30 s")
+
+
+def orphaned_shm() -> set[str]:
+    """Entries in /dev/shm that no process maps or has open: what a run that leaked left.
+
+    /dev/shm is the whole machine's, and other programs' live semaphores come and go in it;
+    an entry nobody holds is a leak (or about to be unlinked — callers wait a moment).
+    Matched by inode, because glibc maps a new semaphore under a temporary name.
+    """
+    by_inode = {}
+    for name in os.listdir("/dev/shm") if os.path.isdir("/dev/shm") else ():
+        try:
+            by_inode[os.stat(f"/dev/shm/{name}").st_ino] = name
+        except OSError:
+            continue
+    for pid in psutil.pids():
+        try:
+            with open(f"/proc/{pid}/maps") as maps:  # the inode is the fifth field
+                for line in maps:
+                    if " /dev/shm/" in line:
+                        by_inode.pop(int(line.split()[4]), None)
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("/dev/shm/"):
+                    by_inode.pop(os.stat(f"/proc/{pid}/fd/{fd}").st_ino, None)
+        except OSError:
+            continue  # gone, or not ours to read
+    return set(by_inode.values())
+
+
+def shm_entries() -> set[str]:
+    """The names in /dev/shm now (empty where there is none)."""
+    return set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()

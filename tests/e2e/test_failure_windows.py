@@ -1,14 +1,13 @@
 """The window when workers fail, and Stop at every moment: shown as such, nothing left behind,
 and the next run works. Real runs, real crashes."""
 
-import os
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
 from mpgui.bridge import threads
 from mpgui.ui.panels.charts.worker_failures import task_states
+from tests.process_tree import shm_entries
 
 QUICK = {"workers": 2, "tasks": 8, "fail_task": 3, "task_ms": 20.0, "timeout_s": 0.5}
 LONG_POOL_MAP = {"workers": 2, "tasks": 5000, "task_ms": 50.0, "baseline": False}
@@ -111,20 +110,16 @@ def test_stop_after_a_run_is_harmless(qtbot, window, leftovers):
     _run(qtbot, window, "runFinished")
 
 
-def _shm() -> set[str]:
-    return set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
-
-
 @pytest.mark.parametrize("method", ["spawn", "forkserver"])
 def test_stop_during_a_race_leaves_no_lock_behind(qtbot, window, leftovers, method):
     """The race's Value and locks are named semaphores under spawn and forkserver."""
-    before = _shm()
+    before = shm_entries()
     _use(window, "counter-race", {"workers": 2, "increments": 10_000_000})
     window.set_param("start_method", method)
     window.start_run()
     qtbot.waitUntil(lambda: window.state.current_phase() == "unlocked", timeout=15_000)
-    assert _shm() - before  # the race's semaphores exist while it runs
+    assert shm_entries() - before  # the race's semaphores exist while it runs
     with qtbot.waitSignal(window.runFailed, timeout=5000):
         window.stop_run()
     _all_gone(qtbot, leftovers)
-    qtbot.waitUntil(lambda: not (_shm() - before), timeout=2000)
+    qtbot.waitUntil(lambda: not (shm_entries() - before), timeout=2000)

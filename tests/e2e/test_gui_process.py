@@ -14,14 +14,10 @@ import time
 import psutil
 import pytest
 
-from tests.process_tree import start_run_tree
+from tests.process_tree import shm_entries, start_run_tree
 
 #: What must never appear on the app's stderr.
 COMPLAINTS = ("Traceback", "QThread: Destroyed", "leaked", "resource_tracker")
-
-
-def shm_entries() -> set[str]:
-    return set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
 
 
 def wait_for(condition, timeout_s: float) -> bool:

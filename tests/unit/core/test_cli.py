@@ -10,7 +10,7 @@ import time
 import psutil
 import pytest
 
-from tests.process_tree import start_run_tree
+from tests.process_tree import shm_entries, start_run_tree
 
 
 def mpgui(*args, timeout=60):
@@ -155,10 +155,6 @@ def test_the_window_without_a_display_says_so_and_exits_2():
     assert out.stderr.strip().splitlines() == [
         "mpgui: no display found (set DISPLAY, or QT_QPA_PLATFORM=offscreen for a hidden window)"
     ]
-
-
-def shm_entries() -> set[str]:
-    return set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
 
 
 MANAGER_RUN = ["run", "manager-list", "--set", "workers=2", "--set", "items=1000000"]
