@@ -25,8 +25,9 @@ The exit code is read without racing the process's owner: the watch gives the ow
 worker handler, the executor's manager thread, ``RunContext.running``) :data:`REAP_WAIT_S` to
 collect it, and only then reads it itself.
 
-A bad exit — a non-zero code, or any signal but SIGTERM, which is how ``Pool.terminate()`` and
-every orderly shutdown end workers — becomes the run's failure. The scenario's own machinery
+A bad exit — a non-zero code, or a signal the process's owner did not send (``terminate()`` and
+``kill()`` are recorded, so ``Pool.terminate()`` ending its workers is not a failure) — becomes
+the run's failure. The scenario's own machinery
 gets :data:`FAIL_GRACE_S` to notice first (a ProcessPoolExecutor raises ``BrokenProcessPool``,
 ``RunContext.running`` raises ``WorkerFailed``); code that did notice calls :func:`claim`.
 Otherwise the watch interrupts the main thread the way Ctrl+C interrupts a script: a signal
@@ -46,6 +47,7 @@ import os
 import signal
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import wait
 from typing import Any
@@ -65,9 +67,15 @@ POLL_S = 0.05
 _active: ChildWatch | None = None
 
 
-def is_bad_exit(exitcode: int) -> bool:
-    """True for an exit the run cannot shrug off: a non-zero code, or a signal but SIGTERM."""
-    return exitcode != 0 and exitcode != -signal.SIGTERM
+def is_bad_exit(exitcode: int, ended_by_owner: bool = False) -> bool:
+    """True for an exit the run cannot shrug off.
+
+    A non-zero code always is. A signal is too, unless the process's owner sent it
+    (`ended_by_owner`: ``Process.terminate()``/``kill()`` in this process, as
+    ``Pool.terminate()`` or ``RunContext.running`` do) — a SIGTERM from anyone else, the
+    host's task timeout or a user's ``kill``, still leaves a Pool waiting for a lost task.
+    """
+    return exitcode != 0 and not (ended_by_owner and exitcode < 0)
 
 
 class _RecordingSet(set):
@@ -82,16 +90,65 @@ class _RecordingSet(set):
         self._on_add(proc)
 
 
+def _still_running(proc: Any) -> bool:
+    """True if `proc` has not ended, asked without reaping it (its owner does that)."""
+    popen = getattr(proc, "_popen", None)
+    if popen is None or popen.returncode is not None:
+        return False
+    try:
+        return not wait([proc.sentinel], 0)
+    except (OSError, ValueError):
+        return False
+
+
+def _patch_ending(on_end: Callable[[Any], None]) -> Callable[[], None]:
+    """Make ``Process.terminate()`` and ``kill()`` tell `on_end` about a process they end.
+
+    Only a process still running counts: an executor "terminates" every worker once one has
+    crashed, the crashed one included, and that crash must stay a crash. Returns the undo.
+    """
+    cls = mp_process.BaseProcess
+    terminate, kill = cls.terminate, cls.kill
+
+    def patched_terminate(proc: Any) -> None:
+        if _still_running(proc):
+            on_end(proc)
+        terminate(proc)
+
+    def patched_kill(proc: Any) -> None:
+        if _still_running(proc):
+            on_end(proc)
+        kill(proc)
+
+    cls.terminate, cls.kill = patched_terminate, patched_kill
+
+    def undo() -> None:
+        cls.terminate, cls.kill = terminate, kill
+
+    return undo
+
+
 class ChildWatch:
     """Watches every process started in this (conductor) process; see the module docstring.
 
     `emit` sends an event to the host (the conductor's main probe). Use :meth:`start` once,
     before the scenario runs, :meth:`disarm` when it has returned, and :meth:`close` once its
     outcome is reported.
+
+    `on_sigterm`, if given, is called from the watch thread when this process gets SIGTERM.
+    A Python signal handler runs only in the main thread, between bytecodes; while the main
+    thread is blocked (``pool.map``) and the signal went to another of its threads, the
+    handler would wait. The watch hears of the signal at once (``signal.set_wakeup_fd``).
     """
 
-    def __init__(self, emit: Callable[[tuple], None], stop_event: Any) -> None:
+    def __init__(
+        self,
+        emit: Callable[[tuple], None],
+        stop_event: Any,
+        on_sigterm: Callable[[], None] | None = None,
+    ) -> None:
         self._emit = emit
+        self._on_sigterm = on_sigterm
         self._stop_event = stop_event
         self._new: list[Any] = []  # started, not yet picked up by the thread
         self._new_lock = threading.Lock()
@@ -107,6 +164,9 @@ class ChildWatch:
         self._claim_all = False
         self.deaths: dict[int, int] = {}  # pid -> exit code, of every watched process that ended
         self._previous_handler: Any = signal.SIG_DFL
+        self._previous_wakeup_fd = -1
+        self._undo_patch: Callable[[], None] | None = None
+        self._ended_by_owner: set[int] = set()
         self._shield_depth = 0
         self._deferred = False
         self._raised = False
@@ -117,25 +177,33 @@ class ChildWatch:
         global _active
         _active = self
         mp_process._children = _RecordingSet(mp_process._children, self._adopt)  # noqa: SLF001
+        self._undo_patch = _patch_ending(lambda proc: self._ended_by_owner.add(proc.pid))
         self._previous_handler = signal.signal(INTERRUPT_SIGNAL, self._on_interrupt)
+        # Every signal with a Python handler also writes its number to the wake pipe.
+        self._previous_wakeup_fd = signal.set_wakeup_fd(self._wake_w)
         self._thread.start()
 
     def disarm(self) -> None:
-        """No interrupt reaches the main thread after this returns; deaths are still seen."""
+        """No interrupt reaches the main thread after this returns; deaths are still seen.
+
+        The handler stays installed (it does nothing now) until :meth:`close`: a signal the
+        watch sent a moment ago must not meet the default action, which ends the process.
+        """
         self._disarmed = True
-        signal.signal(INTERRUPT_SIGNAL, self._previous_handler)
 
     def close(self) -> None:
-        """Stop watching (disarming first, if not yet done)."""
+        """Stop watching, and put back what :meth:`start` changed."""
         global _active
-        if not self._disarmed:
-            self.disarm()
-        self._closed = True
-        mp_process._children = set(mp_process._children)  # noqa: SLF001 - a plain set again
+        self._disarmed = self._closed = True
         with contextlib.suppress(OSError):
             os.write(self._wake_w, b"x")
         if self._thread.ident is not None:  # started
             self._thread.join(1.0)
+            signal.set_wakeup_fd(self._previous_wakeup_fd)
+            signal.signal(INTERRUPT_SIGNAL, self._previous_handler)
+        if self._undo_patch is not None:
+            self._undo_patch()
+        mp_process._children = set(mp_process._children)  # noqa: SLF001 - a plain set again
         if _active is self:
             _active = None
 
@@ -162,39 +230,54 @@ class ChildWatch:
         dead_since: dict[Any, float] = {}  # sentinel ready, exit code not yet known
         due: float | None = None  # when the pending failure interrupts the main thread
         while not self._closed:
-            with self._new_lock:
-                watching.extend(self._new)
-                self._new.clear()
-            sentinels = {}
-            for proc in list(watching):
-                handle = _sentinel(proc)
-                if handle is None:  # closed by its owner, who saw it end: nothing to watch
-                    watching.remove(proc)
-                elif proc not in dead_since:
-                    sentinels[handle] = proc
-            timeout = POLL_S if (dead_since or due) else 1.0
             try:
-                ready = wait([*sentinels, self._wake_r], timeout)
-            except (OSError, ValueError):  # a handle closed under us: look again
-                continue
-            if self._wake_r in ready:
-                os.read(self._wake_r, 4096)
-            now = time.monotonic()
-            for handle in ready:
-                if handle in sentinels:
-                    dead_since[sentinels[handle]] = now
-            for proc, since in list(dead_since.items()):
-                code = self._exit_code(proc, now - since >= REAP_WAIT_S)
-                if code is None:
-                    continue
-                del dead_since[proc]
+                due = self._look(watching, dead_since, due)
+            except Exception:  # noqa: BLE001 - the watch must outlive any surprise
+                traceback.print_exc()
+                time.sleep(POLL_S)
+
+    def _look(self, watching: list[Any], dead_since: dict[Any, float], due: float | None):
+        """One round of the watch: wait, then record what ended; returns the next `due`."""
+        with self._new_lock:
+            watching.extend(self._new)
+            self._new.clear()
+        sentinels = {}
+        for proc in list(watching):
+            handle = _sentinel(proc)
+            if handle is None:  # closed by its owner, who saw it end: nothing to watch
                 watching.remove(proc)
-                if self._record(proc.pid, code) and due is None:
-                    due = now + FAIL_GRACE_S
-            if due is not None and now >= due:
-                due = None
-                if self._pending() is not None and not self._disarmed:
-                    signal.pthread_kill(self._main_ident, INTERRUPT_SIGNAL)
+                dead_since.pop(proc, None)
+            elif proc not in dead_since:
+                sentinels[handle] = proc
+        timeout = POLL_S if (dead_since or due) else 1.0
+        try:
+            ready = wait([*sentinels, self._wake_r], timeout)
+        except (OSError, ValueError):  # a handle closed under us: look again
+            return due
+        if self._wake_r in ready:
+            woken_by = os.read(self._wake_r, 4096)
+            if signal.SIGTERM in woken_by and self._on_sigterm is not None:
+                self._on_sigterm()
+        now = time.monotonic()
+        for handle in ready:
+            if handle in sentinels:
+                dead_since[sentinels[handle]] = now
+        for proc, since in list(dead_since.items()):
+            code = self._exit_code(proc, now - since >= REAP_WAIT_S)
+            if code is None:
+                continue
+            del dead_since[proc]
+            watching.remove(proc)
+            if self._record(proc.pid, code) and due is None:
+                due = now + FAIL_GRACE_S
+        if due is not None and now >= due:
+            due = None
+            if self._pending() is not None and not (self._disarmed or self._raised):
+                signal.pthread_kill(self._main_ident, INTERRUPT_SIGNAL)
+                # Until the main thread has raised it, ask again now and then: the handler
+                # may have run where it could only defer, or a busy moment delayed it.
+                due = now + FAIL_GRACE_S
+        return due
 
     @staticmethod
     def _exit_code(proc: Any, read_it: bool) -> int | None:
@@ -212,8 +295,9 @@ class ChildWatch:
     def _record(self, pid: int, code: int) -> bool:
         """Report one ended process; True if its end is a new failure of the run."""
         self.deaths[pid] = code
-        self._emit((ev.EXIT, ev.now_ns(), pid, code))
-        if not is_bad_exit(code) or self._stop_event.is_set():
+        bad = is_bad_exit(code, pid in self._ended_by_owner)
+        self._emit((ev.EXIT, ev.now_ns(), pid, code, bad))
+        if not bad or self._stop_event.is_set():
             return False
         self._failures.append(workers.WorkerFailed(pid, code))  # claimed or not: it names a cause
         return True
@@ -271,6 +355,12 @@ def _sentinel(proc: Any) -> int | None:
 def active() -> ChildWatch | None:
     """The watch running in this process (the conductor's), if any."""
     return _active
+
+
+def disarm() -> None:
+    """Disarm the active watch, if any (from any thread): the process is being ended."""
+    if _active is not None:
+        _active.disarm()
 
 
 def claim(pid: int | None = None) -> None:

@@ -30,6 +30,8 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing import util as mp_util
 from multiprocessing.connection import Connection
@@ -68,28 +70,42 @@ def default_start_method() -> str:
     return multiprocessing.get_context().get_start_method()
 
 
-def _die_with_host(host_pid: int) -> None:
+def _die_with_host(host_pid: int) -> Callable[[], None]:
     """End this conductor's whole process group if the host process dies.
 
     Linux delivers SIGTERM when the host exits (``PR_SET_PDEATHSIG``); the handler SIGKILLs the
     rest of the group, workers and all, releases the run's semaphores (see
     :mod:`~mpgui.core.teardown`) and ends the conductor. The host's own Stop escalation also
-    sends SIGTERM, and gets the same quick end. Forked children inherit the Python handler, so
-    it acts only in the conductor.
-    """
-    conductor_pid = os.getpid()
+    sends SIGTERM, and gets the same quick end. Returns that ending, for the child watch to call
+    from its thread when the main thread is blocked (see
+    :class:`~mpgui.core.child_watch.ChildWatch`).
 
-    def end_group(signum: int, _frame: Any) -> None:
-        if os.getpid() != conductor_pid:  # a forked worker: behave as if no handler were set
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
-            return
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once is enough
+    Forked workers must not inherit the handler: in a worker whose main thread is blocked, a
+    SIGTERM that lands on another thread (a queue's feeder) would only set a flag nobody reads,
+    and ``Pool.terminate()`` would wait for that worker forever. So each forked child goes
+    back to the default action, which ends a process whichever thread the signal reaches.
+    """
+    ending = threading.Lock()
+
+    def end_run_group() -> None:
+        if not ending.acquire(blocking=False):
+            return  # already under way, from the other thread
+        from .child_watch import disarm  # noqa: PLC0415
+
+        disarm()  # no WorkerFailed may cut this short
         teardown.kill_rest_of_group()
         teardown.release_semaphores()
         os.killpg(os.getpgrp(), signal.SIGKILL)  # and any process started meanwhile
 
-    signal.signal(signal.SIGTERM, end_group)
+    def on_sigterm(_signum: int, _frame: Any) -> None:
+        end_run_group()
+
+    def in_forked_child() -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGUSR1, signal.SIG_DFL)
+
+    os.register_at_fork(after_in_child=in_forked_child)
+    signal.signal(signal.SIGTERM, on_sigterm)
     if sys.platform.startswith("linux"):
         import ctypes
 
@@ -97,7 +113,8 @@ def _die_with_host(host_pid: int) -> None:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
     if os.getppid() != host_pid:  # the host died before the line above took effect
-        end_group(signal.SIGTERM, None)
+        end_run_group()
+    return end_run_group
 
 
 def conductor_main(
@@ -110,9 +127,10 @@ def conductor_main(
     killed worker may still hold. A :class:`~mpgui.core.child_watch.ChildWatch` watches every
     process the scenario starts while it runs.
     """
+    end_run_group = None
     if hasattr(os, "setsid"):
         os.setsid()
-        _die_with_host(host_pid)
+        end_run_group = _die_with_host(host_pid)
     # Ctrl+C in a terminal is the host's to handle (it stops the run); the scenario's
     # processes inherit this and must not die half-way through a queue write.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -137,7 +155,7 @@ def conductor_main(
         main.emit(event)
         main.flush()
 
-    watch = ChildWatch(report_exit, stop_event)
+    watch = ChildWatch(report_exit, stop_event, on_sigterm=end_run_group)
     status = ev.STATUS_OK
     try:
         scenario = get_scenario(spec.scenario)

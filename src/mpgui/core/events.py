@@ -20,8 +20,9 @@ Layouts (``t`` is the perf_counter_ns timestamp)::
     ("plan",   t, info)                       what the current phase will do: {"tasks": n, ...}
     ("cpu",    t, loads)                      per-core CPU %, a tuple of floats (telemetry)
     ("where",  t, pid, cpu)                   pid was seen on core `cpu` (telemetry)
-    ("exit",   t, pid, exitcode)                a process the conductor started has ended;
-                                              exitcode < 0 is the signal that killed it
+    ("exit",   t, pid, exitcode, bad)           a process the conductor started has ended;
+                                              exitcode < 0 is the signal that killed it; `bad`
+                                              is the child watch's verdict (it failed the run)
     ("result", t, metrics)                    the scenario's final metrics, a dict
     ("error",  t, type, message, traceback, info)
                                               the run failed; the (remote) traceback as text,
@@ -60,7 +61,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     PLAN: ("t", "info"),
     CPU: ("t", "loads"),
     WHERE: ("t", "pid", "cpu"),
-    EXIT: ("t", "pid", "exitcode"),
+    EXIT: ("t", "pid", "exitcode", "bad"),
     RESULT: ("t", "metrics"),
     ERROR: ("t", "type", "message", "traceback", "info"),
     DONE: ("t", "status"),

@@ -40,6 +40,9 @@ STOP_GRACE_S = 1.0
 #: ... and how long after SIGTERM before SIGKILL (s).
 TERM_GRACE_S = 0.5
 
+#: How long (s) a conductor that has closed its pipe may take to exit before it is ended.
+LINGER_S = 2.0
+
 #: Process groups of every conductor this process started: tests check they are all empty.
 started_groups: list[int] = []
 
@@ -111,6 +114,7 @@ class Conductor:
         self._term_sent: int | None = None
         self._kill_sent = False
         self._leftovers_ended = False
+        self._control_eof_ns: int | None = None  # when the conductor closed its pipe
         self._timeouts = TaskTimeouts(0)  # its group is known once the conductor has started
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -251,10 +255,25 @@ class Conductor:
         if self.process.pid is not None and not self.exited():
             out.extend(self._timeouts.enforce(now))
         self._escalate(now)
+        self._end_a_lingering_exit(now)
         if self.exited() and not self._leftovers_ended:
             self._leftovers_ended = True
             self.end_group(term_wait=0.3)  # instant when the group is already empty
         return out
+
+    def _end_a_lingering_exit(self, now: int) -> None:
+        """End a conductor that has reported and closed its pipe but does not exit.
+
+        At exit, multiprocessing joins the conductor's children; one that ignores SIGTERM
+        would keep it there forever. Its outcome is already reported: only the end is left.
+        """
+        control = self._readers[0]
+        if not control.done or self.exited() or self._term_due is not None:
+            return
+        if self._control_eof_ns is None:
+            self._control_eof_ns = now
+        elif now - self._control_eof_ns >= LINGER_S * 1e9:
+            self.request_stop(grace_s=0)
 
     def drained(self) -> bool:
         """True when the conductor has ended and its channels hold nothing more to read.

@@ -59,13 +59,9 @@ class Lane:
     open_task: int | None = None
     open_since: int = 0
     exitcode: int | None = None  # set when the conductor saw the process end
+    died: bool = False  # it ended badly: a non-zero code, or a signal its owner did not send
     ended_ns: int = 0
     lost_task: int | None = None  # the task it was running when it died
-
-    @property
-    def died(self) -> bool:
-        """True if the process ended badly (a non-zero code, or a signal but SIGTERM)."""
-        return self.exitcode is not None and self.exitcode not in (0, -15)
 
     def exit_text(self) -> str:
         """How the process ended, in words ("" while it runs)."""
@@ -186,7 +182,7 @@ class RunState:
         elif kind == ev.RESULT:
             self.metrics = dict(e[2])
         elif kind == ev.EXIT:
-            self._apply_exit(e[1], e[2], e[3])
+            self._apply_exit(e[1], e[2], e[3], e[4])
         elif kind == ev.ERROR:
             info = dict(e[5]) if len(e) > 5 else {}
             lane = self._lane_of.get(info.get("pid", -1))
@@ -202,11 +198,12 @@ class RunState:
                 self.status = e[2]
             self.t_end_ns = e[1]
 
-    def _apply_exit(self, t: int, pid: int, exitcode: int) -> None:
+    def _apply_exit(self, t: int, pid: int, exitcode: int, bad: bool) -> None:
         lane = self._lane_of.get(pid)
         if lane is None:  # a helper that never reported (a Manager's server)
             return
         lane.exitcode = exitcode
+        lane.died = bad
         lane.ended_ns = t
         if lane.died:
             lane.lost_task = lane.open_task

@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +25,30 @@ from .params import ParamSpec
 if TYPE_CHECKING:  # imported where used: every spawn worker imports this module
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing.managers import SyncManager
+
+
+def _terminate_pool(pool: multiprocessing.pool.Pool) -> None:
+    """``pool.terminate()`` and join, killing workers that are still there after a grace.
+
+    ``Pool.terminate()`` sends SIGTERM and then joins every worker, forever if one ignores
+    SIGTERM. Killing workers *before* it is no better: an idle worker holds the task queue's
+    lock while it waits, and ``terminate()`` needs that lock. So the kill comes only to
+    workers still alive once ``terminate()`` has had :data:`~mpgui.core.workers.TERMINATE_GRACE_S`.
+    """
+
+    def kill_stragglers() -> None:
+        for proc in list(pool._pool):  # noqa: SLF001 - the only handle on a Pool's processes
+            if proc.exitcode is None:
+                proc.kill()
+
+    timer = threading.Timer(workers_mod.TERMINATE_GRACE_S, kill_stragglers)
+    timer.daemon = True
+    timer.start()
+    try:
+        pool.terminate()
+        pool.join()
+    finally:
+        timer.cancel()
 
 
 @dataclass(frozen=True)
@@ -150,8 +175,7 @@ class RunContext:
             yield pool
         except BaseException:
             with child_watch.shielded():
-                pool.terminate()
-                pool.join()
+                _terminate_pool(pool)
             raise
         with child_watch.shielded():
             pool.close()

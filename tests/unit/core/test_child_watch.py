@@ -41,7 +41,7 @@ def test_a_bad_exit_interrupts_the_waiting_main_thread(watch):
     assert time.monotonic() - t0 < 5  # the spawn start, the grace, the interrupt
     assert caught.value.pid == proc.pid
     assert (caught.value.exitcode, proc.exitcode) == (3, 3)
-    assert [e[2:] for e in watch.events] == [(proc.pid, 3)]  # the EXIT event
+    assert [e[2:] for e in watch.events] == [(proc.pid, 3, True)]  # the EXIT event
 
 
 def test_a_clean_exit_is_reported_and_interrupts_nothing(watch):
@@ -52,7 +52,7 @@ def test_a_clean_exit_is_reported_and_interrupts_nothing(watch):
     while not watch.events and time.monotonic() < deadline:
         wait_forever_for(0.05)
     wait_forever_for(child_watch.FAIL_GRACE_S + 0.2)  # no interrupt comes
-    assert [e[2:] for e in watch.events] == [(proc.pid, 0)]
+    assert [e[2:] for e in watch.events] == [(proc.pid, 0, False)]
 
 
 def test_the_interrupt_waits_for_a_shielded_block_to_end(watch):
@@ -78,7 +78,29 @@ def test_a_death_the_scenario_noticed_itself_is_not_raised_again(watch):
 
 
 @pytest.mark.parametrize(
-    ("code", "bad"), [(0, False), (-15, False), (1, True), (3, True), (-9, True), (-11, True)]
+    ("code", "by_owner", "bad"),
+    [
+        (0, False, False),
+        (-15, True, False),  # Pool.terminate(), RunContext.running's cleanup
+        (-9, True, False),
+        (-15, False, True),  # the host's task timeout, a user's kill
+        (-9, False, True),
+        (-11, False, True),
+        (3, True, True),
+        (1, False, True),
+    ],
 )
-def test_what_counts_as_a_bad_exit(code, bad):
-    assert is_bad_exit(code) is bad
+def test_what_counts_as_a_bad_exit(code, by_owner, bad):
+    assert is_bad_exit(code, by_owner) is bad
+
+
+def test_a_process_its_owner_terminates_is_no_failure(watch):
+    proc = multiprocessing.get_context("spawn").Process(target=wait_forever_for, args=(30,))
+    proc.start()
+    proc.terminate()
+    proc.join()
+    deadline = time.monotonic() + 5
+    while not watch.events and time.monotonic() < deadline:
+        wait_forever_for(0.05)
+    wait_forever_for(child_watch.FAIL_GRACE_S + 0.2)  # no interrupt comes
+    assert [e[2:] for e in watch.events] == [(proc.pid, -15, False)]
