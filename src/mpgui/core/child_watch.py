@@ -27,16 +27,17 @@ collect it, and only then reads it itself.
 
 A bad exit — a non-zero code, or a signal the process's owner did not send (``terminate()`` and
 ``kill()`` are recorded, so ``Pool.terminate()`` ending its workers is not a failure) — becomes
-the run's failure. The scenario's own machinery
-gets :data:`FAIL_GRACE_S` to notice first (a ProcessPoolExecutor raises ``BrokenProcessPool``,
-``RunContext.running`` raises ``WorkerFailed``); code that did notice calls :func:`claim`.
+the run's failure. The scenario's own machinery gets :data:`FAIL_GRACE_S` to notice first (a
+ProcessPoolExecutor raises ``BrokenProcessPool``, ``RunContext.running`` raises
+``WorkerFailed``); code that did notice calls :func:`claim`.
 Otherwise the watch interrupts the main thread the way Ctrl+C interrupts a script: a signal
 whose handler raises. Regions that must not be cut short — ending workers, closing a pool,
 reporting — run inside :func:`shielded`, and the interrupt waits for them to finish.
 
 The watch thread only ever blocks in ``select``-style waits and holds no lock a forked child
 could inherit locked (the probe's send lock only while it writes an EXIT event), so the
-conductor stays safe to fork workers from.
+conductor stays safe to fork workers from. It also hears the conductor's SIGTERM through
+``signal.set_wakeup_fd`` and can end the run while the main thread is blocked.
 """
 
 from __future__ import annotations
@@ -162,7 +163,6 @@ class ChildWatch:
         self._failures: list[workers.WorkerFailed] = []
         self._claimed: set[int] = set()
         self._claim_all = False
-        self.deaths: dict[int, int] = {}  # pid -> exit code, of every watched process that ended
         self._previous_handler: Any = signal.SIG_DFL
         self._previous_wakeup_fd = -1
         self._undo_patch: Callable[[], None] | None = None
@@ -294,7 +294,6 @@ class ChildWatch:
 
     def _record(self, pid: int, code: int) -> bool:
         """Report one ended process; True if its end is a new failure of the run."""
-        self.deaths[pid] = code
         bad = is_bad_exit(code, pid in self._ended_by_owner)
         self._emit((ev.EXIT, ev.now_ns(), pid, code, bad))
         if not bad or self._stop_event.is_set():
