@@ -32,6 +32,14 @@ def wait_forever_for(seconds: float) -> None:
     threading.Event().wait(seconds)
 
 
+def exits_without_interrupt(watch) -> None:
+    """Wait for the watch's EXIT event, then long enough that an interrupt would have come."""
+    deadline = time.monotonic() + 5
+    while not watch.events and time.monotonic() < deadline:
+        wait_forever_for(0.05)
+    wait_forever_for(child_watch.FAIL_GRACE_S + 0.2)
+
+
 def test_a_bad_exit_interrupts_the_waiting_main_thread(watch):
     proc = multiprocessing.get_context("spawn").Process(target=exit_with, args=(3,))
     t0 = time.monotonic()
@@ -48,10 +56,7 @@ def test_a_clean_exit_is_reported_and_interrupts_nothing(watch):
     proc = multiprocessing.get_context("spawn").Process(target=exit_with, args=(0,))
     proc.start()
     proc.join()
-    deadline = time.monotonic() + 5
-    while not watch.events and time.monotonic() < deadline:
-        wait_forever_for(0.05)
-    wait_forever_for(child_watch.FAIL_GRACE_S + 0.2)  # no interrupt comes
+    exits_without_interrupt(watch)
     assert [e[2:] for e in watch.events] == [(proc.pid, 0, False)]
 
 
@@ -99,8 +104,5 @@ def test_a_process_its_owner_terminates_is_no_failure(watch):
     proc.start()
     proc.terminate()
     proc.join()
-    deadline = time.monotonic() + 5
-    while not watch.events and time.monotonic() < deadline:
-        wait_forever_for(0.05)
-    wait_forever_for(child_watch.FAIL_GRACE_S + 0.2)  # no interrupt comes
+    exits_without_interrupt(watch)
     assert [e[2:] for e in watch.events] == [(proc.pid, -15, False)]
