@@ -62,3 +62,14 @@ def orphaned_shm() -> set[str]:
 def shm_entries() -> set[str]:
     """The names in /dev/shm now (empty where there is none)."""
     return set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
+
+
+def wait_for(condition, timeout_s: float) -> bool:
+    """Poll `condition` until it holds or `timeout_s` passes; its last value.
+
+    For waiting on other processes to end, which sends no Qt signal to wait on.
+    """
+    deadline = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return condition()

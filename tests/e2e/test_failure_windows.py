@@ -7,17 +7,12 @@ from PySide6.QtWidgets import QPushButton
 
 from mpgui.bridge import threads
 from mpgui.ui.panels.charts.worker_failures import task_states
+from tests.e2e.driving import use
 from tests.process_tree import shm_entries
 
 QUICK = {"workers": 2, "tasks": 8, "fail_task": 3, "task_ms": 20.0, "timeout_s": 0.5}
 LONG_POOL_MAP = {"workers": 2, "tasks": 5000, "task_ms": 50.0, "baseline": False}
 FAST_POOL_MAP = {"workers": 2, "tasks": 6, "task_ms": 10.0, "baseline": False}
-
-
-def _use(window, scenario, params):
-    window.select_scenario(scenario)
-    for name, value in params.items():
-        window.set_param(name, value)
 
 
 def _run(qtbot, window, signal_name="runFailed", timeout=30_000):
@@ -33,7 +28,7 @@ def _all_gone(qtbot, leftovers):
 
 
 def test_a_segfaulting_worker_is_shown_dead_and_the_next_run_works(qtbot, window, leftovers):
-    _use(window, "worker-failures", {**QUICK, "failure": "segfault", "api": "Pool"})
+    use(window, "worker-failures", {**QUICK, "failure": "segfault", "api": "Pool"})
     result = _run(qtbot, window)
     assert result["error"]["type"] == "WorkerFailed"
     assert result["error"]["signal"] == "SIGSEGV"
@@ -54,7 +49,7 @@ def test_a_segfaulting_worker_is_shown_dead_and_the_next_run_works(qtbot, window
 
 
 def test_a_raising_worker_shows_the_remote_traceback(qtbot, window, leftovers):
-    _use(window, "worker-failures", {**QUICK, "failure": "raise", "api": "ProcessPoolExecutor"})
+    use(window, "worker-failures", {**QUICK, "failure": "raise", "api": "ProcessPoolExecutor"})
     result = _run(qtbot, window)
     assert result["error"]["type"] == "ValueError"
     log = window.log_view.toPlainText()
@@ -65,7 +60,7 @@ def test_a_raising_worker_shows_the_remote_traceback(qtbot, window, leftovers):
 
 
 def test_a_hung_worker_is_ended_by_its_timeout(qtbot, window, leftovers):
-    _use(window, "worker-failures", {**QUICK, "failure": "hang", "api": "Pool"})
+    use(window, "worker-failures", {**QUICK, "failure": "hang", "api": "Pool"})
     result = _run(qtbot, window)
     assert result["error"]["type"] == "TaskTimeout"
     log = window.log_view.toPlainText()
@@ -84,12 +79,12 @@ def test_stop_before_any_run_does_nothing(qtbot, window, leftovers):
     window.stop_run()  # a script may call it anyway
     assert not window.is_running()
     assert leftovers() == []
-    _use(window, "pool-map", FAST_POOL_MAP)
+    use(window, "pool-map", FAST_POOL_MAP)
     _run(qtbot, window, "runFinished")
 
 
 def test_stop_pressed_twice_mid_run(qtbot, window, leftovers):
-    _use(window, "pool-map", LONG_POOL_MAP)
+    use(window, "pool-map", LONG_POOL_MAP)
     window.start_run()
     qtbot.waitUntil(lambda: len(window.state.workers()) == 2, timeout=15_000)
     with qtbot.waitSignal(window.runFailed, timeout=5000) as blocker:
@@ -97,12 +92,12 @@ def test_stop_pressed_twice_mid_run(qtbot, window, leftovers):
         window.stop_run()  # impatient: the second press must not start anything new
     assert blocker.args[0]["status"] == "stopped"
     _all_gone(qtbot, leftovers)
-    _use(window, "pool-map", FAST_POOL_MAP)
+    use(window, "pool-map", FAST_POOL_MAP)
     _run(qtbot, window, "runFinished")
 
 
 def test_stop_after_a_run_is_harmless(qtbot, window, leftovers):
-    _use(window, "pool-map", FAST_POOL_MAP)
+    use(window, "pool-map", FAST_POOL_MAP)
     _run(qtbot, window, "runFinished")
     window.stop_run()
     assert "Stopped" not in window.readout.text()
@@ -114,7 +109,7 @@ def test_stop_after_a_run_is_harmless(qtbot, window, leftovers):
 def test_stop_during_a_race_leaves_no_lock_behind(qtbot, window, leftovers, method):
     """The race's Value and locks are named semaphores under spawn and forkserver."""
     before = shm_entries()
-    _use(window, "counter-race", {"workers": 2, "increments": 10_000_000})
+    use(window, "counter-race", {"workers": 2, "increments": 10_000_000})
     window.set_param("start_method", method)
     window.start_run()
     qtbot.waitUntil(lambda: window.state.current_phase() == "unlocked", timeout=15_000)

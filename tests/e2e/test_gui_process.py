@@ -9,22 +9,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import psutil
 import pytest
 
-from tests.process_tree import shm_entries, start_run_tree
+from tests.process_tree import shm_entries, start_run_tree, wait_for
 
 #: What must never appear on the app's stderr.
 COMPLAINTS = ("Traceback", "QThread: Destroyed", "leaked", "resource_tracker")
-
-
-def wait_for(condition, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.05)  # another process is ending: there is no Qt signal to wait on
-    return condition()
 
 
 def test_ctrl_c_in_the_terminal_closes_the_window_and_ends_the_run():

@@ -7,6 +7,7 @@ import threading
 import psutil
 
 from mpgui.bridge import threads
+from tests.e2e.driving import use
 from tests.process_tree import orphaned_shm
 
 KINDS = [
@@ -37,11 +38,7 @@ def _same(now: dict, baseline: dict, where: str) -> None:
 
 
 def one_run(qtbot, window, scenario, params, method, outcome):
-    window.select_scenario(scenario)
-    for name, value in params.items():
-        window.set_param(name, value)
-    if scenario != "start-methods":
-        window.set_param("start_method", method)
+    use(window, scenario, {**params, "start_method": method})
     signal = window.runFinished if outcome == "ok" else window.runFailed
     with qtbot.waitSignal(signal, timeout=60_000) as blocker:
         assert window.start_run()

@@ -133,8 +133,8 @@ class ChildWatch:
     """Watches every process started in this (conductor) process; see the module docstring.
 
     `emit` sends an event to the host (the conductor's main probe). Use :meth:`start` once,
-    before the scenario runs, :meth:`disarm` when it has returned, and :meth:`close` once its
-    outcome is reported.
+    before the scenario runs, and :meth:`close` when it has returned (:meth:`disarm` is for
+    a process being ended in a hurry).
 
     `on_sigterm`, if given, is called from the watch thread when this process gets SIGTERM.
     A Python signal handler runs only in the main thread, between bytecodes; while the main
@@ -192,7 +192,12 @@ class ChildWatch:
         self._disarmed = True
 
     def close(self) -> None:
-        """Stop watching, and put back what :meth:`start` changed."""
+        """Stop watching, and put back what :meth:`start` changed.
+
+        Call it once the scenario has returned and its pools are shut: the watch then takes
+        a last look, so every process that has ended is recorded (and reported) by the time
+        this returns, and :meth:`failure` can name a death the scenario only heard of.
+        """
         global _active
         self._disarmed = self._closed = True
         with contextlib.suppress(OSError):
@@ -207,15 +212,8 @@ class ChildWatch:
         if _active is self:
             _active = None
 
-    def failure(self, wait_s: float = 0.0) -> workers.WorkerFailed | None:
-        """The first bad exit seen, claimed or not (to name the cause next to another error).
-
-        With `wait_s`, waits that long for one to be seen: the scenario may have heard of a
-        death (``BrokenProcessPool``) a moment before the watch read its exit code.
-        """
-        deadline = time.monotonic() + wait_s
-        while not self._failures and time.monotonic() < deadline:
-            time.sleep(POLL_S / 5)
+    def failure(self) -> workers.WorkerFailed | None:
+        """The first bad exit seen, claimed or not (to name the cause next to another error)."""
         return self._failures[0] if self._failures else None
 
     # -- the watch thread ----------------------------------------------------------------
@@ -229,15 +227,23 @@ class ChildWatch:
         watching: list[Any] = []
         dead_since: dict[Any, float] = {}  # sentinel ready, exit code not yet known
         due: float | None = None  # when the pending failure interrupts the main thread
-        while not self._closed:
+        while True:
+            last = self._closed  # closing: one more look, without waiting for anything
             try:
-                due = self._look(watching, dead_since, due)
+                due = self._look(watching, dead_since, due, last)
             except Exception:  # noqa: BLE001 - the watch must outlive any surprise
                 traceback.print_exc()
                 time.sleep(POLL_S)
+            if last:
+                return
 
-    def _look(self, watching: list[Any], dead_since: dict[Any, float], due: float | None):
-        """One round of the watch: wait, then record what ended; returns the next `due`."""
+    def _look(
+        self, watching: list[Any], dead_since: dict[Any, float], due: float | None, last: bool
+    ) -> float | None:
+        """One round of the watch: wait, then record what ended; returns the next `due`.
+
+        The `last` round does not wait, and reads exit codes at once: the owners are done.
+        """
         with self._new_lock:
             watching.extend(self._new)
             self._new.clear()
@@ -249,7 +255,7 @@ class ChildWatch:
                 dead_since.pop(proc, None)
             elif proc not in dead_since:
                 sentinels[handle] = proc
-        timeout = POLL_S if (dead_since or due) else 1.0
+        timeout = 0 if last else POLL_S if (dead_since or due) else 1.0
         try:
             ready = wait([*sentinels, self._wake_r], timeout)
         except (OSError, ValueError):  # a handle closed under us: look again
@@ -263,7 +269,7 @@ class ChildWatch:
             if handle in sentinels:
                 dead_since[sentinels[handle]] = now
         for proc, since in list(dead_since.items()):
-            code = self._exit_code(proc, now - since >= REAP_WAIT_S)
+            code = self._exit_code(proc, last or now - since >= REAP_WAIT_S)
             if code is None:
                 continue
             del dead_since[proc]

@@ -164,7 +164,7 @@ def conductor_main(
         try:
             metrics = scenario.run(RunContext(ctx, main, queue, stop_event), dict(spec.params))
         finally:
-            watch.disarm()
+            watch.close()  # after a last look: every process that ended is reported
         if stop_event.is_set():
             status = ev.STATUS_STOPPED
         else:
@@ -176,12 +176,9 @@ def conductor_main(
             status = ev.STATUS_ERROR
             # Name the dead worker behind the error, even when the error is another's
             # (a ProcessPoolExecutor's BrokenProcessPool).
-            # BrokenProcessPool means a worker died; the watch may need a moment to read how.
-            broken = type(exc).__name__ == "BrokenProcessPool"
-            dead = exc if isinstance(exc, WorkerFailed) else watch.failure(1.0 if broken else 0)
+            dead = exc if isinstance(exc, WorkerFailed) else watch.failure()
             info = ev.exit_info(dead.pid, dead.exitcode) if dead is not None else None
             main.emit(ev.error_event(exc, info))
-    watch.close()
     main.emit((ev.DONE, ev.now_ns(), status))
     probe_mod.uninstall()
     control.close()

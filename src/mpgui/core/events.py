@@ -100,9 +100,24 @@ def error_event(exc: BaseException, info: dict[str, Any] | None = None) -> Event
     return (ERROR, now_ns(), type(exc).__name__, str(exc), tb, dict(info or {}))
 
 
-def exit_info(pid: int, exitcode: int) -> dict[str, Any]:
-    """The ``info`` of an ERROR about a process that ended: pid, exit code, signal name."""
+def signal_name(signum: int) -> str:
+    """``SIGSEGV`` for 11, or ``signal 99`` for a number this platform does not name."""
     import signal
 
-    name = signal.Signals(-exitcode).name if exitcode < 0 else None
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def how_it_ended(exitcode: int) -> str:
+    """A process's end in words: ``was killed by SIGSEGV`` or ``exited with code 3``."""
+    if exitcode < 0:
+        return f"was killed by {signal_name(-exitcode)}"
+    return f"exited with code {exitcode}"
+
+
+def exit_info(pid: int, exitcode: int) -> dict[str, Any]:
+    """The ``info`` of an ERROR about a process that ended: pid, exit code, signal name."""
+    name = signal_name(-exitcode) if exitcode < 0 else None
     return {"pid": pid, "exitcode": exitcode, "signal": name}

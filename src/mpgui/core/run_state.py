@@ -7,7 +7,6 @@ samples, metric series, log lines), so a run of any length holds a fixed amount 
 
 from __future__ import annotations
 
-import signal
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,21 +24,12 @@ MAX_METRIC_SAMPLES = 5_000
 MAX_LOG_LINES = 5_000
 
 
-def signal_name(signum: int) -> str:
-    """``SIGSEGV`` for 11, or ``signal 99`` for a number this platform does not name."""
-    try:
-        return signal.Signals(signum).name
-    except ValueError:
-        return f"signal {signum}"
-
-
 def describe_error(error: dict[str, Any]) -> str:
     """One line saying what went wrong: type, message, and the dead worker behind it."""
     line = f"{error.get('type', 'Failed')}: {error.get('message', '')}"
     code = error.get("exitcode")
     if code is not None and error.get("type") != "WorkerFailed":  # that one's message says it
-        how = f"killed by {signal_name(-code)}" if code < 0 else f"exited with code {code}"
-        line += f" (worker {error.get('pid')} {how})"
+        line += f" (worker {error.get('pid')} {ev.how_it_ended(code)})"
     if error.get("task") is not None:
         line += f" · task {error['task']}"
     return line
@@ -62,14 +52,6 @@ class Lane:
     died: bool = False  # it ended badly: a non-zero code, or a signal its owner did not send
     ended_ns: int = 0
     lost_task: int | None = None  # the task it was running when it died
-
-    def exit_text(self) -> str:
-        """How the process ended, in words ("" while it runs)."""
-        if self.exitcode is None:
-            return ""
-        if self.exitcode < 0:
-            return f"killed by {signal_name(-self.exitcode)}"
-        return f"exited with code {self.exitcode}"
 
     def see_core(self, cpu: int) -> None:
         """Record that this process was seen on core `cpu`."""
@@ -208,7 +190,7 @@ class RunState:
         if lane.died:
             lane.lost_task = lane.open_task
             doing = f" while running task {lane.open_task}" if lane.open_task is not None else ""
-            self.add_log(t, pid, "ERROR", f"{lane.label} {lane.exit_text()}{doing}")
+            self.add_log(t, pid, "ERROR", f"{lane.label} {ev.how_it_ended(exitcode)}{doing}")
         lane.open_task = None
 
     def add_log(self, t: int, pid: int, level: str, message: str) -> None:

@@ -16,7 +16,12 @@ import signal
 
 
 def kill_rest_of_group() -> None:
-    """SIGKILL every process in this process's group except this one (Linux: via /proc)."""
+    """SIGKILL every process in this process's group except this one (Linux: via /proc).
+
+    Not :func:`mpgui.core.launch.live_group_members`: this runs in a signal handler, where
+    importing psutil (which the conductor never loads otherwise) could wait on an import
+    lock the interrupted thread holds.
+    """
     me, group = os.getpid(), os.getpgrp()
     if not os.path.isdir("/proc"):
         return

@@ -10,13 +10,13 @@ a poll interval instead of hanging the run.
 from __future__ import annotations
 
 import ctypes
-import signal
 import time
 from collections.abc import Callable
 from multiprocessing.connection import wait
 from typing import Any
 
 from . import child_watch
+from . import events as ev
 
 #: How often (s) the parent looks at its workers while it waits for them.
 POLL_S = 0.05
@@ -30,10 +30,7 @@ class WorkerFailed(RuntimeError):
     """A worker process exited with a non-zero code or was killed by a signal."""
 
     def __init__(self, pid: int, exitcode: int) -> None:
-        how = f"exited with code {exitcode}"
-        if exitcode < 0:
-            how = f"was killed by {signal.Signals(-exitcode).name}"
-        super().__init__(f"worker {pid} {how}")
+        super().__init__(f"worker {pid} {ev.how_it_ended(exitcode)}")
         self.pid = pid
         self.exitcode = exitcode
 

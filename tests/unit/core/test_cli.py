@@ -5,12 +5,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import psutil
 import pytest
 
-from tests.process_tree import shm_entries, start_run_tree
+from tests.process_tree import shm_entries, start_run_tree, wait_for
 
 
 def mpgui(*args, timeout=60):
@@ -175,7 +174,4 @@ def test_a_killed_host_takes_its_conductor_and_workers_with_it(run):
     # The host could not unlink its queue's semaphores: its resource tracker does (and says
     # so on stderr, as it should after a crash). Nothing is left in /dev/shm.
     cli.communicate()  # read and close its stderr
-    deadline = time.monotonic() + 3
-    while shm_entries() - before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not shm_entries() - before
+    assert wait_for(lambda: not shm_entries() - before, 3)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-from mpgui.core.run_state import RunState, signal_name
+from mpgui.core import events as ev
+from mpgui.core.run_state import RunState
 from mpgui.ui import theme
 
 from .base import SteppedRange, lane_name, sparse_ticks, style_plot
@@ -16,7 +17,7 @@ MAX_LABELLED_BARS = 16
 
 def _short_exit(exitcode: int) -> str:
     """``SIGSEGV`` or ``code 3``: how a dead worker ended, short enough for a bar label."""
-    return signal_name(-exitcode) if exitcode < 0 else f"code {exitcode}"
+    return ev.signal_name(-exitcode) if exitcode < 0 else f"code {exitcode}"
 
 
 class WorkersPanel(pg.PlotWidget):

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 
-from mpgui.core.run_state import RunState, signal_name
+from mpgui.core import events as ev
+from mpgui.core.run_state import RunState
 from mpgui.ui import theme
 
 from ..base import style_plot
@@ -50,9 +51,7 @@ def lesson(error: dict[str, Any], api: str, failing: int | None) -> str:
     """What the run's failure teaches, in a sentence or two (HTML-escaped)."""
     task = error.get("task", failing)
     code = error.get("exitcode")
-    how = ""
-    if code is not None:
-        how = f"was killed by {signal_name(-code)}" if code < 0 else f"exited with code {code}"
+    how = ev.how_it_ended(code) if code is not None else ""
     kind = error.get("type")
     if kind == "WorkerFailed":
         text = (
@@ -105,7 +104,7 @@ class WorkerFailuresChart(ScenarioChart):
             self.plot.legend.addItem(
                 pg.ScatterPlotItem(symbol="s", brush=pg.mkBrush(color), pen=None, size=10), word
             )
-        self._shown: tuple | None = None
+        self._shown: tuple | None = None  # (state, revision) last drawn
         self._api = ""
         self._failing: int | None = None
         self._said = ("", theme.FOREGROUND)
@@ -116,11 +115,10 @@ class WorkerFailuresChart(ScenarioChart):
         self._shown = None
 
     def redraw(self, state: RunState, now_ns: int) -> None:
-        states = task_states(state)
-        key = (tuple(states), state.error is not None)
-        if key == self._shown:
+        if (state, state.revision) == self._shown:  # nothing new since the last frame
             return
-        self._shown = key
+        self._shown = (state, state.revision)
+        states = task_states(state)
         self._api = str(state.spec.params.get("api", ""))
         failing = [int(v) for _, v in state.series.get("failing", ())]
         self._failing = failing[0] if failing else None
