@@ -12,7 +12,12 @@ import sys
 
 import pytest
 
-BENCHMARKS = sorted((pathlib.Path(__file__).parent.parent / "benchmarks").glob("*.py"))
+#: Every benchmark script: files starting with "_" are helpers, and run.py runs the others.
+BENCHMARKS = sorted(
+    p
+    for p in (pathlib.Path(__file__).parent.parent / "benchmarks").glob("*.py")
+    if not p.name.startswith("_") and p.name != "run.py"
+)
 
 
 @pytest.mark.parametrize("script", BENCHMARKS, ids=lambda p: p.stem)
