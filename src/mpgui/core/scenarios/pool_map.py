@@ -36,10 +36,12 @@ def work(task: int, iterations: int) -> int:
 def iterations_per_ms() -> float:
     """Measure how many :func:`burn` steps this machine does per millisecond.
 
-    The median of five ~10 ms samples: long enough to ride out a scheduler hiccup, and the
-    median (not the best) so that `task_ms` means what this machine typically does.
+    The median of five ~3 ms samples: the median rides out a scheduler hiccup, and is what
+    this machine typically does (not its best), so `task_ms` means what it says. Short
+    samples because the run's workers start only after this: the calibration is part of
+    the wait between Run and the first worker on screen.
     """
-    n = 100_000
+    n = 25_000
     samples = []
     for _ in range(5):
         t0 = time.perf_counter()
