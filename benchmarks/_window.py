@@ -31,6 +31,8 @@ def open_window(scenario: str, params: dict[str, Any], start_method: str = "fork
         window.set_param(name, value)
     window.resize(1440, 900)
     window.show()
+    # As before a user's first click: the window has painted and its event loop ran once.
+    app().processEvents()
     return window
 
 
