@@ -4,7 +4,7 @@ import time
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton
 
 from mpgui.core.params import ParamError
 
@@ -126,3 +126,25 @@ def test_closing_the_window_mid_run_leaves_nothing(qtbot, window, leftovers):
     assert time.monotonic() - t0 < 1.5
     assert not window.is_running()
     qtbot.waitUntil(lambda: not leftovers(), timeout=3000)
+
+
+def test_an_unlisted_scenario_runs_by_id_and_stays_unlisted(qtbot, window):
+    def listed():
+        items = (window.scenario_list.item(r) for r in range(window.scenario_list.count()))
+        return [i.data(Qt.ItemDataRole.UserRole) for i in items if not i.isHidden()]
+
+    before = listed()
+    window.select_scenario("event-flood")
+    _set(window, {"producers": 2, "events": 4000})
+    # Focus on the list must not switch back to its first row.
+    window.scenario_list.setFocus()
+    QApplication.processEvents()
+    assert window.title.text() == "Event flood"
+    assert listed() == before and "event-flood" not in before
+    with qtbot.waitSignal(window.runFinished, timeout=60_000) as finished:
+        assert window.start_run()
+    result = finished.args[0]
+    assert result["scenario"] == "event-flood"
+    # 2 producers × 4000 events (START+END pairs) plus their METRIC samples, all in the model.
+    assert result["metrics"]["events"] >= 8000
+    assert window.state.span_total == 4000

@@ -230,10 +230,20 @@ class MainWindow(QMainWindow):
         scenario = get_scenario(scenario_id)
         if self.is_running():
             raise RuntimeError("stop the run before choosing another scenario")
-        for row in range(self.scenario_list.count()):
-            item = self.scenario_list.item(row)
-            if item.data(Qt.ItemDataRole.UserRole) == scenario.id:
-                self.scenario_list.setCurrentRow(row)  # -> _on_scenario_item
+        rows = [
+            row
+            for row in range(self.scenario_list.count())
+            if self.scenario_list.item(row).data(Qt.ItemDataRole.UserRole) == scenario.id
+        ]
+        if not rows:
+            # An unlisted scenario (an instrument such as event-flood) gets a hidden item:
+            # with no current item, the list would make its first row current on focus.
+            item = QListWidgetItem(scenario.title)
+            item.setData(Qt.ItemDataRole.UserRole, scenario.id)
+            self.scenario_list.addItem(item)
+            item.setHidden(True)
+            rows = [self.scenario_list.count() - 1]
+        self.scenario_list.setCurrentRow(rows[0])  # -> _on_scenario_item
         if self._scenario is not scenario or self.title.text() == "":
             self._show_scenario(scenario)
 
