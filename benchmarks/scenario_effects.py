@@ -22,11 +22,11 @@ from mpgui.core import runner
 from mpgui.core.conductor import available_start_methods
 
 
-def counter_race(runs: int, increments: int | None) -> dict:
+def counter_race(runs: int, increments: int | None, methods: tuple[str, ...]) -> dict:
     """Lost-update share (%) of `runs` counter races per start method."""
     given = {} if increments is None else {"increments": increments}
     out = {}
-    for method in available_start_methods():
+    for method in methods:
         lost, exact = [], []
         for _ in range(runs):
             m = runner.run(runner.make_spec("counter-race", given, method))["metrics"]
@@ -41,10 +41,10 @@ def counter_race(runs: int, increments: int | None) -> dict:
     return out
 
 
-def manager_list(runs: int) -> dict:
+def manager_list(runs: int, methods: tuple[str, ...]) -> dict:
     """Manager vs plain list vs Queue, `runs` runs per start method."""
     out = {}
-    for method in available_start_methods():
+    for method in methods:
         results = [
             runner.run(runner.make_spec("manager-list", {}, method))["metrics"] for _ in range(runs)
         ]
@@ -78,19 +78,22 @@ def start_methods(runs: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description="issue-3 scenarios: effect shown every run?")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="one run of each, defaults only")
+    parser.add_argument(
+        "--quick", action="store_true", help="one run of each, defaults only, fork only"
+    )
     args = parser.parse_args()
     runs = 1 if args.quick else args.runs
+    methods = ("fork",) if args.quick else tuple(available_start_methods())
     figures = {
         "benchmark": "scenario_effects",
         "runs": runs,
-        "counter_race_default": counter_race(runs, None),
-        "manager_list": manager_list(runs),
+        "counter_race_default": counter_race(runs, None, methods),
+        "manager_list": manager_list(runs, methods),
         "start_methods": start_methods(runs),
     }
     if not args.quick:
         figures["counter_race_by_increments"] = {
-            str(n): counter_race(runs, n)["fork"] for n in (100, 1_000, 10_000)
+            str(n): counter_race(runs, n, ("fork",))["fork"] for n in (100, 1_000, 10_000)
         }
     print(json.dumps(figures))
 

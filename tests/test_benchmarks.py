@@ -35,3 +35,30 @@ def test_benchmark_runs_quick_and_prints_json(script):
     assert len(lines) == 1, out.stdout
     figures = json.loads(lines[0])
     assert figures["benchmark"] == script.stem
+
+
+def test_run_py_runs_the_benchmarks_it_is_given_and_prints_one_json_object():
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    run = pathlib.Path(__file__).parent.parent / "benchmarks" / "run.py"
+    out = subprocess.run(
+        [sys.executable, str(run), "--quick", "--only", "cli_speedup", "--table"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr
+    first, *table = out.stdout.strip().splitlines()
+    figures = json.loads(first)
+    assert list(figures["results"]) == ["cli_speedup"]
+    assert figures["results"]["cli_speedup"]["all_ok"] is True
+    assert table[0].startswith("| figure |")
+
+
+def test_run_py_refuses_an_unknown_benchmark_in_one_line():
+    run = pathlib.Path(__file__).parent.parent / "benchmarks" / "run.py"
+    out = subprocess.run(
+        [sys.executable, str(run), "--only", "nonesuch"], capture_output=True, text=True
+    )
+    assert out.returncode == 2
+    assert out.stderr.strip() == "run.py: unknown benchmark(s) nonesuch"
