@@ -1,10 +1,15 @@
-"""What every plot panel shares: titles, axis styling, ranges that grow in steps."""
+"""What every plot panel shares: titles, axis styling, ranges that grow in steps, text that
+is painted from a pixmap, and layers that draw only what is new."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QStaticText, QTransform
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsTextItem, QStyleOptionGraphicsItem, QWidget
 
 from mpgui.core.run_state import Lane
 from mpgui.ui import theme
@@ -13,6 +18,24 @@ from mpgui.ui import theme
 def lane_name(lane: Lane) -> str:
     """A lane's short name on an axis: "main" for the conductor, else the pid."""
     return lane.label if lane.role == "main" else str(lane.pid)
+
+
+def paint_from_pixmap(item: QGraphicsItem) -> None:
+    """Have Qt paint `item` from a pixmap it keeps until the item changes.
+
+    For text and axes: each paint of a text item lays its text out again, and an axis replays
+    every tick label, though they rarely change. Whenever a frame repaints the area they are
+    in (a bar that grew under a label, a whole panel exposed), a cached item costs a blit.
+    The pixmap is in device pixels, so the text is as sharp as when painted directly.
+    """
+    item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
+def text_item(text: str = "", **kwargs: Any) -> pg.TextItem:
+    """A ``pg.TextItem`` (same arguments) painted from a pixmap while its text is unchanged."""
+    item = pg.TextItem(text, **kwargs)
+    paint_from_pixmap(item.textItem)  # the QGraphicsTextItem inside does the painting
+    return item
 
 
 def style_plot(plot: pg.PlotItem, title: str, left: str = "", bottom: str = "") -> None:
@@ -29,6 +52,11 @@ def style_plot(plot: pg.PlotItem, title: str, left: str = "", bottom: str = "") 
     for side in ("left", "bottom"):
         # Plain numbers: "seconds (x0.001)" or a "1e+06" tick puzzles more than it helps.
         plot.getAxis(side).enableAutoSIPrefix(False)
+    for side in ("left", "bottom", "top", "right"):
+        axis = plot.getAxis(side)
+        paint_from_pixmap(axis)
+        paint_from_pixmap(axis.label)
+    paint_from_pixmap(plot.titleLabel.item)
     plot.setMenuEnabled(False)
     plot.hideButtons()
     # Ranges are set by the panels, rarely: auto-ranging every frame costs time and jitters.
@@ -116,7 +144,7 @@ class LabelledBars:
             brushes=[pg.mkBrush(c) for c in colors],
         )
         plot.addItem(self.bars)
-        self.labels = [pg.TextItem(anchor=(0, 0.5), color=theme.FOREGROUND) for _ in names]
+        self.labels = [text_item(anchor=(0, 0.5), color=theme.FOREGROUND) for _ in names]
         for label in self.labels:
             plot.addItem(label)
         self._range = SteppedRange(initial, factor=2.0)
@@ -138,3 +166,202 @@ class LabelledBars:
         # Headroom for the value labels to the right of the bars.
         if self._range.fit(max(widths), headroom=1.7):
             self.plot.setXRange(0, self._range.value, padding=0)
+
+
+class GrowingLayer(pg.GraphicsObject):
+    """Base of plot items whose data grows at the end, painted from an image they add to.
+
+    A live plot gains a little data per frame on top of a lot it already shows. Such an item
+    keeps what it has drawn in an image the size of its view, in device pixels; a paint draws
+    only the records added since the last one, then blits the image. Everything is drawn
+    again only when the view's transform or size changes (an axis steps, a resize, a pan) or
+    when records are dropped.
+
+    A subclass keeps its records (``len()`` counts them), calls :meth:`_grown` after
+    appending and :meth:`_restart` after dropping, and implements :meth:`_draw`. The view
+    must not rotate (plots never do).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._bounds = QRectF()
+        self._image: QImage | None = None
+        self._image_key: tuple | None = None
+        self._in_image = 0  # records [0, _in_image) are drawn in the image
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def _draw(self, painter: QPainter, t: QTransform, lo: int, hi: int, width: int) -> None:
+        """Draw records [lo, hi) with `painter` in device pixels, mapping data through `t`.
+
+        `width` is the device's width in pixels: records beyond it need not be drawn.
+        """
+        raise NotImplementedError
+
+    def _grown(self, area: QRectF) -> None:
+        """Records covering `area` (data coordinates) were appended."""
+        self._set_bounds(self._bounds.united(area) if not self._bounds.isNull() else area)
+        self.update(area)  # only the new records' area needs repainting
+
+    def _restart(self, bounds: QRectF) -> None:
+        """Records were dropped; the rest cover `bounds`. The image is drawn again."""
+        self._image_key = None
+        self._set_bounds(bounds)
+        self.update()
+
+    def _set_bounds(self, bounds: QRectF) -> None:
+        if bounds != self._bounds:
+            self.prepareGeometryChange()
+            self._bounds = QRectF(bounds)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
+        """The records' extent in data coordinates (kept, not computed: Qt asks often)."""
+        return QRectF(self._bounds)
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionGraphicsItem,
+        widget: QWidget | None = None,
+    ) -> None:
+        """Draw the new records into the image (all of them if the view changed), blit it."""
+        t = painter.transform()
+        if widget is None:  # an export, not a view: draw everything straight onto its device
+            painter.save()
+            painter.resetTransform()
+            self._draw(painter, t, 0, len(self), painter.device().width())
+            painter.restore()
+            return
+        dpr = widget.devicePixelRatioF()
+        width, height = widget.width(), widget.height()
+        key = (t.m11(), t.m12(), t.m21(), t.m22(), t.dx(), t.dy(), width, height, dpr)
+        if key != self._image_key or self._image is None:
+            fmt = QImage.Format.Format_ARGB32_Premultiplied
+            self._image = QImage(round(width * dpr), round(height * dpr), fmt)
+            self._image.setDevicePixelRatio(dpr)
+            self._image.fill(Qt.GlobalColor.transparent)
+            self._image_key, self._in_image = key, 0
+        if self._in_image < len(self):
+            into = QPainter(self._image)
+            self._draw(into, t, self._in_image, len(self), width)
+            into.end()
+            self._in_image = len(self)
+        # Blit only the records' part of the image (plus a pixel or two of pen).
+        area = t.mapRect(self._bounds).toAlignedRect().adjusted(-2, -2, 2, 2)
+        area &= QRect(0, 0, width, height)
+        if area.isEmpty():
+            return
+        source = QRectF(area.x() * dpr, area.y() * dpr, area.width() * dpr, area.height() * dpr)
+        painter.save()
+        painter.resetTransform()
+        painter.drawImage(QRectF(area), self._image, source)
+        painter.restore()
+
+
+class PointLabels(pg.GraphicsObject):
+    """Short texts pinned to points of a plot, unscaled, all painted by this one item.
+
+    Placed as ``pg.TextItem`` places its text: the box around the text (with the same 4 px
+    margin) is anchored to its point by `anchor` ((0.5, 0): top centre on the point), lines
+    left-aligned. But one ``TextItem`` per label costs Python calls on every paint of its
+    view (its transform re-checked, its bounds asked for), and a text layout per change;
+    here each line is laid out once (``QStaticText``) and all labels paint in one call.
+    """
+
+    #: QGraphicsTextItem's document margin, so the text sits where a TextItem's would.
+    MARGIN = 4.0
+    #: Laid-out lines kept for reuse: labels repeat the same few ("97%", a pid).
+    KEEP_LINES = 512
+
+    def __init__(self, anchor: tuple[float, float], color: str) -> None:
+        super().__init__()
+        self.anchor = anchor
+        self._pen = QPen(QColor(color))
+        self._font = QGraphicsTextItem().font()  # the font a TextItem's text would have
+        self._points: list[QPointF] = []
+        self._texts: list[str] = []
+        # Per label, its lines laid out, each with its offset from the point in pixels.
+        self._lines: list[list[tuple[float, float, QStaticText]]] = []
+        self._laid_out: dict[str, QStaticText] = {}
+        self._bounds: QRectF | None = None
+
+    def set_labels(self, points: list[tuple[float, float]], texts: list[str]) -> None:
+        """Show `texts[i]` at data point `points[i]` ("" for none); only changes are laid out."""
+        new_points = [QPointF(x, y) for x, y in points]
+        changed = new_points != self._points
+        if len(new_points) != len(self._points):
+            self._texts = [""] * len(points)
+            self._lines = [[] for _ in points]
+        self._points = new_points
+        for i, text in enumerate(texts):
+            if text != self._texts[i]:
+                self._texts[i] = text
+                self._lines[i] = self._layout(text)
+                changed = True
+        if changed:
+            self.update()
+
+    def texts(self) -> list[str]:
+        """The labels' texts, in point order."""
+        return list(self._texts)
+
+    def _layout(self, text: str) -> list[tuple[float, float, QStaticText]]:
+        """`text`'s lines, laid out, with their offsets from the label's point."""
+        if not text:
+            return []
+        lines = [self._static(line) for line in text.split("\n")]
+        width = max(line.size().width() for line in lines) + 2 * self.MARGIN
+        height = sum(line.size().height() for line in lines) + 2 * self.MARGIN
+        x = self.MARGIN - self.anchor[0] * width
+        y = self.MARGIN - self.anchor[1] * height
+        out = []
+        for line in lines:
+            out.append((x, y, line))
+            y += line.size().height()
+        return out
+
+    def _static(self, line: str) -> QStaticText:
+        """`line` laid out (once: kept for the next label that shows it)."""
+        static = self._laid_out.get(line)
+        if static is None:
+            if len(self._laid_out) >= self.KEEP_LINES:
+                self._laid_out.clear()
+            static = self._laid_out[line] = QStaticText(line)
+            static.setTextFormat(Qt.TextFormat.PlainText)
+            static.prepare(font=self._font)
+        return static
+
+    def viewTransformChanged(self) -> None:  # noqa: N802 - pyqtgraph's name
+        """The view moved or was resized: the labels' pixel boxes cover other data now."""
+        super().viewTransformChanged()
+        self.prepareGeometryChange()
+        self._bounds = None
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
+        """The whole view: labels are sized in pixels, and stay inside it."""
+        if self._bounds is None:
+            view = self.viewRect()
+            self._bounds = QRectF(view) if view is not None else QRectF()
+        return QRectF(self._bounds)
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionGraphicsItem,
+        widget: QWidget | None = None,
+    ) -> None:
+        """Draw every label in device pixels at its point's place."""
+        t = painter.transform()
+        painter.save()
+        painter.resetTransform()
+        painter.setPen(self._pen)
+        painter.setFont(self._font)
+        for point, lines in zip(self._points, self._lines, strict=True):
+            if lines:
+                at = t.map(point)
+                for dx, dy, line in lines:
+                    # Whole pixels: at a fractional place each glyph would be rounded on its
+                    # own, and the text would look wider than a TextItem's.
+                    painter.drawStaticText(QPointF(round(at.x() + dx), round(at.y() + dy)), line)
+        painter.restore()

@@ -9,7 +9,7 @@ from mpgui.core import events as ev
 from mpgui.core.run_state import RunState
 from mpgui.ui import theme
 
-from .base import SteppedRange, lane_name, sparse_ticks, style_plot
+from .base import SteppedRange, lane_name, paint_from_pixmap, sparse_ticks, style_plot, text_item
 
 #: Bars with a count-and-core label above them; more bars go unlabelled.
 MAX_LABELLED_BARS = 16
@@ -24,7 +24,8 @@ class WorkersPanel(pg.PlotWidget):
     """Bars of tasks done per process; a dashed line at each worker's fair share.
 
     The conductor's own lane ("main") runs the serial baseline; pool workers follow, labelled
-    with their pid. A bar's colour is the core its process was last seen on.
+    with their pid. A bar's colour is the core its process was last seen on. A frame touches
+    only the labels whose text, colour or place changed: each change re-lays out text.
     """
 
     def __init__(self, parent=None) -> None:
@@ -43,10 +44,13 @@ class WorkersPanel(pg.PlotWidget):
         self.plot.addItem(self.fair)
         # The key for the dashed line, pinned to the plot's top-left corner.
         self.fair_key = pg.LabelItem("- - fair share per worker", color=theme.IDEAL, size="9pt")
+        paint_from_pixmap(self.fair_key.item)
         self.fair_key.setParentItem(self.plot.getViewBox())
         self.fair_key.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(6, 2))
         self.fair_key.setVisible(False)
         self._labels: list[pg.TextItem] = []
+        self._label_state: list[tuple] = []  # (text, colour, height) each label shows
+        self._brushes: dict[int, pg.QtGui.QBrush] = {}
         self._y = SteppedRange(5.0)
         self.plot.setYRange(0, self._y.value, padding=0)
         self._shown = None  # what was drawn last, to skip identical redraws
@@ -57,6 +61,7 @@ class WorkersPanel(pg.PlotWidget):
         for label in self._labels:
             self.plot.removeItem(label)
         self._labels.clear()
+        self._label_state.clear()
         self.fair.setVisible(False)
         self.fair_key.setVisible(False)
         self._y.reset()
@@ -76,31 +81,50 @@ class WorkersPanel(pg.PlotWidget):
         self._shown = (shown, fair)
         xs = list(range(len(lanes)))
         heights = [lane.tasks_done for lane in lanes]
-        brushes = [pg.mkBrush(theme.core_color(lane.current_core)) for lane in lanes]
+        brushes = [self._brush(lane.current_core) for lane in lanes]
         self.bars.setOpts(x=xs, height=heights, brushes=brushes)
         if len(lanes) != len(self._labels):
             ticks = sparse_ticks([lane_name(lane) for lane in lanes], most=8)
             self.plot.getAxis("bottom").setTicks([ticks])
             self.plot.setXRange(-0.6, max(len(lanes), 2) - 0.4, padding=0)
         while len(self._labels) < len(lanes):
-            label = pg.TextItem(anchor=(0.5, 1.0), color=theme.FOREGROUND)
+            label = text_item(anchor=(0.5, 1.0), color=theme.FOREGROUND)
+            label.setVisible(False)  # until it has something to say
             self.plot.addItem(label)
             self._labels.append(label)
+            self._label_state.append(("", theme.FOREGROUND, None))
         # Past 16 bars the numbers would overlap; the bars and the axis still tell the story.
         show_labels = len(lanes) <= MAX_LABELLED_BARS
         for i, lane in enumerate(lanes):
-            label = self._labels[i]
             if lane.died:  # a dead worker says so, whatever the crowding
-                label.setText(f"{lane.tasks_done}\n✗ {_short_exit(lane.exitcode)}")
-                label.setColor(theme.BAD)
+                text, color = f"{lane.tasks_done}\n✗ {_short_exit(lane.exitcode)}", theme.BAD
             else:
                 core = f"core {lane.current_core}" if lane.current_core >= 0 else ""
-                label.setText(f"{lane.tasks_done}\n{core}" if show_labels else "")
-                label.setColor(theme.FOREGROUND)
-            label.setPos(i, lane.tasks_done)
+                text = f"{lane.tasks_done}\n{core}" if show_labels else ""
+                color = theme.FOREGROUND
+            self._set_label(i, text, color, lane.tasks_done)
         if fair is not None:
             self.fair.setPos(fair)
         self.fair.setVisible(fair is not None)
         self.fair_key.setVisible(fair is not None)
         if self._y.fit(max([*heights, fair or 0]), headroom=1.25):
             self.plot.setYRange(0, self._y.value, padding=0)
+
+    def _set_label(self, i: int, text: str, color: str, height: float) -> None:
+        """Label bar `i`, touching only what changed."""
+        label = self._labels[i]
+        old_text, old_color, old_height = self._label_state[i]
+        if text != old_text:
+            label.setText(text)
+            label.setVisible(bool(text))  # an empty label still costs a paint every frame
+        if color != old_color:
+            label.setColor(color)
+        if height != old_height:
+            label.setPos(i, height)
+        self._label_state[i] = (text, color, height)
+
+    def _brush(self, cpu: int) -> pg.QtGui.QBrush:
+        brush = self._brushes.get(cpu)
+        if brush is None:
+            brush = self._brushes[cpu] = pg.mkBrush(theme.core_color(cpu))
+        return brush

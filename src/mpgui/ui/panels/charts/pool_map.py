@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from mpgui.core.run_state import RunState
 from mpgui.ui import theme
 
-from ..base import LabelledBars, Throttle, style_plot
+from ..base import LabelledBars, Throttle, style_plot, text_item
 from .base import ScenarioChart
 
 
@@ -49,9 +49,9 @@ class PoolMapChart(ScenarioChart):
         )
         self.speed.addItem(self.history)
         self.speed.addItem(self.current)
-        self.speed_label = pg.TextItem(anchor=(0, 1), color=theme.GOOD)
+        self.speed_label = text_item(anchor=(0, 1), color=theme.GOOD)
         self.speed.addItem(self.speed_label)
-        self.ideal_label = pg.TextItem("ideal", anchor=(1, 1), color=theme.IDEAL)
+        self.ideal_label = text_item("ideal", anchor=(1, 1), color=theme.IDEAL)
         self.speed.addItem(self.ideal_label)
         self.ci.layout.setColumnStretchFactor(0, 3)
         self.ci.layout.setColumnStretchFactor(1, 2)
@@ -63,6 +63,7 @@ class PoolMapChart(ScenarioChart):
         self._clock.reset()
         self.time_bars.reset()
         self.current.setData([], [])
+        self.current.setVisible(False)
         self.speed_label.setText("")
 
     def redraw(self, state: RunState, now_ns: int) -> None:
@@ -107,6 +108,9 @@ class PoolMapChart(ScenarioChart):
         xs = np.arange(1, top + 1)
         self.ideal.setData(xs, xs)
         self.ideal_label.setPos(top, top)
+        # An empty scatter still costs a paint every frame: shown only with points in it.
+        self.history.setVisible(bool(self._runs))
+        self.current.setVisible(speedup is not None)
         if self._runs:
             w, s = zip(*self._runs, strict=True)
             self.history.setData(list(w), list(s))
