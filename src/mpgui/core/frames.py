@@ -64,24 +64,29 @@ class FrameReader:
         out: list[Any] = []
         buf = self._buf
         pos = 0
-        while len(buf) - pos >= 4:
-            (size,) = struct.unpack_from("!i", buf, pos)
-            head = 4
-            if size == -1:
-                if len(buf) - pos < 12:
+        # Unpickle straight from the buffer: a memoryview slice copies nothing. The view must
+        # be released before the buffer is resized.
+        with memoryview(buf) as view:
+            while len(buf) - pos >= 4:
+                (size,) = struct.unpack_from("!i", buf, pos)
+                head = 4
+                if size == -1:
+                    if len(buf) - pos < 12:
+                        break
+                    (size,) = struct.unpack_from("!Q", buf, pos + 4)
+                    head = 12
+                if size < 0 or len(buf) - pos < head + size:
+                    if size < 0:
+                        self.corrupt = True
                     break
-                (size,) = struct.unpack_from("!Q", buf, pos + 4)
-                head = 12
-            if size < 0 or len(buf) - pos < head + size:
-                if size < 0:
+                payload = view[pos + head : pos + head + size]
+                pos += head + size
+                try:
+                    out.append(pickle.loads(payload))
+                except Exception:  # noqa: BLE001 - a bad frame ends the channel, not the host
                     self.corrupt = True
-                break
-            payload = bytes(buf[pos + head : pos + head + size])
-            pos += head + size
-            try:
-                out.append(pickle.loads(payload))
-            except Exception:  # noqa: BLE001 - a bad frame ends the channel, not the host
-                self.corrupt = True
-                break
-        del buf[:pos]
+                    break
+                finally:
+                    payload.release()
+        del buf[:pos]  # from the front of a bytearray: no copy of what is left
         return out

@@ -7,6 +7,7 @@ samples, metric series, log lines), so a run of any length holds a fixed amount 
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,14 +70,15 @@ class RunState:
         self.t_end_ns: int | None = None
         self.lanes: list[Lane] = []
         self._lane_of: dict[int, Lane] = {}
-        # Spans as parallel lists (lane index, start, end, core it ended on): cheap to append
-        # per event, converted to arrays once per redraw.
-        self.span_lane: list[int] = []
-        self.span_t0: list[int] = []
-        self.span_t1: list[int] = []
-        self.span_cpu: list[int] = []
-        self.span_task: list[int] = []  # the task number each span ran
-        self.span_total = 0  # spans ever added (the lists above keep only the newest)
+        # Spans as parallel int64 arrays (lane index, start, end, core it ended on, task): a
+        # packed SPANS event is folded in by copying whole columns, with no Python object per
+        # task, and a plot copies a column into numpy through the buffer protocol.
+        self.span_lane = array("q")
+        self.span_t0 = array("q")
+        self.span_t1 = array("q")
+        self.span_cpu = array("q")
+        self.span_task = array("q")  # the task number each span ran
+        self.span_total = 0  # spans ever added (the arrays above keep only the newest)
         self.cpu_t: deque[int] = deque(maxlen=MAX_CPU_SAMPLES)
         self.cpu_loads: deque[tuple[float, ...]] = deque(maxlen=MAX_CPU_SAMPLES)
         self.series: dict[str, deque[tuple[int, float]]] = {}
@@ -101,7 +103,9 @@ class RunState:
         lane_of = self._lane_of
         for e in events:
             kind = e[0]
-            if kind == ev.END:
+            if kind == ev.SPANS:
+                self._apply_spans(e)
+            elif kind == ev.END:
                 lane = lane_of.get(e[2])
                 if lane is None:
                     continue
@@ -142,6 +146,37 @@ class RunState:
             cut = len(self.span_t0) - MAX_SPANS
             del self.span_lane[:cut], self.span_t0[:cut], self.span_t1[:cut]
             del self.span_cpu[:cut], self.span_task[:cut]
+
+    def _apply_spans(self, e: tuple) -> None:
+        """Fold a packed SPANS event: a lane's finished tasks, by whole columns, not per task."""
+        lane = self._lane_of.get(e[2])
+        n = ev.span_count(e)
+        if lane is None or n == 0:
+            return
+        lane.tasks_done += n
+        self.tasks_done += n
+        self.phase_done += n
+        self.span_total += n
+        lane.open_task = None  # a process runs one task at a time: the one shown running ended
+        cpus = ev.span_column(e, "cpu")
+        raw = cpus.tobytes()
+        if raw == raw[: cpus.itemsize] * n:  # the usual case: every task on one core
+            lane.cores.add(cpus[0])
+        else:
+            lane.cores.update(cpus.tolist())
+        lane.cores.discard(-1)
+        if cpus[-1] >= 0:
+            lane.current_core = cpus[-1]
+        # Only the newest MAX_SPANS are kept: skip copying the rest of a huge block.
+        skip = max(0, n - MAX_SPANS)
+        self.span_lane.extend(array("q", [lane.index]) * (n - skip))
+        for name, column in (
+            ("task", self.span_task),
+            ("start", self.span_t0),
+            ("end", self.span_t1),
+            ("cpu", self.span_cpu),
+        ):
+            column.frombytes(ev.span_bytes(e, name)[skip * column.itemsize :])
 
     def _apply_rare(self, e: tuple) -> None:
         kind = e[0]

@@ -25,7 +25,7 @@ def test_a_run_emits_started_events_and_finished_with_the_result(qtbot, leftover
     assert result["ok"] is True
     assert len({w["pid"] for w in result["workers"]}) == 2
     kinds = {e[0] for batch in batches for e in batch}
-    assert {ev.HELLO, ev.START, ev.END, ev.RESULT, ev.DONE} <= kinds
+    assert {ev.HELLO, ev.START, ev.SPANS, ev.RESULT, ev.DONE} <= kinds  # SPANS: packed ENDs
     assert not controller.is_running()
 
 

@@ -2,6 +2,7 @@
 
 import multiprocessing
 import queue
+import time
 
 from mpgui.core import events as ev
 from mpgui.core import probe as probe_mod
@@ -35,8 +36,13 @@ def test_task_span_reports_start_and_end_with_a_core():
     with p.task(7):
         pass
     p.flush()
-    start, end = [e for batch in _drain(q) for e in batch]
-    assert start[0] == ev.START and start[3] == 7
+    batches = _drain(q)
+    # The first task is assumed long: its START goes at once, then its span (START and END).
+    assert [e[0] for e in batches[0]] == [ev.START]
+    (spans,) = batches[1]
+    assert spans[0] == ev.SPANS and spans[2] == p.pid
+    start, end = ev.expand([spans])
+    assert start[0] == ev.START and start[3] == 7 and start[1] == batches[0][0][1]
     assert end[0] == ev.END and end[3] == 7 and end[1] >= start[1]
     assert end[4] >= 0  # the core is known on Linux
     q.close()
@@ -80,10 +86,61 @@ def test_short_tasks_are_batched():
             pass
     p.flush()
     batches = _drain(q)
-    assert sum(len(b) for b in batches) == 200
-    assert len(batches) <= 2  # the first START alone, then everything else in one batch
+    assert len(batches) == 2  # the first START alone, then every task in one packed event
+    (spans,) = batches[1]
+    assert ev.span_count(spans) == 100 and ev.count(batches[1]) == 200
+    tasks, starts, ends, cpus = ev.span_columns(spans)
+    assert list(tasks) == list(range(100))
+    assert all(s <= e for s, e in zip(starts, ends, strict=True))
+    assert list(starts[1:]) >= list(ends[:-1])  # one after another
     q.close()
     q.join_thread()
+
+
+def test_a_batch_keeps_the_order_of_what_happened():
+    sent = []
+    p = probe_mod.Probe(sent.append, None)
+    p._last_task_ns = 0  # short tasks
+    p._last_flush = ev.now_ns() + 10**12
+    for i in range(3):
+        with p.task(i):
+            pass
+    p.metric("x", 1)
+    with p.task(3):
+        pass
+    p.flush()
+    (batch,) = sent
+    assert [e[0] for e in batch] == [ev.SPANS, ev.METRIC, ev.SPANS]
+    assert [e[3] for e in ev.expand(batch) if e[0] == ev.END] == [0, 1, 2, 3]
+
+
+def test_a_task_still_running_when_its_batch_goes_is_sent_as_running_once():
+    sent = []
+    p = probe_mod.Probe(sent.append, None)
+    p._last_task_ns = 0
+    with p.task(0):
+        pass
+    p.started(1)
+    p.flush()  # task 1 is running: the batch says so, after task 0's span
+    p.flush()  # nothing new: no second START
+    p.finished(1)
+    p.flush()
+    assert [[e[0] for e in b] for b in sent] == [[ev.SPANS, ev.START], [ev.SPANS]]
+    assert sent[0][1][3] == 1
+    (task, start, _end, _cpu) = (c[0] for c in ev.span_columns(sent[1][0]))
+    assert (task, start) == (1, sent[0][1][1])  # the span starts when the START said
+
+
+def test_a_worker_writes_its_batches_to_the_queue_itself():
+    # No feeder thread: a busy worker's main thread would starve it of the GIL.
+    q = multiprocessing.get_context("spawn").Queue()
+    p = probe_mod.Probe(probe_mod._sender(q), None)
+    p.metric("x", 1)
+    p.flush()
+    assert q._thread is None  # Queue.put was never called
+    (batch,) = _drain(q)  # yet Queue.get reads the batch
+    assert [e[0] for e in batch] == [ev.METRIC]
+    q.close()
 
 
 def test_an_idle_worker_sends_what_it_holds_without_another_event():
@@ -95,3 +152,22 @@ def test_an_idle_worker_sends_what_it_holds_without_another_event():
     assert [e[0] for e in batch] == [ev.METRIC]
     q.close()
     q.join_thread()
+
+
+def test_an_idle_worker_stuck_in_a_short_tasks_run_is_shown_running():
+    sent = []
+    p = probe_mod.Probe(sent.append, None, background_flush=True)
+    p._last_task_ns = 0  # short tasks: a START is not flushed at once
+    p.started(5)  # ... and this one never ends
+    deadline = ev.now_ns() + 2 * 10**9
+    while not sent and ev.now_ns() < deadline:
+        time.sleep(0.01)
+    assert [e[0] for e in sent[0]] == [ev.START] and sent[0][0][3] == 5
+
+
+def test_without_a_probe_many_tasks_report_nothing_and_cost_no_memory():
+    p = probe_mod.NullProbe()
+    for i in range(probe_mod.MAX_BATCH * 2):  # past a batch: nothing may try to send it
+        p.started(i)
+        p.finished(i)
+    assert not p._spans and not p._buf

@@ -1,5 +1,7 @@
 """Folding events into run state: lanes, spans, bounded history, the result dict."""
 
+from array import array
+
 from mpgui.core import events as ev
 from mpgui.core import run_state
 from mpgui.core.conductor import RunSpec
@@ -31,7 +33,7 @@ def test_result_lists_workers_with_their_tasks_and_cores():
         {"pid": 102, "tasks": 1, "cores": [1]},
     ]
     assert result["metrics"] == {"speedup": 1.9}
-    assert (s.span_lane, s.span_t0, s.span_t1) == ([1, 2], [4, 4], [5, 6])
+    assert (list(s.span_lane), list(s.span_t0), list(s.span_t1)) == ([1, 2], [4, 4], [5, 6])
 
 
 def test_an_error_event_makes_the_result_failed_with_the_remote_traceback():
@@ -91,3 +93,45 @@ def test_the_hosts_verdict_is_not_overwritten_by_a_later_done():
     s.apply([(ev.DONE, 5, ev.STATUS_STOPPED)])
     s.finish(exitcode=0)
     assert (s.status, s.error["type"]) == (ev.STATUS_ERROR, "Timeout")
+
+
+def _spans(pid, rows):
+    return ev.spans_event(pid, array("q", [x for row in rows for x in row]))
+
+
+def test_packed_spans_fold_like_the_start_and_end_events_they_stand_for():
+    hello = [(ev.HELLO, 1, 100, 0, "main", "main"), (ev.HELLO, 2, 101, 0, "worker", "")]
+    packed = [
+        _spans(101, [(0, 10, 20, 1), (1, 21, 30, 1)]),
+        (ev.METRIC, 31, 101, "x", 1.0),
+        _spans(101, [(2, 32, 40, 0)]),
+    ]
+    a, b = RunState(SPEC, t0_ns=0), RunState(SPEC, t0_ns=0)
+    a.apply(hello + packed)
+    b.apply(hello + ev.expand(packed))
+    for s in (a, b):
+        assert s.tasks_done == s.phase_done == s.span_total == 3
+        (worker,) = s.workers()
+        assert (worker.tasks_done, worker.cores, worker.current_core) == (3, {0, 1}, 0)
+        assert list(s.series["x"]) == [(31, 1.0)]
+    for column in ("span_lane", "span_t0", "span_t1", "span_cpu", "span_task"):
+        assert list(getattr(a, column)) == list(getattr(b, column)), column
+    assert list(a.span_t0) == [10, 21, 32] and list(a.span_task) == [0, 1, 2]
+
+
+def test_a_span_ends_the_task_shown_running():
+    s = RunState(SPEC, t0_ns=0)
+    s.apply([(ev.HELLO, 1, 101, 0, "worker", ""), (ev.START, 5, 101, 3)])
+    assert s.workers()[0].open_task == 3
+    s.apply([_spans(101, [(3, 5, 9, 0), (4, 9, 12, 0)])])
+    assert s.workers()[0].open_task is None
+
+
+def test_a_huge_block_of_spans_keeps_only_the_newest():
+    s = RunState(SPEC, t0_ns=0)
+    s.apply([(ev.HELLO, 1, 101, 0, "worker", "")])
+    n = run_state.MAX_SPANS * 3
+    s.apply([_spans(101, [(i, i, i + 1, 0) for i in range(n)])])
+    assert s.span_total == s.tasks_done == n
+    assert len(s.span_t0) == len(s.span_lane) == run_state.MAX_SPANS
+    assert s.span_task[0] == n - run_state.MAX_SPANS and s.span_t1[-1] == n
