@@ -23,6 +23,7 @@ import time
 from functools import partial
 
 from _common import emit, machine, setup
+from mpgui.core import events as ev
 from mpgui.core import probe
 from mpgui.core.scenarios.pool_map import iterations_per_ms, work
 
@@ -34,7 +35,7 @@ SHAPES = (("pool_map_defaults", 40, 50.0), ("short_tasks", 1000, 1.0))
 def _drain(queue, counts: list[int]) -> None:
     """Receive event batches until the None that ends the benchmark; count the events."""
     while (batch := queue.get()) is not None:
-        counts[0] += len(batch)
+        counts[0] += ev.count(batch)
 
 
 def measure(pairs: int, scale: float) -> dict:
