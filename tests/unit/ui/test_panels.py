@@ -11,6 +11,7 @@ from mpgui.core import events as ev
 from mpgui.core.conductor import RunSpec
 from mpgui.core.run_state import MAX_SPANS, RunState
 from mpgui.ui import theme
+from mpgui.ui.panels.base import Bars
 from mpgui.ui.panels.cores import CoresPanel
 from mpgui.ui.panels.timeline import TimelinePanel
 from mpgui.ui.panels.workers import WorkersPanel
@@ -176,3 +177,10 @@ def test_workers_labels_hide_when_they_have_nothing_to_say(qtbot):
     panel.redraw(many, ev.now_ns())
     shown = [label.toPlainText() for label in panel._labels if label.isVisible()]
     assert shown == ["0\n✗ SIGSEGV"]
+
+
+def test_bars_bounds_follow_the_bars():
+    bars = Bars(x=[0, 1], height=[1, 2], width=0.5, pen=None)
+    assert bars.boundingRect().bottom() < 2.1
+    bars.setOpts(height=[1, 7])
+    assert 7 <= bars.boundingRect().bottom() < 7.1

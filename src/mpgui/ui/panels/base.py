@@ -38,6 +38,33 @@ def text_item(text: str = "", **kwargs: Any) -> pg.TextItem:
     return item
 
 
+class Bars(pg.BarGraphItem):
+    """A ``pg.BarGraphItem`` that works out its bounds once per change, not per question.
+
+    pyqtgraph pads a bar item's bounds by half a pen width in pixels, which takes a
+    pixel-size computation every time Qt asks for them: several times per item per paint.
+    The bounds only change with the bars or the view, so they are kept until either does.
+    """
+
+    _bounds: QRectF | None = None
+
+    def setOpts(self, **opts: Any) -> None:  # noqa: N802 - pyqtgraph's name
+        """As ``BarGraphItem.setOpts``; the bounds are worked out again."""
+        self._bounds = None
+        super().setOpts(**opts)
+
+    def viewTransformChanged(self) -> None:  # noqa: N802 - pyqtgraph's name
+        """The view zoomed or was resized: a pixel of padding covers other data now."""
+        self._bounds = None
+        super().viewTransformChanged()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
+        """``BarGraphItem.boundingRect``, kept until the bars or the view change."""
+        if self._bounds is None:
+            self._bounds = super().boundingRect()
+        return QRectF(self._bounds)
+
+
 def style_plot(plot: pg.PlotItem, title: str, left: str = "", bottom: str = "") -> None:
     """Give `plot` mpgui's look: a title, labelled axes, no mouse menu, no auto-range.
 
@@ -135,7 +162,7 @@ class LabelledBars:
         plot.setYRange(-0.6, len(names) - 0.4, padding=0)
         plot.invertY(True)  # the first category on top
         n = len(names)
-        self.bars = pg.BarGraphItem(
+        self.bars = Bars(
             x0=[0] * n,
             y=list(range(n)),
             width=[0] * n,

@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QPainter, QPen, QTransform
 from mpgui.core.run_state import RunState
 from mpgui.ui import theme
 
-from .base import GrowingLayer, PointLabels, SteppedRange, lane_name, style_plot
+from .base import Bars, GrowingLayer, PointLabels, SteppedRange, lane_name, style_plot
 
 #: Seconds of history on the right-hand plot.
 HISTORY_S = 30.0
@@ -93,7 +93,7 @@ class CoresPanel(pg.GraphicsLayoutWidget):
         style_plot(self.now_plot, "Cores — load now", left="%")
         self.now_plot.setMouseEnabled(x=False, y=False)
         self.now_plot.setYRange(0, 100, padding=0.02)
-        self.bars = pg.BarGraphItem(x=[], height=[], width=0.75, pen=None)
+        self.bars = Bars(x=[], height=[], width=0.75, pen=None)
         self.now_plot.addItem(self.bars)
         # Each core's load and who sits on it, at the top of its bar.
         self.labels = PointLabels(anchor=(0.5, 0.0), color=theme.FOREGROUND)

@@ -10,7 +10,7 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QTransform
 from mpgui.core.run_state import RunState
 from mpgui.ui import theme
 
-from .base import GrowingLayer, SteppedRange, Throttle, sparse_ticks, style_plot
+from .base import Bars, GrowingLayer, SteppedRange, Throttle, sparse_ticks, style_plot
 
 #: Height of a span within its lane (lanes are 1.0 apart).
 SPAN_HEIGHT = 0.72
@@ -124,7 +124,7 @@ class TimelinePanel(pg.PlotWidget):
         style_plot(self.plot, "Timeline — tasks per process (colour = core)", bottom="run time (s)")
         self.plot.setMouseEnabled(x=True, y=False)
         self.plot.invertY(True)
-        self.running = pg.BarGraphItem(
+        self.running = Bars(
             x0=[],
             y=[],
             width=[],
@@ -134,7 +134,7 @@ class TimelinePanel(pg.PlotWidget):
         )
         self.plot.addItem(self.running)
         # Tasks whose worker died under them: from their start to the death, in red.
-        self.lost = pg.BarGraphItem(
+        self.lost = Bars(
             x0=[], y=[], width=[], height=SPAN_HEIGHT, pen=None, brush=pg.mkBrush(theme.BAD)
         )
         self.plot.addItem(self.lost)

@@ -9,7 +9,15 @@ from mpgui.core import events as ev
 from mpgui.core.run_state import RunState
 from mpgui.ui import theme
 
-from .base import SteppedRange, lane_name, paint_from_pixmap, sparse_ticks, style_plot, text_item
+from .base import (
+    Bars,
+    SteppedRange,
+    lane_name,
+    paint_from_pixmap,
+    sparse_ticks,
+    style_plot,
+    text_item,
+)
 
 #: Bars with a count-and-core label above them; more bars go unlabelled.
 MAX_LABELLED_BARS = 16
@@ -34,7 +42,7 @@ class WorkersPanel(pg.PlotWidget):
         self.plot = self.getPlotItem()
         style_plot(self.plot, "Workers — tasks done (colour = core)", left="tasks")
         self.plot.setMouseEnabled(x=False, y=False)
-        self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, pen=None)
+        self.bars = Bars(x=[], height=[], width=0.7, pen=None)
         self.plot.addItem(self.bars)
         self.fair = pg.InfiniteLine(
             angle=0,
@@ -51,6 +59,7 @@ class WorkersPanel(pg.PlotWidget):
         self._labels: list[pg.TextItem] = []
         self._label_state: list[tuple] = []  # (text, colour, height) each label shows
         self._brushes: dict[int, pg.QtGui.QBrush] = {}
+        self._bar_cores: tuple[int, ...] | None = None  # each bar's core, as coloured
         self._y = SteppedRange(5.0)
         self.plot.setYRange(0, self._y.value, padding=0)
         self._shown = None  # what was drawn last, to skip identical redraws
@@ -58,6 +67,7 @@ class WorkersPanel(pg.PlotWidget):
     def reset(self) -> None:
         """Clear for a new run."""
         self.bars.setOpts(x=[], height=[], brushes=None)
+        self._bar_cores = None
         for label in self._labels:
             self.plot.removeItem(label)
         self._labels.clear()
@@ -79,10 +89,14 @@ class WorkersPanel(pg.PlotWidget):
         if (shown, fair) == self._shown:
             return
         self._shown = (shown, fair)
-        xs = list(range(len(lanes)))
         heights = [lane.tasks_done for lane in lanes]
-        brushes = [self._brush(lane.current_core) for lane in lanes]
-        self.bars.setOpts(x=xs, height=heights, brushes=brushes)
+        cores = tuple(lane.current_core for lane in lanes)
+        if cores != self._bar_cores:  # new lanes, or a process moved: new colours
+            self._bar_cores = cores
+            brushes = [self._brush(core) for core in cores]
+            self.bars.setOpts(x=list(range(len(lanes))), height=heights, brushes=brushes)
+        else:
+            self.bars.setOpts(height=heights)
         if len(lanes) != len(self._labels):
             ticks = sparse_ticks([lane_name(lane) for lane in lanes], most=8)
             self.plot.getAxis("bottom").setTicks([ticks])
@@ -111,12 +125,15 @@ class WorkersPanel(pg.PlotWidget):
             self.plot.setYRange(0, self._y.value, padding=0)
 
     def _set_label(self, i: int, text: str, color: str, height: float) -> None:
-        """Label bar `i`, touching only what changed."""
+        """Label bar `i`, touching only what changed (and a hidden label not at all)."""
         label = self._labels[i]
         old_text, old_color, old_height = self._label_state[i]
         if text != old_text:
             label.setText(text)
             label.setVisible(bool(text))  # an empty label still costs a paint every frame
+        if not text:  # colour and place are the label's last shown ones
+            self._label_state[i] = (text, old_color, old_height)
+            return
         if color != old_color:
             label.setColor(color)
         if height != old_height:
