@@ -223,7 +223,7 @@ class Conductor:
         if hasattr(os, "killpg"):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, sig)
-        # Until the child has called setsid() its group is ours: signal it directly too.
+        # Until the child has called setpgrp() its group is ours: signal it directly too.
         if self.process.exitcode is None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
