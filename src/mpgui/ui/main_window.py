@@ -46,9 +46,10 @@ from mpgui.ui.param_form import ParamForm
 #: Fastest redraw period while a run is going (~30 Hz). Plots are redrawn from state, never
 #: per event.
 REDRAW_MS = 33
-#: Slowest redraw period, however expensive frames get: what is on screen is never more than
-#: this (plus the bridge's ~30 ms batching) behind the run.
-REDRAW_MAX_MS = 100
+#: Slowest redraw period, however expensive frames get (20 frames a second): what is on screen
+#: is never more than this, plus the bridge's batching, behind the run. At 100 ms the display
+#: lag of a 2M events/s flood was ~145 ms at p95; at 50 ms, ~100 ms.
+REDRAW_MAX_MS = 50
 #: Share of one core the window may spend on a run's frames (painting included) while the
 #: machine has a core to spare ...
 FRAME_CPU_BUDGET = 0.15
