@@ -46,10 +46,17 @@ from mpgui.ui.param_form import ParamForm
 #: Fastest redraw period while a run is going (~30 Hz). Plots are redrawn from state, never
 #: per event.
 REDRAW_MS = 33
-#: Slowest redraw period, however expensive frames get (20 frames a second): what is on screen
-#: is never more than this, plus the bridge's batching, behind the run. At 100 ms the display
-#: lag of a 2M events/s flood was ~145 ms at p95; at 50 ms, ~100 ms.
-REDRAW_MAX_MS = 50
+#: Slowest redraw period while events pour in (25 frames a second), however expensive frames
+#: get: what is on screen is then never more than this, plus the bridge's batching and the
+#: frame itself, behind the run. The display lag of a 2M events/s flood, p95: ~145 ms at
+#: 100 ms, ~100 ms at 50 ms, ~90 ms at 40 ms.
+REDRAW_MAX_MS = 40
+#: Events per second from which they "pour in". Below it (a CPU-bound pool finishes a few dozen
+#: tasks a second) a frame shows little that is new, and the CPU budget alone spaces frames, up
+#: to :data:`REDRAW_TRICKLE_MAX_MS`: the cores go to the run being measured.
+FLOOD_EVENTS_PER_S = 1000.0
+#: Slowest redraw period while only a trickle of events arrives.
+REDRAW_TRICKLE_MAX_MS = 250
 #: Share of one core the window may spend on a run's frames (painting included) while the
 #: machine has a core to spare ...
 FRAME_CPU_BUDGET = 0.15
@@ -112,6 +119,8 @@ class MainWindow(QMainWindow):
         self._timer.timeout.connect(self._on_tick)
         self._tick_cpu = 0.0  # main-thread CPU time at the last tick
         self._frame_cpu = 0.0  # smoothed main-thread CPU seconds per frame
+        self._tick_ns = 0  # when the last frame was drawn
+        self._events_since_tick = 0  # events that arrived since then
 
         self.select_scenario(scenario or SCENARIOS[0].id)
         if start_method:
@@ -290,6 +299,7 @@ class MainWindow(QMainWindow):
             self._controller.deleteLater()
         controller = RunController(spec, parent=self)
         controller.finished.connect(self._on_run_over)
+        controller.eventsReady.connect(self._count_events)
         controller.failed.connect(self._on_run_over)
         self._controller = controller
         self._reset_panels()
@@ -298,6 +308,7 @@ class MainWindow(QMainWindow):
         controller.start()
         self._set_running(True)
         self._tick_cpu = time.thread_time()
+        self._tick_ns, self._events_since_tick = ev.now_ns(), 0
         self._timer.start(REDRAW_MS)
         self.statusBar().showMessage(f"Running {self._scenario.title} …")
         self.runStarted.emit(spec)
@@ -381,8 +392,9 @@ class MainWindow(QMainWindow):
     def _on_tick(self) -> None:
         """Redraw, then space the next frame so the window keeps to its CPU budget.
 
-        The period stays between :data:`REDRAW_MS` and :data:`REDRAW_MAX_MS`; in between, it
-        is what keeps the window's measured cost per frame within :meth:`_frame_budget`.
+        The period is what keeps the window's measured cost per frame within
+        :meth:`_frame_budget`, but at least :data:`REDRAW_MS` and at most
+        :data:`REDRAW_MAX_MS` while events pour in (:data:`REDRAW_TRICKLE_MAX_MS` otherwise).
         """
         # Main-thread CPU since the last tick: the last frame's painting, event handling and
         # folding of event batches — everything the window costs the machine.
@@ -390,8 +402,17 @@ class MainWindow(QMainWindow):
         spent, self._tick_cpu = now_cpu - self._tick_cpu, now_cpu
         self._frame_cpu = 0.7 * self._frame_cpu + 0.3 * spent
         self._redraw()
+        now = ev.now_ns()
+        elapsed_s = max(now - self._tick_ns, 1) / 1e9
+        pouring = self._events_since_tick / elapsed_s >= FLOOD_EVENTS_PER_S
+        self._tick_ns, self._events_since_tick = now, 0
+        slowest = REDRAW_MAX_MS if pouring else REDRAW_TRICKLE_MAX_MS
         wanted_ms = 1000.0 * self._frame_cpu / self._frame_budget()
-        self._timer.setInterval(int(min(max(wanted_ms, REDRAW_MS), REDRAW_MAX_MS)))
+        self._timer.setInterval(int(min(max(wanted_ms, REDRAW_MS), slowest)))
+
+    @Slot(object)
+    def _count_events(self, events: list[tuple]) -> None:
+        self._events_since_tick += ev.count(events)
 
     def _frame_budget(self) -> float:
         """The share of one core frames may take now: less while the run needs every core."""
