@@ -147,6 +147,10 @@ def conductor_main(
         end_run_group = _die_with_host(host_pid)
     if hasattr(os, "nice"):
         os.nice(RUN_NICENESS)  # inherited by every process the scenario starts
+    if hasattr(signal, "SIGTTOU"):
+        # Still in the terminal's session but not its foreground group: with `stty tostop`
+        # a worker's print or traceback would stop it. Ignored, the write simply goes out.
+        signal.signal(signal.SIGTTOU, signal.SIG_IGN)
     # Ctrl+C in a terminal is the host's to handle (it stops the run); the scenario's
     # processes inherit this and must not die half-way through a queue write.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -25,7 +25,10 @@ returns a :class:`NullProbe` whose methods do nothing, so one worker function se
 
 from __future__ import annotations
 
+import operator
 import os
+import pickle
+import struct
 import threading
 import time
 from array import array
@@ -135,8 +138,10 @@ class Probe:
             self._flush_locked()
 
     def _close_spans(self) -> None:
-        self._buf.append(ev.spans_event(self.pid, array(ev.SPAN_TYPECODE, self._spans)))
-        self._spans = []
+        # Taken out first: a task number that does not fit the int64 column must cost its
+        # batch's spans, not leave the probe failing on every later call.
+        spans, self._spans = self._spans, []
+        self._buf.append(ev.spans_event(self.pid, array(ev.SPAN_TYPECODE, spans)))
 
     def _flush_locked(self) -> None:
         if self._spans:
@@ -148,9 +153,25 @@ class Probe:
             self._buf.append((ev.START, running[1], self.pid, running[0]))
         if self._buf:
             batch, self._buf = self._buf, []
-            self._send(batch)
+            try:
+                self._send(batch)
+            except (pickle.PicklingError, TypeError, AttributeError) as exc:
+                self._send_each(batch, exc)
         self._pending = 0
         self._last_flush = _now()
+
+    def _send_each(self, batch: list[tuple], exc: Exception) -> None:
+        """Send `batch` event by event, replacing those that cannot be pickled by a LOG line.
+
+        One unpicklable value (a lambda passed to ``metric``) must not take the rest of its
+        batch with it, nor raise inside the scenario's code.
+        """
+        for event in batch:
+            try:
+                self._send([event])
+            except (pickle.PicklingError, TypeError, AttributeError):
+                why = f"mpgui could not send a {event[0]!r} event: {exc}"
+                self._send([(ev.LOG, _now(), self.pid, "ERROR", why)])
 
     def _has_unsent(self) -> bool:
         running = self._open
@@ -170,7 +191,10 @@ class Probe:
             time.sleep(period)
             with self._lock:
                 if self._has_unsent() and _now() - self._last_flush >= FLUSH_NS:
-                    self._flush_locked()
+                    try:
+                        self._flush_locked()
+                    except OSError:  # the host closed the pipe: nobody is listening now
+                        return
 
     # -- what workers report -------------------------------------------------------------
     def hello(self) -> None:
@@ -179,8 +203,8 @@ class Probe:
         self.flush()
 
     def task(self, task: int) -> _Span:
-        """``with probe.task(i):`` reports when task `i` starts and ends."""
-        return _Span(self, task)
+        """``with probe.task(i):`` reports when task `i` (an int) starts and ends."""
+        return _Span(self, operator.index(task))  # spans carry task numbers as int64
 
     def started(self, task: int) -> None:
         """Report that task `task` started (at once, when tasks are long).
@@ -300,15 +324,27 @@ def _sender(queue: Any) -> Callable[[list[tuple]], None]:
     counter = getattr(queue, "_sem", None)  # Queue.get releases it once per message
     dumps = ForkingPickler.dumps
 
+    raw_write = getattr(writer, "_send", None)  # a Unix Connection's write-it-all
+
+    def write(data: bytes) -> None:
+        if raw_write is None:
+            writer.send_bytes(data)
+            return
+        # Header and payload in one write (send_bytes makes two past 16 KiB): on a roomy
+        # pipe a worker killed mid-send then leaves no half frame for the reader to choke on.
+        size = len(data)
+        head = struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)
+        raw_write(head + data)
+
     def send(batch: list[tuple]) -> None:
+        data = dumps(batch)  # pickled before taking the lock, as the feeder does
         if counter is not None:
             counter.acquire()
-        data = dumps(batch)  # pickled before taking the lock, as the feeder does
         if lock is None:
-            writer.send_bytes(data)
+            write(data)
         else:
             with lock:
-                writer.send_bytes(data)
+                write(data)
 
     return send
 

@@ -125,7 +125,9 @@ class RunState:
                 self.span_total += 1
             elif kind == ev.START:
                 lane = lane_of.get(e[2])
-                if lane is not None:
+                # A process's last START can arrive after the conductor reported its end
+                # (two channels): a dead lane shows no task running.
+                if lane is not None and lane.exitcode is None:
                     lane.open_task = e[3]
                     lane.open_since = e[1]
             elif kind == ev.METRIC:

@@ -476,7 +476,14 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._warmed:
             self._warmed = True
-            QTimer.singleShot(0, settle_after_start)
+            QTimer.singleShot(0, self._settle)
+
+    @Slot()
+    def _settle(self) -> None:
+        # A script may press Run the moment the window shows: then a run's first frames
+        # must not wait for a full collection, nor its objects be frozen for good.
+        if not self.is_running():
+            settle_after_start()
 
     # -- closing -------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name

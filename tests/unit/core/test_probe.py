@@ -171,3 +171,43 @@ def test_without_a_probe_many_tasks_report_nothing_and_cost_no_memory():
         p.started(i)
         p.finished(i)
     assert not p._spans and not p._buf
+
+
+def test_an_unpicklable_value_costs_only_its_own_event_with_a_log_line_saying_so():
+    q = multiprocessing.get_context("spawn").Queue()
+    p = probe_mod.Probe(probe_mod._sender(q), None)
+    p.metric("before", 1)
+    p.metric("bad", lambda: 0)  # a lambda cannot be pickled
+    p.metric("after", 2)
+    p.flush()  # must not raise in the scenario's code
+    events = [e for batch in _drain(q) for e in batch]
+    assert [(e[0], e[3]) for e in events if e[0] == ev.METRIC] == [
+        (ev.METRIC, "before"),
+        (ev.METRIC, "after"),
+    ]
+    (log,) = [e for e in events if e[0] == ev.LOG]
+    assert log[3] == "ERROR" and "could not send a 'metric' event" in log[4]
+    q.close()
+
+
+def test_a_task_number_must_be_an_int_and_a_huge_one_costs_only_its_batch():
+    q = multiprocessing.get_context("spawn").Queue()
+    p = probe_mod.Probe(probe_mod._sender(q), None)
+    try:
+        p.task("a")
+    except TypeError:
+        pass
+    else:
+        raise AssertionError("a str task number was accepted")
+    with p.task(2**70):  # an int, but not an int64: its spans cannot be packed
+        pass
+    try:
+        p.flush()
+    except OverflowError:
+        pass
+    with p.task(1):  # the probe still works
+        pass
+    p.flush()
+    events = ev.expand([e for batch in _drain(q) for e in batch])
+    assert [e[3] for e in events if e[0] == ev.END] == [1]
+    q.close()

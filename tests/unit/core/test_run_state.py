@@ -135,3 +135,13 @@ def test_a_huge_block_of_spans_keeps_only_the_newest():
     assert s.span_total == s.tasks_done == n
     assert len(s.span_t0) == len(s.span_lane) == run_state.MAX_SPANS
     assert s.span_task[0] == n - run_state.MAX_SPANS and s.span_t1[-1] == n
+
+
+def test_a_start_arriving_after_its_process_ended_does_not_show_it_running():
+    # The conductor's pipe (EXIT) and the workers' queue (START) are two channels.
+    s = RunState(SPEC, t0_ns=0)
+    s.apply([(ev.HELLO, 1, 42, 0, "worker", "")])
+    s.apply([(ev.EXIT, 5, 42, -9, True)])
+    s.apply([(ev.START, 4, 42, 7)])
+    (lane,) = s.workers()
+    assert lane.died and lane.open_task is None

@@ -60,8 +60,9 @@ def work(task: int, fail_task: int, failure: str, task_ms: float) -> object:
         if task == fail_task and failure != "none":
             p.metric("failing", task)
             p.log(f"task {task}: about to {FAILURES[failure]}", "WARNING")  # log flushes
-            # A process that dies takes the events its queue's feeder thread has not yet
-            # written with it. Give the feeder a moment, so the window hears the last words.
+            # log() has written its line to the pipe already; the pause lets the window show
+            # the task running before it goes wrong (and keeps the failure-detection
+            # benchmark's figures, which include it, comparable).
             time.sleep(0.05)
             return go_wrong(failure, task)
         time.sleep(task_ms / 1000)
