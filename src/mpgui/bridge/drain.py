@@ -105,7 +105,11 @@ class DrainWorker(QObject):
                     # What arrives now waits for that slot anyway: let the pipe gather it and
                     # read it in one go, instead of waking for every message of a flood. Stop
                     # and the conductor's end still wake this at once.
-                    wait([self._wake_r, conductor.sentinel], min(due, READ_INTERVAL_NS) / 1e9)
+                    # (Once the conductor has exited its sentinel stays ready: not waited on.)
+                    waits = (
+                        [self._wake_r] if conductor.exited() else [self._wake_r, conductor.sentinel]
+                    )
+                    wait(waits, min(due, READ_INTERVAL_NS) / 1e9)
                     timeout = 0.0
                 pending.extend(conductor.collect(timeout, wake=(self._wake_r,)))
                 self._clear_wake()

@@ -23,7 +23,7 @@ import signal
 import sys
 import time
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from multiprocessing.connection import wait
 from typing import Any
 
@@ -110,28 +110,6 @@ def _main_module_hidden() -> Iterator[None]:
             sys.modules["__main__"] = real
 
 
-def _observe_task_ends(timeouts: TaskTimeouts) -> Callable[[list[tuple]], None]:
-    """How workers' batches reach `timeouts`: with each packed SPANS event as one END.
-
-    The timeouts track only which task each process has open, so the last task of a block of
-    finished ones says all they need. While no limit is set they look at nothing: then
-    neither does this.
-    """
-
-    def observe(batch: list[tuple]) -> None:
-        if timeouts.limit_ns is None:
-            return
-        timeouts.observe_workers([_last_end(e) if e[0] == ev.SPANS else e for e in batch])
-
-    return observe
-
-
-def _last_end(spans_event: tuple) -> tuple:
-    """The END event of the last task in a SPANS event."""
-    task, end, cpu = (ev.span_column(spans_event, f)[-1] for f in ("task", "end", "cpu"))
-    return (ev.END, end, spans_event[2], task, cpu)
-
-
 class Conductor:
     """One run's conductor process, its event queue and its stop event (spawn context)."""
 
@@ -160,7 +138,6 @@ class Conductor:
         self._leftovers_ended = False
         self._control_eof_ns: int | None = None  # when the conductor closed its pipe
         self._timeouts = TaskTimeouts(0)  # its group is known once the conductor has started
-        self._observe_workers = _observe_task_ends(self._timeouts)
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -286,7 +263,7 @@ class Conductor:
         control, workers = self._readers
         for reader, observe in (
             (control, self._timeouts.observe_control),
-            (workers, self._observe_workers),
+            (workers, self._timeouts.observe_workers),
         ):
             for batch in reader.read():
                 # A probe's HELLO is always flushed alone, as the first event of a batch.

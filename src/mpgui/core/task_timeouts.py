@@ -56,7 +56,7 @@ class TaskTimeouts:
             kind = e[0]
             if kind == ev.START:
                 self._open[e[2]] = (e[3], e[1])
-            elif kind == ev.END:
+            elif kind in (ev.END, ev.SPANS):  # a block of finished tasks ends the open one
                 self._open.pop(e[2], None)
 
     def enforce(self, now: int) -> list[tuple]:

@@ -9,7 +9,7 @@ from array import array
 import psutil
 
 from mpgui.core import events as ev
-from mpgui.core.launch import _observe_task_ends, live_group_members
+from mpgui.core.launch import live_group_members
 from mpgui.core.task_timeouts import TaskTimeouts
 
 
@@ -34,7 +34,7 @@ def test_a_group_counts_live_members_but_not_zombies():
 
 def test_task_timeouts_see_a_packed_span_as_the_end_of_the_open_task():
     timeouts = TaskTimeouts(pgid=0)  # group 0: no process is ever signalled
-    observe = _observe_task_ends(timeouts)
+    observe = timeouts.observe_workers
     timeouts.observe_control([(ev.PLAN, 1, {"task_timeout_s": 0.001})])
     pid = 2**22 + 12345  # no such process
     observe([(ev.START, 10, pid, 7)])
@@ -42,7 +42,7 @@ def test_task_timeouts_see_a_packed_span_as_the_end_of_the_open_task():
     assert [e[0] for e in overdue] == [ev.LOG, ev.ERROR]  # an open task is watched ...
 
     timeouts = TaskTimeouts(pgid=0)
-    observe = _observe_task_ends(timeouts)
+    observe = timeouts.observe_workers
     timeouts.observe_control([(ev.PLAN, 1, {"task_timeout_s": 0.001})])
     observe([(ev.START, 10, pid, 7)])
     observe([ev.spans_event(pid, array("q", [7, 10, 20, 0, 8, 21, 22, 0]))])
