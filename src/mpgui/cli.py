@@ -1,13 +1,17 @@
 """The front door: ``mpgui`` opens the window; ``mpgui list|run|screenshot`` work without one.
 
-Bad input exits 2 with one line on stderr and no traceback. Qt is imported only by the commands
-that open a window, so ``mpgui run`` — and every spawn child, which re-imports the main module —
-starts light.
+Bad input exits 2 with one line on stderr and no traceback; a run that failed exits 1 with
+one line on stderr saying why (and its result still printed). Output never fails for the
+terminal's sake: on one that cannot show ``—`` or ``·`` they become ASCII, and when the reader
+of stdout has gone (``mpgui list | head -1``) mpgui stops quietly with exit status 141, as a
+program killed by SIGPIPE would. Qt is imported only by the commands that open a window, so
+``mpgui run`` — and every spawn child, which re-imports the main module — starts light.
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import math
 import os
@@ -16,6 +20,54 @@ import sys
 from typing import Any, NoReturn
 
 from mpgui import __version__
+
+#: Exit status when the reader of stdout went away (128 + SIGPIPE, the shell's convention).
+EXIT_BROKEN_PIPE = 141
+
+#: ASCII stand-ins for the few non-ASCII characters mpgui prints, for terminals without them.
+_ASCII = {
+    "—": "-", "–": "-", "·": "-", "…": "...", "×": "x", "✗": "x", "✓": "v", "→": "->",
+    "≤": "<=", "≥": ">=", "µ": "u", "’": "'", "‘": "'", "“": '"', "”": '"', "•": "*",
+}  # fmt: skip
+
+
+def _to_ascii(error: UnicodeError) -> tuple[str, int]:
+    """A codec error handler: each character the terminal cannot encode, as ASCII."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    text = error.object[error.start : error.end]
+    return "".join(_ASCII.get(char, "?") for char in text), error.end
+
+
+codecs.register_error("mpgui-ascii", _to_ascii)
+
+
+def _degrade_output() -> None:
+    """Let stdout and stderr fall back to ASCII where their encoding lacks a character.
+
+    For a UTF-8 terminal nothing changes; for ``LC_ALL=C`` or ``PYTHONIOENCODING=ascii`` a
+    result is printed with ``-`` for ``—`` instead of being lost to a UnicodeEncodeError.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="mpgui-ascii")
+        except (AttributeError, ValueError, OSError):  # not a text stream we can change
+            continue
+
+
+def _silence_stdout() -> None:
+    """Point stdout (and stderr, if it too has gone) at /dev/null after a broken pipe.
+
+    Whatever is still buffered would otherwise fail again when Python flushes at exit, and
+    print "Exception ignored … BrokenPipeError" (exit status 120).
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (AttributeError, ValueError, OSError):
+            continue
+    os.close(devnull)
 
 
 class UsageError(Exception):
@@ -170,6 +222,7 @@ def _format_result(result: dict[str, Any]) -> str:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from mpgui.core import runner
+    from mpgui.core.run_state import describe_error
 
     spec = _spec_from_args(args)
     # A terminal closing (SIGHUP) or `kill` (SIGTERM) ends the run as Ctrl+C does: cleanly.
@@ -184,18 +237,45 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(json.dumps(result))
     else:
         print(_format_result(result))
-    return 0 if result["ok"] else 1
+    if result["ok"]:
+        return 0
+    # One line, the first of what describe_error says: the traceback is in the result.
+    reason = describe_error(result["error"] or {"type": result["status"]}).splitlines()[0]
+    print(f"mpgui: the run failed: {reason}", file=sys.stderr)
+    return 1
 
 
 def _interrupt(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
+#: The smallest and largest window a screenshot is taken of (px): a picture of 8K by 8K is
+#: 256 MB of pixels; far past that, Qt's paint engine fails (and has crashed the process).
+MIN_SHOT_SIZE = (400, 300)
+MAX_SHOT_SIDE = 8192
+
+
 def _parse_size(text: str) -> tuple[int, int]:
+    """`--size WxH`, both sides within :data:`MIN_SHOT_SIZE` and :data:`MAX_SHOT_SIDE`."""
     w, sep, h = text.lower().partition("x")
-    if not sep or not w.isdigit() or not h.isdigit() or int(w) < 400 or int(h) < 300:
-        raise UsageError(f"mpgui: --size expects WxH of at least 400x300, got {text!r}")
-    return int(w), int(h)
+    (min_w, min_h), top = MIN_SHOT_SIZE, MAX_SHOT_SIDE
+    if not sep or not w.isascii() or not w.isdigit() or not h.isascii() or not h.isdigit():
+        raise UsageError(f"mpgui: --size expects WxH in pixels, e.g. 1440x900, got {text!r}")
+    width, height = int(w), int(h)
+    if not (min_w <= width <= top and min_h <= height <= top):
+        raise UsageError(f"mpgui: --size must be from {min_w}x{min_h} to {top}x{top}, got {text!r}")
+    return width, height
+
+
+def _check_out(path: str) -> None:
+    """Refuse an --out the picture could never be saved to, before anything runs."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UsageError(f"mpgui: --out {path!r} is a directory; give a file name, e.g. run.png")
+    if not os.path.isdir(folder):
+        raise UsageError(f"mpgui: --out {path!r}: folder {folder!r} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"mpgui: --out {path!r}: folder {folder!r} is not writable")
 
 
 def _ensure_display(offscreen_ok: bool) -> None:
@@ -215,6 +295,7 @@ def _ensure_display(offscreen_ok: bool) -> None:
 def _cmd_screenshot(args: argparse.Namespace) -> int:
     spec = _spec_from_args(args)
     size = _parse_size(args.size)
+    _check_out(args.out)
     _ensure_display(offscreen_ok=True)
     from mpgui.ui.app import screenshot
 
@@ -238,15 +319,24 @@ def _cmd_gui(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the ``mpgui`` command line; returns the process exit code."""
+    _degrade_output()
     try:
-        args = _build_parser().parse_args(argv)
-        command = {
-            "list": _cmd_list,
-            "run": _cmd_run,
-            "screenshot": _cmd_screenshot,
-            None: _cmd_gui,
-        }[args.command]
-        return command(args)
-    except UsageError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
+        try:
+            args = _build_parser().parse_args(argv)
+            command = {
+                "list": _cmd_list,
+                "run": _cmd_run,
+                "screenshot": _cmd_screenshot,
+                None: _cmd_gui,
+            }[args.command]
+            code = command(args)
+        except UsageError as exc:
+            print(str(exc), file=sys.stderr)
+            code = 2
+        except SystemExit as exc:  # --help and --version print, then exit this way
+            code = exc.code if isinstance(exc.code, int) else 0
+        sys.stdout.flush()  # here, where a closed pipe can still be handled
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE

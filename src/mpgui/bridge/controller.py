@@ -5,11 +5,11 @@ from __future__ import annotations
 import signal
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from mpgui.core import events as ev
 from mpgui.core.conductor import RunSpec
-from mpgui.core.launch import Conductor
+from mpgui.core.launch import Conductor, RunStartError
 from mpgui.core.run_state import RunState
 
 from .drain import DrainWorker
@@ -56,11 +56,24 @@ class RunController(QObject):
     # -- control -------------------------------------------------------------------------
     def start(self) -> None:
         """Start the conductor and the drain thread."""
-        if self._conductor is not None:
+        if self._conductor is not None or self._over:
             raise RuntimeError("a RunController runs once; make a new one")
         self.state = RunState(self.spec)
-        self._conductor = Conductor(self.spec)
-        self._conductor.start()
+        try:
+            self._conductor = Conductor(self.spec)
+            self._conductor.start()
+        except RunStartError as exc:
+            # No room for its semaphores, a process limit: a failed run that says why,
+            # delivered like any other (after start() has returned, as a real run's end is).
+            if self._conductor is not None:
+                self._conductor.close()
+            self._conductor = None
+            self._over = True
+            self.state.fail("StartFailed", str(exc))
+            self.state.finish()
+            self.result = self.state.result()
+            QTimer.singleShot(0, self._report_start_failure)
+            return
         self._worker = DrainWorker(self._conductor)  # no parent: it moves to the thread
         self._thread = QThread()
         self._thread.setObjectName(f"mpgui-drain-{self._conductor.pid}")
@@ -103,6 +116,10 @@ class RunController(QObject):
     def is_running(self) -> bool:
         """True from :meth:`start` until ``finished`` or ``failed`` has been emitted."""
         return self._conductor is not None and not self._over
+
+    @Slot()
+    def _report_start_failure(self) -> None:
+        self.failed.emit(self.result)
 
     # -- from the drain thread -----------------------------------------------------------
     @Slot(object)

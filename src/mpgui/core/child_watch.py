@@ -12,6 +12,8 @@
     pool.map(...) waiting for a lost task ◀──── SIGUSR1 to the main thread ── raises
       raises WorkerFailed                         WorkerFailed there (never in a shielded
                                                   cleanup region: it waits for the end)
+    cleanup stuck on a lock the dead held  ◀──── after CLEANUP_BOUND_S more: the watch
+                                                  reports the failure and ends the run
 
 Why here: ``multiprocessing.Pool`` replaces a worker that dies and waits for its task
 forever, so a scenario cannot notice the death by itself. Every way of starting a process —
@@ -23,21 +25,36 @@ scenario doing anything.
 
 The exit code is read without racing the process's owner: the watch gives the owner (Pool's
 worker handler, the executor's manager thread, ``RunContext.running``) :data:`REAP_WAIT_S` to
-collect it, and only then reads it itself.
+collect it, and only then reads it itself. Deaths are ordered by when the watch first saw
+them, not by when their exit codes could be read: when a Manager's server is killed, the
+workers that then fail to reach it die a moment later, and the first death is the cause.
 
 A bad exit — a non-zero code, or a signal the process's owner did not send (``terminate()`` and
 ``kill()`` are recorded, so ``Pool.terminate()`` ending its workers is not a failure) — becomes
-the run's failure. The scenario's own machinery gets :data:`FAIL_GRACE_S` to notice first (a
-ProcessPoolExecutor raises ``BrokenProcessPool``, ``RunContext.running`` raises
-``WorkerFailed``); code that did notice calls :func:`claim`.
-Otherwise the watch interrupts the main thread the way Ctrl+C interrupts a script: a signal
-whose handler raises. Regions that must not be cut short — ending workers, closing a pool,
-reporting — run inside :func:`shielded`, and the interrupt waits for them to finish.
+the run's failure, whenever it happens. The scenario's own machinery gets :data:`FAIL_GRACE_S`
+to notice first (a ProcessPoolExecutor raises ``BrokenProcessPool``, ``RunContext.running``
+raises ``WorkerFailed``); code that did notice calls :func:`claim`. Otherwise the watch
+interrupts the main thread the way Ctrl+C interrupts a script: a signal whose handler raises.
+Regions that must not be cut short — ending workers, closing a pool, reporting — run inside
+:func:`shielded`, and the interrupt waits for them to finish.
 
-The watch thread only ever blocks in ``select``-style waits and holds no lock a forked child
-could inherit locked (the probe's send lock only while it writes an EXIT event), so the
-conductor stays safe to fork workers from. It also hears the conductor's SIGTERM through
+No cleanup may wait forever, though: a Pool worker killed while it waited for work dies
+holding the task queue's lock, and ``Pool.terminate()`` (or ``close(); join()``) then waits for
+that lock for good. So a run that has failed gets :data:`CLEANUP_BOUND_S` after the grace to
+report it; if the main thread has not, the watch calls its `on_stuck` (the conductor reports
+the failure itself and ends every process of the run).
+
+The watch thread is never there when the conductor forks: ``os.register_at_fork`` stops it
+before every ``fork()`` and starts it again after, so a forked worker is made by a process
+with only the threads the scenario's own code runs (Python 3.12+ warns, rightly, about forking
+a process with other threads). Between stop and start it keeps what it knew, and the first
+look after a fork catches up on anything that ended meanwhile. The thread only ever blocks in
+``select``-style waits; it also hears the conductor's SIGTERM through
 ``signal.set_wakeup_fd`` and can end the run while the main thread is blocked.
+
+Private ``multiprocessing`` names used here, and why: ``multiprocessing.process._children``
+(the set every started process is added to: the one place that sees them all) and
+``Process._popen`` (its ``returncode`` says whether the owner has reaped it, without reaping).
 """
 
 from __future__ import annotations
@@ -60,10 +77,16 @@ from . import workers
 INTERRUPT_SIGNAL = signal.SIGUSR1
 #: How long (s) the scenario's own machinery gets to notice a death before the watch acts.
 FAIL_GRACE_S = 0.3
+#: How long (s) after the interrupt a failed run's cleanup may take before the watch reports
+#: the failure itself and ends the run (cleanup after a failure is hurried: see
+#: :func:`failing`; this only catches a wait that would never end).
+CLEANUP_BOUND_S = 1.0
 #: How long (s) the watch leaves a dead process's exit code to its owner before reading it.
 REAP_WAIT_S = 0.2
 #: How often (s) the watch looks for processes started since it last looked.
 POLL_S = 0.05
+#: How long (s) stopping the thread before a fork may take (it wakes at once; a bound anyway).
+STOP_FOR_FORK_S = 1.0
 
 _active: ChildWatch | None = None
 
@@ -140,6 +163,11 @@ class ChildWatch:
     A Python signal handler runs only in the main thread, between bytecodes; while the main
     thread is blocked (``pool.map``) and the signal went to another of its threads, the
     handler would wait. The watch hears of the signal at once (``signal.set_wakeup_fd``).
+
+    `on_stuck`, if given, is called from the watch thread with the run's first failure when
+    the main thread has not claimed the report (:meth:`claim_report`) :data:`FAIL_GRACE_S` +
+    :data:`CLEANUP_BOUND_S` after the death; it is expected to report the failure and end the
+    process.
     """
 
     def __init__(
@@ -147,9 +175,11 @@ class ChildWatch:
         emit: Callable[[tuple], None],
         stop_event: Any,
         on_sigterm: Callable[[], None] | None = None,
+        on_stuck: Callable[[workers.WorkerFailed], None] | None = None,
     ) -> None:
         self._emit = emit
         self._on_sigterm = on_sigterm
+        self._on_stuck = on_stuck
         self._stop_event = stop_event
         self._new: list[Any] = []  # started, not yet picked up by the thread
         self._new_lock = threading.Lock()
@@ -157,12 +187,23 @@ class ChildWatch:
         os.set_blocking(self._wake_w, False)
         self._closed = False
         self._disarmed = False
-        self._thread = threading.Thread(target=self._loop, name="mpgui-child-watch", daemon=True)
+        self._report_lock = threading.Lock()  # held by whichever thread reports
+        self._thread: threading.Thread | None = None
+        self._generation = 0  # a thread runs while this is the number it was started with
+        self._fork_lock = threading.Lock()
+        self._forking = 0  # forks under way, in any thread
         self._main_ident = threading.main_thread().ident
-        # Failures, shared with the main thread (list appends and pops are atomic).
+        # What the thread knows, kept here so it survives the thread's stops for forks.
+        self._watching: list[Any] = []
+        self._dead_since: dict[Any, float] = {}  # sentinel seen ready, exit code not yet read
+        self._due: float | None = None  # when the pending failure interrupts the main thread
+        self._stuck_at: float | None = None  # when an unreported failure is the watch's to end
+        # Failures, shared with the main thread (list appends and pops are atomic), in the
+        # order the deaths were seen.
         self._failures: list[workers.WorkerFailed] = []
         self._claimed: set[int] = set()
         self._claim_all = False
+        self._broken: BaseException | None = None  # the thread could not start again
         self._previous_handler: Any = signal.SIG_DFL
         self._previous_wakeup_fd = -1
         self._undo_patch: Callable[[], None] | None = None
@@ -175,13 +216,14 @@ class ChildWatch:
     def start(self) -> None:
         """Record every process started from now on, and watch them."""
         global _active
+        _register_fork_hooks()
         _active = self
         mp_process._children = _RecordingSet(mp_process._children, self._adopt)  # noqa: SLF001
         self._undo_patch = _patch_ending(lambda proc: self._ended_by_owner.add(proc.pid))
         self._previous_handler = signal.signal(INTERRUPT_SIGNAL, self._on_interrupt)
         # Every signal with a Python handler also writes its number to the wake pipe.
         self._previous_wakeup_fd = signal.set_wakeup_fd(self._wake_w)
-        self._thread.start()
+        self._start_thread()
 
     def disarm(self) -> None:
         """No interrupt reaches the main thread after this returns; deaths are still seen.
@@ -190,6 +232,14 @@ class ChildWatch:
         watch sent a moment ago must not meet the default action, which ends the process.
         """
         self._disarmed = True
+
+    def claim_report(self) -> bool:
+        """Take the job of reporting the run's outcome; False if the other thread has it.
+
+        The main thread reports a run it saw through; the watch thread reports one whose main
+        thread is stuck (`on_stuck`). Exactly one of them may.
+        """
+        return self._report_lock.acquire(blocking=False)
 
     def close(self) -> None:
         """Stop watching, and put back what :meth:`start` changed.
@@ -200,12 +250,17 @@ class ChildWatch:
         """
         global _active
         self._disarmed = self._closed = True
-        with contextlib.suppress(OSError):
-            os.write(self._wake_w, b"x")
-        if self._thread.ident is not None:  # started
-            self._thread.join(1.0)
-            signal.set_wakeup_fd(self._previous_wakeup_fd)
-            signal.signal(INTERRUPT_SIGNAL, self._previous_handler)
+        with self._fork_lock:
+            thread = self._thread
+        self._wake()
+        if thread is not None:
+            thread.join(1.0)
+        if thread is None or thread.is_alive():
+            # Not running (it failed to start again after a fork) or slow: look here.
+            with contextlib.suppress(Exception):
+                self._look(last=True)
+        signal.set_wakeup_fd(self._previous_wakeup_fd)
+        signal.signal(INTERRUPT_SIGNAL, self._previous_handler)
         if self._undo_patch is not None:
             self._undo_patch()
         mp_process._children = set(mp_process._children)  # noqa: SLF001 - a plain set again
@@ -213,37 +268,52 @@ class ChildWatch:
             _active = None
 
     def failure(self) -> workers.WorkerFailed | None:
-        """The first bad exit seen, claimed or not (to name the cause next to another error)."""
+        """The first death seen that failed the run, claimed or not: the cause of what
+        followed (another process's later death, a BrokenProcessPool, a broken proxy)."""
         return self._failures[0] if self._failures else None
 
+    def unclaimed_failure(self) -> BaseException | None:
+        """A failure nobody raised or claimed yet (e.g. a worker that died just as the work
+        finished): a run that had one did not succeed."""
+        if self._broken is not None and not self._raised:
+            return self._broken
+        return self._pending()
+
     # -- the watch thread ----------------------------------------------------------------
+    def _start_thread(self) -> None:
+        self._generation += 1
+        thread = threading.Thread(
+            target=self._loop, args=(self._generation,), name="mpgui-child-watch", daemon=True
+        )
+        thread.start()
+        self._thread = thread
+
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):  # a full pipe means the thread is awake already
+            os.write(self._wake_w, b"x")
+
     def _adopt(self, proc: Any) -> None:
         with self._new_lock:
             self._new.append(proc)
-        with contextlib.suppress(OSError):  # a full pipe means the thread is awake already
-            os.write(self._wake_w, b"+")
+        self._wake()
 
-    def _loop(self) -> None:
-        watching: list[Any] = []
-        dead_since: dict[Any, float] = {}  # sentinel ready, exit code not yet known
-        due: float | None = None  # when the pending failure interrupts the main thread
-        while True:
+    def _loop(self, generation: int) -> None:
+        while generation == self._generation:
             last = self._closed  # closing: one more look, without waiting for anything
             try:
-                due = self._look(watching, dead_since, due, last)
+                self._look(last)
             except Exception:  # noqa: BLE001 - the watch must outlive any surprise
                 traceback.print_exc()
                 time.sleep(POLL_S)
             if last:
                 return
 
-    def _look(
-        self, watching: list[Any], dead_since: dict[Any, float], due: float | None, last: bool
-    ) -> float | None:
-        """One round of the watch: wait, then record what ended; returns the next `due`.
+    def _look(self, last: bool) -> None:
+        """One round of the watch: wait, then record what ended.
 
         The `last` round does not wait, and reads exit codes at once: the owners are done.
         """
+        watching, dead_since = self._watching, self._dead_since
         with self._new_lock:
             watching.extend(self._new)
             self._new.clear()
@@ -255,11 +325,12 @@ class ChildWatch:
                 dead_since.pop(proc, None)
             elif proc not in dead_since:
                 sentinels[handle] = proc
-        timeout = 0 if last else POLL_S if (dead_since or due) else 1.0
+        busy = dead_since or self._due is not None or self._stuck_at is not None
+        timeout = 0 if last else POLL_S if busy else 1.0
         try:
             ready = wait([*sentinels, self._wake_r], timeout)
         except (OSError, ValueError):  # a handle closed under us: look again
-            return due
+            return
         if self._wake_r in ready:
             woken_by = os.read(self._wake_r, 4096)
             if signal.SIGTERM in woken_by and self._on_sigterm is not None:
@@ -268,22 +339,43 @@ class ChildWatch:
         for handle in ready:
             if handle in sentinels:
                 dead_since[sentinels[handle]] = now
-        for proc, since in list(dead_since.items()):
-            code = self._exit_code(proc, last or now - since >= REAP_WAIT_S)
+        # Oldest death first; of deaths seen in the same look, one by a signal (from outside)
+        # before one that exited with an error (often because of the other).
+        ended = sorted(dead_since.items(), key=lambda item: (item[1], _by_signal_first(item[0])))
+        for proc, _since in ended:
+            code = self._exit_code(proc, last or now - dead_since[proc] >= REAP_WAIT_S)
             if code is None:
-                continue
+                # Its owner has not reaped it yet: later deaths wait their turn behind it,
+                # so the order of the failures stays the order of the deaths.
+                break
             del dead_since[proc]
             watching.remove(proc)
-            if self._record(proc.pid, code) and due is None:
-                due = now + FAIL_GRACE_S
-        if due is not None and now >= due:
-            due = None
+            if self._record(proc, code):
+                if self._due is None:
+                    self._due = now + FAIL_GRACE_S
+                if self._stuck_at is None:  # the first failure: the run has this long to report
+                    self._stuck_at = now + FAIL_GRACE_S + CLEANUP_BOUND_S
+        self._act(now)
+
+    def _act(self, now: float) -> None:
+        """Interrupt the main thread for a pending failure; rescue a run whose cleanup hangs."""
+        if self._due is not None and now >= self._due:
+            self._due = None
             if self._pending() is not None and not (self._disarmed or self._raised):
                 signal.pthread_kill(self._main_ident, INTERRUPT_SIGNAL)
                 # Until the main thread has raised it, ask again now and then: the handler
                 # may have run where it could only defer, or a busy moment delayed it.
-                due = now + FAIL_GRACE_S
-        return due
+                self._due = now + FAIL_GRACE_S
+        if (
+            self._stuck_at is not None
+            and now >= self._stuck_at
+            and self._on_stuck is not None
+            and not self._stop_event.is_set()
+        ):
+            self._stuck_at = None
+            failure = self.failure()
+            if failure is not None and self.claim_report():
+                self._on_stuck(failure)
 
     @staticmethod
     def _exit_code(proc: Any, read_it: bool) -> int | None:
@@ -298,22 +390,60 @@ class ChildWatch:
         except ValueError:  # closed in the meantime
             return 0
 
-    def _record(self, pid: int, code: int) -> bool:
-        """Report one ended process; True if its end is a new failure of the run."""
-        bad = is_bad_exit(code, pid in self._ended_by_owner)
-        self._emit((ev.EXIT, ev.now_ns(), pid, code, bad))
-        if not bad or self._stop_event.is_set():
+    def _record(self, proc: Any, code: int) -> bool:
+        """Report one ended process; True if its end is a new failure of the run.
+
+        A process that ends while the run is being stopped is no failure: Stop ended it.
+        """
+        pid, name = proc.pid, getattr(proc, "name", "") or ""
+        stopping = self._stop_event.is_set()
+        bad = is_bad_exit(code, pid in self._ended_by_owner) and not stopping
+        cause = self.failure()
+        self._emit((ev.EXIT, ev.now_ns(), pid, code, bad, name))
+        if not bad:
             return False
-        self._failures.append(workers.WorkerFailed(pid, code))  # claimed or not: it names a cause
+        failure = workers.WorkerFailed(pid, code, name)
+        if cause is not None:
+            failure.after = cause  # a consequence, most likely: say so
+        self._failures.append(failure)  # claimed or not: it names a cause
         return True
 
-    def _pending(self) -> workers.WorkerFailed | None:
+    def _pending(self) -> BaseException | None:
+        if self._broken is not None:
+            return self._broken
         if self._claim_all:
             return None
         for failure in self._failures:
             if failure.pid not in self._claimed:
                 return failure
         return None
+
+    # -- around forks (any thread that forks) --------------------------------------------
+    def _before_fork(self) -> None:
+        with self._fork_lock:
+            self._forking += 1
+            thread = self._thread if self._forking == 1 else None
+            if thread is not None:
+                self._thread = None
+                self._generation += 1  # the running thread returns after its current look
+        if thread is not None and thread is not threading.current_thread():
+            self._wake()
+            thread.join(STOP_FOR_FORK_S)
+
+    def _after_fork_in_parent(self) -> None:
+        with self._fork_lock:
+            self._forking -= 1
+            if self._forking or self._thread is not None or self._closed:
+                return
+            try:
+                self._start_thread()
+            except RuntimeError as exc:  # "can't start new thread": a process limit
+                self._broken = RuntimeError(
+                    f"mpgui's child watch could not start its thread again ({exc}); "
+                    "deaths of this run's processes would go unseen"
+                )
+                if not self._raised:
+                    signal.pthread_kill(self._main_ident, INTERRUPT_SIGNAL)
 
     # -- the main thread -----------------------------------------------------------------
     def _on_interrupt(self, _signum: int, _frame: Any) -> None:
@@ -327,7 +457,8 @@ class ChildWatch:
         if failure is None or self._raised or self._stop_event.is_set() or self._disarmed:
             return
         self._raised = True
-        self._claimed.add(failure.pid)
+        if isinstance(failure, workers.WorkerFailed):
+            self._claimed.add(failure.pid)
         raise failure
 
     def claim(self, pid: int | None = None) -> None:
@@ -357,6 +488,43 @@ def _sentinel(proc: Any) -> int | None:
         return None
 
 
+def _by_signal_first(proc: Any) -> int:
+    popen = getattr(proc, "_popen", None)
+    code = getattr(popen, "returncode", None)
+    return 0 if code is not None and code < 0 else 1
+
+
+_fork_hooks_registered = False
+
+
+def _register_fork_hooks() -> None:
+    """Stop the active watch's thread around every fork of this process (once per process).
+
+    ``os.register_at_fork`` cannot be undone, so the hooks are registered once and act on
+    whichever watch is active (none in a forked child: it starts without one).
+    """
+    global _fork_hooks_registered
+    if _fork_hooks_registered:
+        return
+    _fork_hooks_registered = True
+
+    def before() -> None:
+        if _active is not None:
+            _active._before_fork()  # noqa: SLF001
+
+    def after_in_parent() -> None:
+        if _active is not None:
+            _active._after_fork_in_parent()  # noqa: SLF001
+
+    def after_in_child() -> None:
+        global _active
+        _active = None
+
+    os.register_at_fork(
+        before=before, after_in_parent=after_in_parent, after_in_child=after_in_child
+    )
+
+
 def active() -> ChildWatch | None:
     """The watch running in this process (the conductor's), if any."""
     return _active
@@ -372,6 +540,12 @@ def claim(pid: int | None = None) -> None:
     """Tell the active watch the scenario has noticed a death itself (no-op without one)."""
     if _active is not None:
         _active.claim(pid)
+
+
+def failing() -> bool:
+    """True once a process of this run has died badly: the run has failed, and its cleanup
+    should not wait for anything (a dead worker may hold the very lock it would wait on)."""
+    return _active is not None and _active.failure() is not None
 
 
 @contextlib.contextmanager

@@ -28,6 +28,7 @@ core while the run keeps every core busy.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -41,7 +42,7 @@ from typing import Any
 
 from . import events as ev
 from . import probe as probe_mod
-from . import teardown
+from . import semaphores, teardown
 
 #: How much nicer (lower priority) than its host a run's processes are. A scenario's workers
 #: are batch work that may keep every core busy; the window watching them must still get a
@@ -82,7 +83,7 @@ def default_start_method() -> str:
 
 
 def _die_with_host(host_pid: int) -> Callable[[], None]:
-    """End this conductor's whole process group if the host process dies.
+    """End this conductor's whole process group if the host process dies, or on SIGTERM.
 
     Linux delivers SIGTERM when the host exits (``PR_SET_PDEATHSIG``); the handler SIGKILLs the
     rest of the group, workers and all, releases the run's semaphores (see
@@ -90,6 +91,10 @@ def _die_with_host(host_pid: int) -> Callable[[], None]:
     sends SIGTERM, and gets the same quick end. Returns that ending, for the child watch to call
     from its thread when the main thread is blocked (see
     :class:`~mpgui.core.child_watch.ChildWatch`).
+
+    The conductor then ends *by SIGTERM*, as the signal asked, so a host that did not send it
+    (someone ran ``kill``) can say what happened. Only if the host is gone does it SIGKILL the
+    whole group, itself included, so that nothing started in the meantime outlives it.
 
     Forked workers must not inherit the handler: in a worker whose main thread is blocked, a
     SIGTERM that lands on another thread (a queue's feeder) would only set a flag nobody reads,
@@ -106,7 +111,12 @@ def _die_with_host(host_pid: int) -> Callable[[], None]:
         disarm()  # no WorkerFailed may cut this short
         teardown.kill_rest_of_group()
         teardown.release_semaphores()
-        os.killpg(os.getpgrp(), signal.SIGKILL)  # and any process started meanwhile
+        if os.getppid() != host_pid:  # nobody is left to end a straggler: take them all
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+        teardown.kill_rest_of_group()  # a process started meanwhile
+        teardown.flush_output()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
 
     def on_sigterm(_signum: int, _frame: Any) -> None:
         end_run_group()
@@ -128,16 +138,46 @@ def _die_with_host(host_pid: int) -> Callable[[], None]:
     return end_run_group
 
 
+def _capture_output(output: Connection | None) -> None:
+    """Send this process's stdout and stderr — and so every child's — to the host's pipe.
+
+    A worker's print or traceback, a thread's dying words, CPython's warnings: none of it may
+    reach the host's own terminal (``mpgui run --json`` prints one object, and a failure one
+    line); the host reads the pipe and shows each line in the run's log. Lines are written
+    whole (line buffering, here and in every worker the probe is installed in), so lines of
+    different processes never mix mid-line.
+    """
+    if output is None:
+        return
+    fd = output.fileno()
+    for std in (1, 2):
+        os.dup2(fd, std)
+    output.close()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            stream.reconfigure(line_buffering=True)
+
+
 def conductor_main(
-    spec: RunSpec, queue: Any, control: Connection, stop_event: Any, host_pid: int
+    spec: RunSpec,
+    queue: Any,
+    control: Connection,
+    stop_event: Any,
+    host_pid: int,
+    output: Connection | None = None,
 ) -> None:
     """Entry point of the conductor process: run `spec`, report, finish with a DONE event.
 
     Workers report on `queue`; the conductor reports on `control`, a pipe of its own that it
     writes synchronously, so its RESULT, ERROR and DONE never wait behind a queue lock that a
     killed worker may still hold. A :class:`~mpgui.core.child_watch.ChildWatch` watches every
-    process the scenario starts while it runs.
+    process the scenario starts while it runs. Everything the run prints goes to `output`.
+
+    A run that failed or was stopped ends here at once after its DONE (every other process of
+    its group killed, its semaphores released): its pools and managers may wait forever on
+    what a dead process held, and nothing of them is needed any more.
     """
+    _capture_output(output)
     end_run_group = None
     if hasattr(os, "setpgrp"):
         # A process group of its own, not a session: Linux schedules each session as one
@@ -145,6 +185,8 @@ def conductor_main(
         # whatever its niceness, leaving the window's thread waiting for a core.
         os.setpgrp()
         end_run_group = _die_with_host(host_pid)
+    # Named after the run, so the host can remove what a killed run leaves in /dev/shm.
+    semaphores.use_prefix(semaphores.run_prefix(host_pid, os.getpid()))
     if hasattr(os, "nice"):
         os.nice(RUN_NICENESS)  # inherited by every process the scenario starts
     if hasattr(signal, "SIGTTOU"):
@@ -159,7 +201,7 @@ def conductor_main(
     # this process, and what it puts could sit in a buffer that no thread ever writes out.
     mp_util.register_after_fork(queue, type(queue)._after_fork)  # noqa: SLF001
 
-    from .child_watch import ChildWatch, shielded  # noqa: PLC0415 - keep the import light
+    from .child_watch import CLEANUP_BOUND_S, ChildWatch, shielded  # noqa: PLC0415
     from .scenario import RunContext  # noqa: PLC0415
     from .scenarios import get as get_scenario
     from .workers import WorkerFailed  # noqa: PLC0415
@@ -175,8 +217,25 @@ def conductor_main(
         main.emit(event)
         main.flush()
 
-    watch = ChildWatch(report_exit, stop_event, on_sigterm=end_run_group)
+    def finish(status: str, error: tuple | None) -> None:
+        if error is not None:
+            main.emit(error)
+        main.emit((ev.DONE, ev.now_ns(), status))
+        probe_mod.uninstall()
+        control.close()
+
+    def rescue(failure: WorkerFailed) -> None:  # from the watch thread: see ChildWatch
+        main.log(
+            f"the run failed ({failure}) and its cleanup had not finished "
+            f"{CLEANUP_BOUND_S:g} s later: mpgui ended the run",
+            "ERROR",
+        )
+        finish(ev.STATUS_ERROR, ev.error_event(failure, failure.info()))
+        teardown.end_now()
+
+    watch = ChildWatch(report_exit, stop_event, on_sigterm=end_run_group, on_stuck=rescue)
     status = ev.STATUS_OK
+    error = None
     try:
         scenario = get_scenario(spec.scenario)
         ctx = multiprocessing.get_context(spec.start_method or None)
@@ -185,6 +244,9 @@ def conductor_main(
             metrics = scenario.run(RunContext(ctx, main, queue, stop_event), dict(spec.params))
         finally:
             watch.close()  # after a last look: every process that ended is reported
+        late = watch.unclaimed_failure()
+        if late is not None and not stop_event.is_set():
+            raise late  # a worker died as the work finished: the run still failed
         if stop_event.is_set():
             status = ev.STATUS_STOPPED
         else:
@@ -194,11 +256,17 @@ def conductor_main(
             status = ev.STATUS_STOPPED
         else:
             status = ev.STATUS_ERROR
-            # Name the dead worker behind the error, even when the error is another's
-            # (a ProcessPoolExecutor's BrokenProcessPool).
-            dead = exc if isinstance(exc, WorkerFailed) else watch.failure()
-            info = ev.exit_info(dead.pid, dead.exitcode) if dead is not None else None
-            main.emit(ev.error_event(exc, info))
-    main.emit((ev.DONE, ev.now_ns(), status))
-    probe_mod.uninstall()
-    control.close()
+            # The first death is the cause of what followed: name it, even when the error is
+            # another's (a BrokenProcessPool, a proxy whose server died, a later worker).
+            cause = watch.failure()
+            if isinstance(exc, WorkerFailed) and cause is not None:
+                exc = cause
+            error = ev.error_event(exc, cause.info() if cause is not None else None)
+    if not watch.claim_report():
+        # The watch thread is reporting this run (its cleanup was stuck) and ends the
+        # process when it has; wait for it, within a bound.
+        threading.Event().wait(2.0)
+        teardown.end_now()
+    finish(status, error)
+    if status != ev.STATUS_OK:
+        teardown.end_now()

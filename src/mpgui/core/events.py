@@ -23,9 +23,11 @@ Layouts (``t`` is the perf_counter_ns timestamp)::
     ("plan",   t, info)                       what the current phase will do: {"tasks": n, ...}
     ("cpu",    t, loads)                      per-core CPU %, a tuple of floats (telemetry)
     ("where",  t, pid, cpu)                   pid was seen on core `cpu` (telemetry)
-    ("exit",   t, pid, exitcode, bad)           a process the conductor started has ended;
+    ("exit",   t, pid, exitcode, bad, name)     a process the conductor started has ended;
                                               exitcode < 0 is the signal that killed it; `bad`
-                                              is the child watch's verdict (it failed the run)
+                                              is the child watch's verdict (it failed the run);
+                                              `name` its multiprocessing name
+                                              ("SpawnPoolWorker-2", "SyncManager-1")
     ("result", t, metrics)                    the scenario's final metrics, a dict
     ("error",  t, type, message, traceback, info)
                                               the run failed; the (remote) traceback as text,
@@ -79,7 +81,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     PLAN: ("t", "info"),
     CPU: ("t", "loads"),
     WHERE: ("t", "pid", "cpu"),
-    EXIT: ("t", "pid", "exitcode", "bad"),
+    EXIT: ("t", "pid", "exitcode", "bad", "name"),
     RESULT: ("t", "metrics"),
     ERROR: ("t", "type", "message", "traceback", "info"),
     DONE: ("t", "status"),
@@ -210,7 +212,22 @@ def how_it_ended(exitcode: int) -> str:
     return f"exited with code {exitcode}"
 
 
-def exit_info(pid: int, exitcode: int) -> dict[str, Any]:
-    """The ``info`` of an ERROR about a process that ended: pid, exit code, signal name."""
-    name = signal_name(-exitcode) if exitcode < 0 else None
-    return {"pid": pid, "exitcode": exitcode, "signal": name}
+def who(pid: int, name: str = "") -> str:
+    """A process in words, from its ``multiprocessing`` name: ``the Manager's server (pid 7)``
+    for a Manager's server process, else ``worker 7``."""
+    if "Manager" in name:
+        return f"the Manager's server (pid {pid})"
+    return f"worker {pid}"
+
+
+def exit_info(pid: int, exitcode: int, name: str = "") -> dict[str, Any]:
+    """The ``info`` of an ERROR about a process that ended: pid, exit code, signal name, and
+    the process's ``multiprocessing`` name when known."""
+    info: dict[str, Any] = {
+        "pid": pid,
+        "exitcode": exitcode,
+        "signal": signal_name(-exitcode) if exitcode < 0 else None,
+    }
+    if name:
+        info["process"] = name
+    return info

@@ -22,6 +22,9 @@ from typing import Any
 #: Bytes read per call at most, so one call's time is bounded during a flood.
 MAX_READ_BYTES = 8 << 20
 _CHUNK = 1 << 20
+#: The largest frame accepted. A batch of events is tens of KiB; a header announcing more
+#: than this is not one of ours, and waiting for it would silently end the channel.
+MAX_FRAME_BYTES = 256 << 20
 
 
 class FrameReader:
@@ -36,6 +39,7 @@ class FrameReader:
         self._buf = bytearray()
         self.eof = False  # every writer has closed its end
         self.corrupt = False  # a frame could not be decoded; the channel is abandoned
+        self.why: str = ""  # what was wrong with it, once corrupt
 
     @property
     def done(self) -> bool:
@@ -75,18 +79,69 @@ class FrameReader:
                         break
                     (size,) = struct.unpack_from("!Q", buf, pos + 4)
                     head = 12
-                if size < 0 or len(buf) - pos < head + size:
-                    if size < 0:
-                        self.corrupt = True
+                if size < 0 or size > MAX_FRAME_BYTES:
+                    self._abandon(f"a frame header announces {size:,} bytes")
+                    break
+                if len(buf) - pos < head + size:
                     break
                 payload = view[pos + head : pos + head + size]
                 pos += head + size
                 try:
                     out.append(pickle.loads(payload))
-                except Exception:  # noqa: BLE001 - a bad frame ends the channel, not the host
-                    self.corrupt = True
+                except Exception as exc:  # noqa: BLE001 - a bad frame ends the channel, not the host
+                    self._abandon(f"a frame does not unpickle ({type(exc).__name__}: {exc})")
                     break
                 finally:
                     payload.release()
         del buf[:pos]  # from the front of a bytearray: no copy of what is left
         return out
+
+    def _abandon(self, why: str) -> None:
+        self.corrupt = True
+        self.why = why
+
+
+class LineReader:
+    """Reads text lines from a pipe's read end `fd`, taking only what is there now.
+
+    For a run's output (its processes' stdout and stderr): :meth:`read` returns the complete
+    lines available, keeping a partial one until its end arrives (or the pipe closes). Lines
+    longer than :data:`MAX_LINE` are cut there. Bytes that are not UTF-8 are replaced, never
+    an error.
+    """
+
+    MAX_LINE = 4096
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._buf = bytearray()
+        self.eof = False
+
+    def read(self, max_bytes: int = 1 << 20) -> list[str]:
+        """Complete lines available now, without blocking (possibly none)."""
+        got = 0
+        while not self.eof and got < max_bytes and wait([self.fd], 0):
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self.eof = True
+                break
+            self._buf += chunk
+            got += len(chunk)
+        lines = []
+        while True:
+            end = self._buf.find(b"\n")
+            if end < 0:
+                if len(self._buf) >= self.MAX_LINE or (self.eof and self._buf):
+                    end = min(len(self._buf), self.MAX_LINE)
+                    lines.append(self._take(end, 0))
+                    continue
+                return lines
+            lines.append(self._take(min(end, self.MAX_LINE), 1 if end <= self.MAX_LINE else 0))
+
+    def _take(self, n: int, skip: int) -> str:
+        text = self._buf[:n].decode("utf-8", "replace").rstrip("\r")
+        del self._buf[: n + skip]
+        return text

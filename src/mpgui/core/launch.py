@@ -17,6 +17,7 @@ stop event are never reused: each run makes new ones.
 from __future__ import annotations
 
 import contextlib
+import errno
 import multiprocessing
 import os
 import signal
@@ -30,8 +31,9 @@ from typing import Any
 import psutil
 
 from . import events as ev
+from . import semaphores
 from .conductor import RunSpec, conductor_main
-from .frames import FrameReader
+from .frames import FrameReader, LineReader
 from .task_timeouts import TaskTimeouts
 from .telemetry import CpuSampler
 
@@ -48,6 +50,39 @@ started_groups: list[int] = []
 
 #: Capacity asked for the workers' queue pipe (bytes; Linux lets anyone have up to 1 MiB).
 QUEUE_PIPE_BYTES = 1 << 20
+
+#: Log level of a line the run's processes printed (their stdout and stderr).
+OUTPUT_LEVEL = "OUTPUT"
+
+
+class RunStartError(Exception):
+    """The run could not be started (no room in /dev/shm, a process limit): one line why."""
+
+
+def _start_failure(what: str, exc: OSError) -> RunStartError:
+    """A :class:`RunStartError` saying what could not be made, why, and what to look at."""
+    reason = exc.strerror or str(exc)
+    hint = ""
+    if exc.errno == errno.ENOSPC:
+        hint = " (is /dev/shm full?)"
+    elif exc.errno == errno.EAGAIN:
+        hint = " (a limit on processes or threads? see ulimit -u)"
+    elif exc.errno == errno.EMFILE:
+        hint = " (too many open files: see ulimit -n)"
+    return RunStartError(f"could not {what}: {reason}{hint}")
+
+
+def valid_batch(batch: Any) -> bool:
+    """True if `batch` is what our processes send: a list of well-formed event tuples."""
+    if type(batch) is not list:
+        return False
+    for event in batch:
+        if type(event) is not tuple or not event or type(event[0]) is not str:
+            return False
+        names = ev.FIELDS.get(event[0])
+        if names is None or len(event) != 1 + len(names) or type(event[1]) is not int:
+            return False
+    return True
 
 
 def _enlarge_pipe(fd: int, size: int) -> int:
@@ -114,23 +149,42 @@ class Conductor:
     """One run's conductor process, its event queue and its stop event (spawn context)."""
 
     def __init__(self, spec: RunSpec, telemetry: bool = True) -> None:
+        """Make the run's channels (nothing starts yet); :class:`RunStartError` if they
+        cannot be made."""
         self.spec = spec
+        self.host_pid = os.getpid()
         mp = multiprocessing.get_context("spawn")
-        self.queue: Any = mp.Queue()
+        try:
+            with semaphores.named(semaphores.host_prefix(self.host_pid)):
+                self.queue: Any = mp.Queue()
+                self.stop_event: Any = mp.Event()
+            self._control_r, self._control_w = mp.Pipe(duplex=False)
+            self._output_r, self._output_w = mp.Pipe(duplex=False)
+        except OSError as exc:
+            raise _start_failure("create the run's queue and pipes", exc) from None
         #: How many bytes the workers' pipe holds unread (0: unknown, likely 64 KiB).
         self.queue_pipe_bytes = _enlarge_pipe(self.queue._reader.fileno(), QUEUE_PIPE_BYTES)  # noqa: SLF001
-        self.stop_event: Any = mp.Event()
-        self._control_r, self._control_w = mp.Pipe(duplex=False)
         self.process = mp.Process(
             target=conductor_main,
-            args=(spec, self.queue, self._control_w, self.stop_event, os.getpid()),
+            args=(
+                spec,
+                self.queue,
+                self._control_w,
+                self.stop_event,
+                self.host_pid,
+                self._output_w,
+            ),
             name=f"mpgui-conductor-{spec.scenario}",
         )
         self.pids: list[int] = []  # every process that said hello, in order
         self._sampler = CpuSampler() if telemetry else None
         # Control first: the conductor announces a phase before its workers report in it.
         self._readers = [FrameReader(self._control_r), FrameReader(self.queue._reader)]  # noqa: SLF001
+        self._output = LineReader(self._output_r.fileno())
+        self._reported_corrupt: set[int] = set()  # readers whose corruption was reported
         self.exitcode: int | None = None  # the conductor's exit code, kept after close()
+        #: Semaphores of the run that its processes did not unlink (removed by close()).
+        self.leftover_semaphores: list[str] = []
         # Stop escalation, advanced by collect(): when SIGTERM is due, when it was sent.
         self._term_due: int | None = None
         self._term_sent: int | None = None
@@ -141,15 +195,20 @@ class Conductor:
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
-        """Start the conductor process."""
-        with _main_module_hidden():
-            self.process.start()
+        """Start the conductor process; :class:`RunStartError` if it cannot be started."""
+        try:
+            with _main_module_hidden():
+                self.process.start()
+        except OSError as exc:
+            raise _start_failure("start the run's conductor process", exc) from None
+        finally:
+            # The host only reads. Closing its copies of the write ends lets the readers see
+            # EOF once every writer has gone.
+            self.queue._writer.close()  # noqa: SLF001
+            self._control_w.close()
+            self._output_w.close()
         started_groups.append(self.process.pid)
         self._timeouts.pgid = self.process.pid
-        # The host only reads. Closing its copies of the write ends lets the readers see EOF
-        # once every writer has gone.
-        self.queue._writer.close()  # noqa: SLF001
-        self._control_w.close()
 
     @property
     def pid(self) -> int | None:
@@ -161,9 +220,13 @@ class Conductor:
         """A handle that becomes ready when the conductor process ends."""
         return self.process.sentinel
 
+    def started(self) -> bool:
+        """True once the conductor process has been started (it may have ended since)."""
+        return self.process.pid is not None
+
     def exited(self) -> bool:
-        """True once the conductor process has ended."""
-        return self.process.exitcode is not None
+        """True once the conductor process has ended (or was never started)."""
+        return not self.started() or self.process.exitcode is not None
 
     def request_stop(self, grace_s: float = STOP_GRACE_S) -> None:
         """Ask the scenario to wind down; if it has not ended after `grace_s`, end it.
@@ -209,7 +272,7 @@ class Conductor:
         """True while any process of the conductor's group is still alive."""
         pid = self.process.pid
         if pid is None:
-            return False
+            return False  # never started: there is no group
         self.process.join(0)  # reap the conductor if it has ended, so it is not a zombie
         if not hasattr(os, "killpg"):
             return self.process.is_alive()
@@ -226,19 +289,32 @@ class Conductor:
                 time.sleep(0.01)
 
     def close(self) -> None:
-        """Release the queue and the process object. The group must have ended."""
-        self.process.join(1.0)
-        if self.process.exitcode is None and self.process.pid is not None:
-            # Never leave it running: at interpreter exit multiprocessing joins every live
-            # child, and a conductor that outlived its run would hang the host's exit.
-            self.signal_group(signal.SIGKILL)
-            self.process.join()
-        self.exitcode = self.process.exitcode
-        self._control_r.close()
+        """Release the queue and the process object. The group must have ended.
+
+        Semaphores the run's processes never unlinked (they were killed) are removed now,
+        so nothing of the run stays in ``/dev/shm`` and this host's resource tracker has
+        nothing to warn about when it exits.
+        """
+        if self.queue is None:
+            return  # closed already
+        if self.started():
+            self.process.join(1.0)
+            if self.process.exitcode is None:
+                # Never leave it running: at interpreter exit multiprocessing joins every
+                # live child, and a conductor that outlived its run would hang the host's exit.
+                self.signal_group(signal.SIGKILL)
+                self.process.join(5.0)
+            self.exitcode = self.process.exitcode
+            if not self.group_alive():
+                self.leftover_semaphores = semaphores.remove_leftovers(
+                    self.host_pid, self.process.pid
+                )
+        for conn in (self._control_r, self._output_r, self._control_w, self._output_w):
+            conn.close()
         self.queue.close()
         # Nothing we put needs flushing (the host never puts); don't wait on a feeder thread.
         self.queue.cancel_join_thread()
-        if self.process.exitcode is not None:
+        if self.process.exitcode is not None or not self.started():
             self.process.close()
         # Let go of the queue's and the stop event's locks now, not whenever this object is
         # collected: under spawn each is a named semaphore in /dev/shm. Never reused anyway.
@@ -255,7 +331,9 @@ class Conductor:
         waits on an orphan.
         """
         handles: list[Any] = [*wake, *(r.conn for r in self._readers if not r.done)]
-        if self.process.exitcode is None and self.process.pid is not None:
+        if not self._output.eof:
+            handles.append(self._output.fd)
+        if not self.exited():
             handles.append(self.process.sentinel)
         if handles:
             wait(handles, timeout)
@@ -266,15 +344,28 @@ class Conductor:
             (workers, self._timeouts.observe_workers),
         ):
             for batch in reader.read():
+                if not valid_batch(batch):
+                    out.append(
+                        self._protocol_error(
+                            reader, f"a message that is not a batch of events: {batch!r:.80}"
+                        )
+                    )
+                    continue
                 # A probe's HELLO is always flushed alone, as the first event of a batch.
                 if batch and batch[0][0] == ev.HELLO:
                     self.pids.append(batch[0][2])
                 observe(batch)
                 out.extend(batch)
+            if reader.corrupt and id(reader) not in self._reported_corrupt:
+                self._reported_corrupt.add(id(reader))
+                out.append(self._protocol_error(reader, reader.why))
+                # Nothing more can be read from it, and writers would block on it: end the run.
+                self.request_stop(grace_s=0)
+        out.extend((ev.LOG, ev.now_ns(), 0, OUTPUT_LEVEL, line) for line in self._output.read())
         now = ev.now_ns()
         if self._sampler is not None and self._sampler.due(now):
             out.extend(self._sampler.sample(self.pids))
-        if self.process.pid is not None and not self.exited():
+        if not self.exited():
             out.extend(self._timeouts.enforce(now))
         self._escalate(now)
         self._end_a_lingering_exit(now)
@@ -282,6 +373,11 @@ class Conductor:
             self._leftovers_ended = True
             self.end_group(term_wait=0.3)  # instant when the group is already empty
         return out
+
+    def _protocol_error(self, reader: FrameReader, why: str) -> tuple:
+        """An ERROR event (host-made) about a malformed message on `reader`'s channel."""
+        channel = "the conductor's pipe" if reader is self._readers[0] else "the workers' queue"
+        return (ev.ERROR, ev.now_ns(), "ProtocolError", f"{why} on {channel}", None, {})
 
     def _end_a_lingering_exit(self, now: int) -> None:
         """End a conductor that has reported and closed its pipe but does not exit.
@@ -301,10 +397,13 @@ class Conductor:
         """True when the conductor has ended and its channels hold nothing more to read.
 
         The control pipe must reach end-of-file (its only writer was the conductor). The
-        workers' queue counts as drained once nothing is readable: a worker that outlived the
-        conductor is ended by the caller, not waited for.
+        workers' queue and the output pipe count as drained once nothing is readable: a
+        worker that outlived the conductor is ended by the caller, not waited for.
         """
         if not self.exited():
             return False
+        if not self.started():
+            return True
         control, workers = self._readers
-        return control.done and (workers.done or not wait([workers.conn], 0))
+        output_idle = self._output.eof or not wait([self._output.fd], 0)
+        return control.done and output_idle and (workers.done or not wait([workers.conn], 0))

@@ -25,10 +25,12 @@ returns a :class:`NullProbe` whose methods do nothing, so one worker function se
 
 from __future__ import annotations
 
+import contextlib
 import operator
 import os
 import pickle
 import struct
+import sys
 import threading
 import time
 from array import array
@@ -117,8 +119,15 @@ class Probe:
         self._cpu_ns = 0
         # The batch is shared with the flusher thread, if there is one.
         self._lock = threading.Lock()
+        self.flusher_error: str | None = None  # why there is no flusher thread, if asked for
         if background_flush:
-            threading.Thread(target=self._flush_idle, name="mpgui-probe", daemon=True).start()
+            flusher = threading.Thread(target=self._flush_idle, name="mpgui-probe", daemon=True)
+            try:
+                flusher.start()
+            except RuntimeError as exc:  # "can't start new thread": a limit on processes
+                # The worker still works and reports; only an idle one holds its last events
+                # until its next task or its exit. Better than a worker that cannot start.
+                self.flusher_error = str(exc)
 
     # -- sending -------------------------------------------------------------------------
     def emit(self, event: tuple) -> None:
@@ -302,10 +311,18 @@ def current() -> Probe:
 def install(queue: Any, stop_event: Any, role: str = "worker", label: str = "") -> Probe:
     """Make a probe reporting to `queue` this process's probe and say hello.
 
-    Use it as a Pool initializer (``initargs=(queue, stop_event)``).
+    Use it as a Pool initializer (``initargs=(queue, stop_event)``). Also makes this worker's
+    stdout line-buffered: the run's output reaches the host through a pipe (see
+    ``conductor._capture_output``), and a line written whole never mixes with another
+    process's.
     """
+    with contextlib.suppress(AttributeError, ValueError, OSError):
+        sys.stdout.reconfigure(line_buffering=True)
     probe = Probe(_sender(queue), stop_event, role=role, label=label, background_flush=True)
-    return install_probe(probe)
+    install_probe(probe)
+    if probe.flusher_error is not None:
+        probe.log(f"no flusher thread ({probe.flusher_error}): events may arrive late", "WARNING")
+    return probe
 
 
 def _sender(queue: Any) -> Callable[[list[tuple]], None]:

@@ -30,7 +30,8 @@ def describe_error(error: dict[str, Any]) -> str:
     line = f"{error.get('type', 'Failed')}: {error.get('message', '')}"
     code = error.get("exitcode")
     if code is not None and error.get("type") != "WorkerFailed":  # that one's message says it
-        line += f" (worker {error.get('pid')} {ev.how_it_ended(code)})"
+        who = ev.who(error.get("pid", 0), error.get("process", ""))
+        line += f" ({who} {ev.how_it_ended(code)})"
     if error.get("task") is not None:
         line += f" · task {error['task']}"
     return line
@@ -92,6 +93,9 @@ class RunState:
         self.error: dict[str, Any] | None = None
         self.status: str | None = None  # a DONE status, or set by the host on failure
         self._host_verdict = False  # the host's own failure verdict wins over a later DONE
+        # The first process whose end failed the run, as an error: the cause of the run's
+        # failure if the conductor cannot say so itself (it was stopped, timed out, killed).
+        self.first_death: dict[str, Any] | None = None
         self.revision = 0  # bumps on every apply(): redraw only when it moved
 
     # -- folding events ------------------------------------------------------------------
@@ -201,7 +205,7 @@ class RunState:
         elif kind == ev.RESULT:
             self.metrics = dict(e[2])
         elif kind == ev.EXIT:
-            self._apply_exit(e[1], e[2], e[3], e[4])
+            self._apply_exit(e[1], e[2], e[3], e[4], e[5])
         elif kind == ev.ERROR:
             info = dict(e[5]) if len(e) > 5 else {}
             lane = self._lane_of.get(info.get("pid", -1))
@@ -214,21 +218,42 @@ class RunState:
                 self.error = {"type": e[2], "message": e[3], "traceback": e[4], **info}
         elif kind == ev.DONE:
             if not self._host_verdict:
-                self.status = e[2]
+                # A run with an error did not succeed, whatever its conductor thought (the
+                # host found a malformed message, a task ran past its timeout).
+                self.status = ev.STATUS_ERROR if self.error is not None else e[2]
             self.t_end_ns = e[1]
 
-    def _apply_exit(self, t: int, pid: int, exitcode: int, bad: bool) -> None:
+    def _apply_exit(self, t: int, pid: int, exitcode: int, bad: bool, name: str) -> None:
         lane = self._lane_of.get(pid)
-        if lane is None:  # a helper that never reported (a Manager's server)
+        if lane is not None:
+            lane.exitcode = exitcode
+            lane.died = bad
+            lane.ended_ns = t
+            if bad:
+                lane.lost_task = lane.open_task
+            lane.open_task = None
+        if not bad:
             return
-        lane.exitcode = exitcode
-        lane.died = bad
-        lane.ended_ns = t
-        if lane.died:
-            lane.lost_task = lane.open_task
-            doing = f" while running task {lane.open_task}" if lane.open_task is not None else ""
-            self.add_log(t, pid, "ERROR", f"{lane.label} {ev.how_it_ended(exitcode)}{doing}")
-        lane.open_task = None
+        # A helper that never reported (a Manager's server) has no lane, but its death counts.
+        who = lane.label if lane is not None and lane.role != "worker" else ev.who(pid, name)
+        doing = ""
+        if lane is not None and lane.lost_task is not None:
+            doing = f" while running task {lane.lost_task}"
+        line = f"{who} {ev.how_it_ended(exitcode)}{doing}"
+        first = self.first_death
+        if first is None:
+            self.first_death = {
+                "type": "WorkerFailed",
+                "message": f"{ev.who(pid, name)} {ev.how_it_ended(exitcode)}",
+                "traceback": None,
+                **ev.exit_info(pid, exitcode, name),
+            }
+            if lane is not None and lane.lost_task is not None:
+                self.first_death["task"] = lane.lost_task
+        else:
+            # The first death is the cause; what dies after it most likely died of it.
+            line += f", after {ev.who(first['pid'], first.get('process', ''))} had died"
+        self.add_log(t, pid, "ERROR", line)
 
     def add_log(self, t: int, pid: int, level: str, message: str) -> None:
         """Append a log line (also used by the host for its own messages)."""
@@ -252,11 +277,17 @@ class RunState:
         """Record a failure the host saw itself (a stop, a timeout, a dead conductor).
 
         The first error is kept (a scenario's own traceback beats "the conductor died"), but
-        a run always ends up with a status. `info` adds fields to the error (pid, task …).
+        a run always ends up with a status. A process that died badly before the host's
+        verdict is the cause: the run failed then, whatever ended it afterwards. `info` adds
+        fields to the error (pid, task …).
         """
         if self.error is None:
-            self.error = {"type": type_, "message": message, "traceback": None, **(info or {})}
             self.add_log(ev.now_ns(), 0, "ERROR", f"{type_}: {message}")
+            if self.first_death is not None:
+                self.error = dict(self.first_death)
+                status = ev.STATUS_ERROR
+            else:
+                self.error = {"type": type_, "message": message, "traceback": None, **(info or {})}
             self.status = status
             self._host_verdict = True
         elif self.status is None:
@@ -267,13 +298,16 @@ class RunState:
         """Mark the run over on the host side; `exitcode` is the conductor's.
 
         The wall-clock end is the conductor's DONE if it sent one, else now. A run that ended
-        without a DONE is reported as a dead conductor, with its exit code.
+        without a DONE is reported as a dead conductor, with how it ended.
         """
         if self.t_end_ns is None:
             self.t_end_ns = ev.now_ns()
         if self.status is None:
-            how = "without reporting a result" if exitcode in (None, 0) else f"with code {exitcode}"
-            self.fail("ConductorDied", f"the conductor exited {how}")
+            if exitcode in (None, 0):
+                how = "exited without reporting a result"
+            else:
+                how = ev.how_it_ended(exitcode)
+            self.fail("ConductorDied", f"the conductor {how}")
         self.revision += 1
 
     # -- reading -------------------------------------------------------------------------

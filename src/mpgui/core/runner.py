@@ -11,7 +11,7 @@ from typing import Any
 
 from . import events as ev
 from .conductor import RunSpec, available_start_methods, default_start_method
-from .launch import STOP_GRACE_S, Conductor
+from .launch import STOP_GRACE_S, Conductor, RunStartError
 from .params import ParamError, resolve
 from .run_state import RunState
 from .scenarios import get as get_scenario
@@ -43,10 +43,17 @@ def run(
     """Run `spec` to completion in a conductor process and return the result dict.
 
     `on_events` is called after each batch is folded in. `timeout` (s) stops the run and
-    reports it as failed. Ctrl+C stops the run, ends every process, and re-raises.
+    reports it as failed. Ctrl+C stops the run, ends every process, and re-raises. A run that
+    cannot even start (no room for its semaphores, a process limit) is a failed result that
+    says why, like any other failure.
     """
     state = RunState(spec)
-    conductor = Conductor(spec)
+    try:
+        conductor = Conductor(spec)
+    except RunStartError as exc:
+        state.fail("StartFailed", str(exc))
+        state.finish()
+        return state.result()
     deadline = None if timeout is None else state.t0_ns + int(timeout * 1e9)
     try:
         conductor.start()
@@ -60,6 +67,8 @@ def run(
                 deadline = None
                 state.fail("Timeout", f"the run took longer than {timeout:g} s")
                 conductor.request_stop()
+    except RunStartError as exc:
+        state.fail("StartFailed", str(exc))
     except KeyboardInterrupt:
         state.fail("Stopped", "interrupted", ev.STATUS_STOPPED)
         conductor.request_stop()

@@ -27,28 +27,36 @@ if TYPE_CHECKING:  # imported where used: every spawn worker imports this module
     from multiprocessing.managers import SyncManager
 
 
-def _terminate_pool(pool: multiprocessing.pool.Pool) -> None:
-    """``pool.terminate()`` and join, killing workers that are still there after a grace.
+def _end_pool(pool: multiprocessing.pool.Pool) -> None:
+    """``pool.terminate()`` and join, never waiting long on anything a dead process holds.
 
-    ``Pool.terminate()`` sends SIGTERM and then joins every worker, forever if one ignores
-    SIGTERM. Killing workers *before* it is no better: an idle worker holds the task queue's
-    lock while it waits, and ``terminate()`` needs that lock. So the kill comes only to
-    workers still alive once ``terminate()`` has had :data:`~mpgui.core.workers.TERMINATE_GRACE_S`.
+    ``Pool.terminate()`` can wait forever: for a worker that ignores SIGTERM (it joins every
+    worker), and for the task queue's lock when a worker died holding it — an idle worker
+    holds that lock while it waits for work, so killing it there (the OOM killer, a user's
+    ``kill``) leaves the lock held by nobody alive. So it runs in a thread of its own, and
+    the workers still alive after a grace are killed: :data:`~mpgui.core.workers.TERMINATE_GRACE_S`
+    normally, a moment once the run has failed (``child_watch.failing()``), when the pool's
+    workers have nothing left to do. If ``terminate()`` is still stuck after that, it is left
+    behind in its daemon thread (a failed run's conductor ends every process anyway), and the
+    pool has already stopped starting new workers: that is the first thing it does.
     """
+    ender = threading.Thread(target=_terminate_and_join, args=(pool,), daemon=True)
+    ender.name = "mpgui-pool-end"
+    ender.start()
+    ender.join(0.1 if child_watch.failing() else workers_mod.TERMINATE_GRACE_S)
+    if not ender.is_alive():
+        return
+    stragglers = [p for p in list(pool._pool) if p.exitcode is None]  # noqa: SLF001 - its only handle on them
+    for proc in stragglers:
+        proc.kill()
+    for proc in stragglers:
+        proc.join(workers_mod.KILLED_EXIT_S)
+    ender.join(0.5)  # unblocked if it only waited for them; still stuck if on a dead lock
 
-    def kill_stragglers() -> None:
-        for proc in list(pool._pool):  # noqa: SLF001 - the only handle on a Pool's processes
-            if proc.exitcode is None:
-                proc.kill()
 
-    timer = threading.Timer(workers_mod.TERMINATE_GRACE_S, kill_stragglers)
-    timer.daemon = True
-    timer.start()
-    try:
-        pool.terminate()
-        pool.join()
-    finally:
-        timer.cancel()
+def _terminate_and_join(pool: multiprocessing.pool.Pool) -> None:
+    pool.terminate()
+    pool.join()
 
 
 @dataclass(frozen=True)
@@ -175,7 +183,7 @@ class RunContext:
             yield pool
         except BaseException:
             with child_watch.shielded():
-                _terminate_pool(pool)
+                _end_pool(pool)
             raise
         with child_watch.shielded():
             pool.close()
@@ -203,7 +211,9 @@ class RunContext:
             if isinstance(exc, BrokenProcessPool):
                 child_watch.claim()
             with child_watch.shielded():
-                executor.shutdown(wait=True, cancel_futures=True)
+                # After a death, waiting could be forever (the executor joins a worker that
+                # ignores SIGTERM); a failed run's conductor ends every process anyway.
+                executor.shutdown(wait=not child_watch.failing(), cancel_futures=True)
             raise
         with child_watch.shielded():
             executor.shutdown(wait=True)

@@ -1,4 +1,5 @@
-"""How a conductor that is told to end (SIGTERM) goes without leaving anything behind.
+"""How a conductor that is told to end (SIGTERM), or whose run failed, goes without leaving
+anything behind.
 
 Ending the process group with one ``SIGKILL`` is quick, but it skips every cleanup. The
 named semaphores behind the run's Locks, Values and Queues (under spawn and forkserver they
@@ -13,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
+from typing import NoReturn
 
 
 def kill_rest_of_group() -> None:
@@ -52,3 +55,24 @@ def release_semaphores() -> None:
         if getattr(finalizer, "_callback", None) is synchronize.SemLock._cleanup:  # noqa: SLF001
             with contextlib.suppress(Exception):
                 finalizer()
+
+
+def flush_output() -> None:
+    """Flush this process's stdout and stderr (before an exit that skips it)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+
+
+def end_now() -> NoReturn:
+    """End a conductor whose run is over but whose objects may never be torn down.
+
+    After a failure or a Stop, a Pool or a Manager may wait forever on a lock a dead process
+    holds, and ``multiprocessing``'s exit handlers would wait with them. The run has already
+    reported its outcome; so every other process of the group is killed, the semaphores
+    unlinked, and this process exits without running those handlers.
+    """
+    kill_rest_of_group()
+    release_semaphores()
+    flush_output()
+    os._exit(0)

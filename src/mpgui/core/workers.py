@@ -24,15 +24,28 @@ POLL_S = 0.05
 TERMINATE_GRACE_S = 1.0
 #: After Stop, how long (s) workers get to wind down by themselves before they are ended.
 STOP_GRACE_S = 0.3
+#: How long (s) a SIGKILLed worker is waited for: a bound, not an expectation.
+KILLED_EXIT_S = 2.0
 
 
 class WorkerFailed(RuntimeError):
-    """A worker process exited with a non-zero code or was killed by a signal."""
+    """A worker process (or a helper such as a Manager's server) ended badly: a non-zero
+    exit code, or a signal its owner did not send.
 
-    def __init__(self, pid: int, exitcode: int) -> None:
-        super().__init__(f"worker {pid} {ev.how_it_ended(exitcode)}")
+    `name` is its ``multiprocessing`` process name, which tells a pool worker from a Manager's
+    server. `after` is set when another process had died first: most likely the cause.
+    """
+
+    def __init__(self, pid: int, exitcode: int, name: str = "") -> None:
+        super().__init__(f"{ev.who(pid, name)} {ev.how_it_ended(exitcode)}")
         self.pid = pid
         self.exitcode = exitcode
+        self.name = name
+        self.after: WorkerFailed | None = None
+
+    def info(self) -> dict:
+        """The ``info`` of an ERROR about this death: pid, exit code, signal, process name."""
+        return ev.exit_info(self.pid, self.exitcode, self.name)
 
 
 def blocks(total: int, parts: int) -> list[range]:
@@ -123,20 +136,27 @@ def wait_all(processes: list[Any], should_stop: Callable[[], bool]) -> None:
 
 
 def end_all(processes: list[Any]) -> None:
-    """Terminate whatever of `processes` still runs, kill what ignores that, reap them all."""
+    """Terminate whatever of `processes` still runs, kill what ignores that, reap them all.
+
+    Once the run has failed (:func:`~mpgui.core.child_watch.failing`) they are killed at
+    once: nothing they could still do matters, and the failure should be reported now.
+    """
     with child_watch.shielded():
-        _end_all(processes)
+        _end_all(processes, hurry=child_watch.failing())
 
 
-def _end_all(processes: list[Any]) -> None:
+def _end_all(processes: list[Any], hurry: bool) -> None:
     started = [p for p in processes if p.pid is not None]
     alive = [p for p in started if p.is_alive()]
     for proc in alive:
-        proc.terminate()
-    deadline = time.monotonic() + TERMINATE_GRACE_S
+        if hurry:
+            proc.kill()
+        else:
+            proc.terminate()
+    deadline = time.monotonic() + (0.0 if hurry else TERMINATE_GRACE_S)
     for proc in alive:
         proc.join(max(0.0, deadline - time.monotonic()))
         if proc.is_alive():
             proc.kill()
     for proc in started:
-        proc.join()
+        proc.join(KILLED_EXIT_S)  # SIGKILLed: gone at once, unless the kernel holds it

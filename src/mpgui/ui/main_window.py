@@ -294,10 +294,10 @@ class MainWindow(QMainWindow):
         except ParamError as exc:  # the form validates per field; this catches the rest
             self.statusBar().showMessage(f"Cannot run: {exc}")
             return False
-        if self._controller is not None:
-            # The previous run's state (up to 20k spans) is no longer shown: let it go.
-            self._controller.deleteLater()
-        controller = RunController(spec, parent=self)
+        # No Qt parent: the previous run's controller (and its state, up to 20k spans) goes
+        # as soon as it is replaced here. A parented one would wait for deleteLater, which a
+        # script that drives the window with processEvents() and never exec() never runs.
+        controller = RunController(spec)
         controller.finished.connect(self._on_run_over)
         controller.eventsReady.connect(self._count_events)
         controller.failed.connect(self._on_run_over)
@@ -306,6 +306,8 @@ class MainWindow(QMainWindow):
         self._log_seen = 0
         self._append_log(f"── run {self._scenario.id} · {spec.start_method} · {spec.params}")
         controller.start()
+        if not controller.is_running():
+            return True  # it could not start: its failure (and the reason) arrives next
         self._set_running(True)
         self._tick_cpu = time.thread_time()
         self._tick_ns, self._events_since_tick = ev.now_ns(), 0

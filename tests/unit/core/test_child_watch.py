@@ -49,7 +49,7 @@ def test_a_bad_exit_interrupts_the_waiting_main_thread(watch):
     assert time.monotonic() - t0 < 5  # the spawn start, the grace, the interrupt
     assert caught.value.pid == proc.pid
     assert (caught.value.exitcode, proc.exitcode) == (3, 3)
-    assert [e[2:] for e in watch.events] == [(proc.pid, 3, True)]  # the EXIT event
+    assert [e[2:5] for e in watch.events] == [(proc.pid, 3, True)]  # the EXIT event
 
 
 def test_a_clean_exit_is_reported_and_interrupts_nothing(watch):
@@ -57,7 +57,7 @@ def test_a_clean_exit_is_reported_and_interrupts_nothing(watch):
     proc.start()
     proc.join()
     exits_without_interrupt(watch)
-    assert [e[2:] for e in watch.events] == [(proc.pid, 0, False)]
+    assert [e[2:5] for e in watch.events] == [(proc.pid, 0, False)]
 
 
 def test_the_interrupt_waits_for_a_shielded_block_to_end(watch):
@@ -105,4 +105,4 @@ def test_a_process_its_owner_terminates_is_no_failure(watch):
     proc.terminate()
     proc.join()
     exits_without_interrupt(watch)
-    assert [e[2:] for e in watch.events] == [(proc.pid, -15, False)]
+    assert [e[2:5] for e in watch.events] == [(proc.pid, -15, False)]

@@ -65,7 +65,7 @@ def test_a_dead_worker_is_reported_with_its_exit_within_2_s(
     assert error["signal"] == signal
     assert error["task"] == 3
     dead = error["pid"]
-    assert any(e[0] == ev.EXIT and e[2:] == (dead, exitcode, True) for e in events)
+    assert any(e[0] == ev.EXIT and e[2:5] == (dead, exitcode, True) for e in events)
     assert (done_ns(events) - last_words_ns(events)) / 1e9 < 2.0
     # The run really ended early: tasks after the failure were never all run.
     assert result["metrics"] == {}
@@ -138,7 +138,7 @@ def test_a_slow_task_that_obeys_sigterm_is_still_a_failure_under_pool(method):
     error = result["error"]
     assert error["type"] == "TaskTimeout"
     assert error["task"] == 0
-    assert any(e[0] == ev.EXIT and e[2:] == (error["pid"], -15, True) for e in events)
+    assert any(e[0] == ev.EXIT and e[2:5] == (error["pid"], -15, True) for e in events)
     assert result["wall_s"] < 10  # the timeout, a grace, not the 60 s run limit
 
 

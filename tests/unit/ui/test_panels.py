@@ -172,7 +172,7 @@ def test_workers_labels_hide_when_they_have_nothing_to_say(qtbot):
     panel.redraw(few, ev.now_ns())
     assert all(label.isVisible() for label in panel._labels)
     many = _state(workers=20)  # past 16 bars the counts are left out, unless a worker died
-    many.apply([(ev.EXIT, T0 + MS, MAIN + 3, -11, True)])
+    many.apply([(ev.EXIT, T0 + MS, MAIN + 3, -11, True, "ForkPoolWorker-3")])
     panel.reset()
     panel.redraw(many, ev.now_ns())
     shown = [label.toPlainText() for label in panel._labels if label.isVisible()]
