@@ -21,6 +21,8 @@ drain thread reads them and hands them to the GUI thread, which folds them into 
   (the timeline's viewport paint, stamped when the event loop gets back after it). One event
   in :data:`SAMPLE_EVERY` is sampled, by position, so sampling costs the GUI thread next to
   nothing; p50, p95 and max are over that sample.
+- **Deliveries**: batches handed to the GUI thread per second (``eventsReady``), at most ~30
+  however many arrive: the ceiling :data:`CEILING_DELIVERIES_PER_S`.
 - Also per run, to tell where lag comes from: ``arrival_ms`` (the same ENDs, from their
   timestamp to their fold: the bridge's part), the median gap between frames (the window's
   pace) and the GUI thread's CPU per frame.
@@ -41,6 +43,9 @@ from _common import emit, machine, percentile, setup
 
 FLOOR_EVENTS_PER_S = 1_000_000
 FLOOR_LAG_P95_MS = 100.0
+#: The bridge hands the GUI thread at most ~30 batches a second (one per 33 ms), however many
+#: arrive: a ceiling, measured where they are folded in.
+CEILING_DELIVERIES_PER_S = 31.0
 PRODUCERS = 4
 #: One event in this many, by position, is sampled for the lag (tens of thousands of samples
 #: a run). Odd, so it never locks onto the START, END, START, END rhythm of a batch of tuples.
@@ -160,6 +165,8 @@ def one_run(app: Any, window: Any, events: int, timeout_s: float) -> dict[str, A
     gaps_ms = [(b - a) / 1e6 for a, b in zip(starts, starts[1:], strict=False)]
     sent = done["metrics"]["events"]
     seconds = (probe.last_fold_ns - probe.first_ns) / 1e9
+    arrived = [when for when, _ in probe.arrivals]
+    deliveries_s = (arrived[-1] - arrived[0]) / 1e9 if len(arrived) > 1 else 0.0
     return {
         "events_sent": sent,
         "events_folded": probe.folded,
@@ -173,6 +180,7 @@ def one_run(app: Any, window: Any, events: int, timeout_s: float) -> dict[str, A
         "lag_samples": len(lags_ms),
         "arrival_ms_p50": round(percentile(arrival_ms, 50), 2),
         "arrival_ms_p95": round(percentile(arrival_ms, 95), 2),
+        "deliveries_per_s": round((len(arrived) - 1) / deliveries_s, 1) if deliveries_s else None,
         "frames": len(probe.frames),
         "frames_painted": painted,
         "frame_gap_ms_median": round(statistics.median(gaps_ms), 1) if gaps_ms else None,
@@ -224,6 +232,9 @@ def main() -> None:
             "lag_ms_max": median("lag_ms_max"),
             "arrival_ms_p95": median("arrival_ms_p95"),
             "frame_gap_ms_median": median("frame_gap_ms_median"),
+            "deliveries_per_s": median("deliveries_per_s"),
+            "ceiling_deliveries_per_s": CEILING_DELIVERIES_PER_S,
+            "meets_ceiling_deliveries": median("deliveries_per_s") <= CEILING_DELIVERIES_PER_S,
             "floor_events_per_s": FLOOR_EVENTS_PER_S,
             "floor_lag_ms_p95": FLOOR_LAG_P95_MS,
             "meets_floor_events_per_s": rate >= FLOOR_EVENTS_PER_S,

@@ -7,6 +7,10 @@ moment the host knows the run is over, every process already ended. For `hang` t
 timeout (0.5 s here) and the half second before SIGKILL are part of it. The issue's floor is
 2 s for a dead worker (`exit`, `segfault`).
 
+`idle-killed/Pool` is issue 11's case: pool-map with one 3-second task on two workers, and the
+worker that waits for work SIGKILLed from outside (it dies holding the task queue's lock).
+Its figure is from the kill to DONE; its floor is 2 s too.
+
     uv run python benchmarks/failure_detection.py [--runs N] [--quick]
 """
 
@@ -37,6 +41,29 @@ def one_run(failure: str, api: str, method: str) -> tuple[float, str]:
     return (done - said) / 1e9, result["error"]["type"]
 
 
+def idle_kill_run(method: str) -> tuple[float, str]:
+    """Seconds from SIGKILLing an idle Pool worker to DONE, and the run's error type."""
+    import os
+    import signal
+
+    killed: dict[str, int] = {}
+    seen: list[tuple] = []
+
+    def on_events(state, events) -> None:
+        seen.extend(events)
+        workers = state.workers()
+        if killed or len(workers) < 2 or not any(w.open_task is not None for w in workers):
+            return
+        idle = next(w for w in workers if w.open_task is None)
+        killed["at"] = ev.now_ns()
+        os.kill(idle.pid, signal.SIGKILL)
+
+    params = {"workers": 2, "tasks": 1, "task_ms": 3000.0, "baseline": False}
+    result = runner.run(runner.make_spec("pool-map", params, method), on_events, timeout=60)
+    done = next(e[1] for e in seen if e[0] == ev.DONE)
+    return (done - killed["at"]) / 1e9, result["error"]["type"]
+
+
 def main() -> None:
     """Run every case `--runs` times and print the latencies."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -46,10 +73,13 @@ def main() -> None:
     args = parser.parse_args()
     runs = 1 if args.quick else args.runs
     cases = {}
-    for failure, api in CASES:
+    for failure, api in [*CASES, ("idle-killed", "Pool")]:
         samples, types = [], set()
         for _ in range(runs):
-            seconds, error_type = one_run(failure, api, args.method)
+            if failure == "idle-killed":
+                seconds, error_type = idle_kill_run(args.method)
+            else:
+                seconds, error_type = one_run(failure, api, args.method)
             samples.append(seconds)
             types.add(error_type)
         cases[f"{failure}/{api}"] = {
@@ -57,7 +87,11 @@ def main() -> None:
             "median_s": round(statistics.median(samples), 3),
             "max_s": round(max(samples), 3),
         }
-    dead = [c["max_s"] for k, c in cases.items() if k.split("/")[0] in ("exit", "segfault")]
+    dead = [
+        c["max_s"]
+        for k, c in cases.items()
+        if k.split("/")[0] in ("exit", "segfault", "idle-killed")
+    ]
     print(
         json.dumps(
             {

@@ -11,10 +11,9 @@ come back, it measures the host's
   group (a worker orphaned by its conductor is nobody's child any more),
 - open file descriptors,
 - threads (Python's ``threading.active_count()`` and the OS's count),
-- entries in /dev/shm (named semaphores, shared memory). /dev/shm is the whole machine's, so
-  entries that a process outside this one's tree maps or has open are not counted: another
-  program's live semaphores are not this one's leak. (One that another program leaves behind
-  during the soak would still show, by name.)
+- entries in /dev/shm made by this process's runs (their named semaphores carry this
+  process's pid, see ``mpgui.core.semaphores``): /dev/shm is the whole machine's, and
+  another program's semaphores are not this one's leak.
 
 and compares them with the baseline taken after the first run (when the resource tracker
 already exists). Each run kind also declares its expected outcome: ok, or a given error.
@@ -29,7 +28,6 @@ otherwise than expected.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
@@ -40,7 +38,7 @@ from typing import Any
 
 import psutil
 
-from mpgui.core import launch, runner
+from mpgui.core import launch, runner, semaphores
 
 #: Command lines of multiprocessing's long-lived helpers of the host (not a leak).
 HELPERS = (
@@ -163,42 +161,16 @@ def stray_in_run_groups() -> int:
     return sum(len(launch.live_group_members(pgid)) for pgid in launch.started_groups)
 
 
-def held_elsewhere(names: set[str]) -> set[str]:
-    """Those of `names` (in /dev/shm) that a process outside this one's tree maps or has open.
-
-    /dev/shm is the whole machine's: another program's live semaphores are not our leak.
-    Matched by inode: glibc maps a semaphore under a temporary name before it links the real
-    one, so /proc/PID/maps shows ``/dev/shm/sem.XXXXXX (deleted)``.
-    """
-    by_inode = {}
-    for name in names:
-        with contextlib.suppress(OSError):
-            by_inode[os.stat(f"/dev/shm/{name}").st_ino] = name
-    ours = {os.getpid(), *(p.pid for p in psutil.Process().children(recursive=True))}
-    held: set[int] = set()
-    for pid in set(psutil.pids()) - ours:
-        try:
-            with open(f"/proc/{pid}/maps") as maps:  # the inode is the fifth field
-                held.update(int(line.split()[4]) for line in maps if " /dev/shm/" in line)
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("/dev/shm/"):
-                    held.add(os.stat(f"/proc/{pid}/fd/{fd}").st_ino)
-        except OSError:
-            continue  # gone, or not ours to read
-    return {name for inode, name in by_inode.items() if inode in held}
-
-
 def measure() -> dict[str, Any]:
-    """This process's children, fds and threads, stray run processes and the names in
-    /dev/shm no other program holds, right now."""
-    shm = set(os.listdir("/dev/shm"))
+    """This process's children, fds and threads, stray run processes and the /dev/shm
+    entries of its runs (named after this process: other programs' are not counted), now."""
     return {
         "children": live_children(),
         "run_group_members": stray_in_run_groups(),
         "fds": len(os.listdir("/proc/self/fd")),
         "threads": threading.active_count(),
         "os_threads": psutil.Process().num_threads(),
-        "shm": frozenset(shm - held_elsewhere(shm)) if shm else frozenset(),
+        "shm": frozenset(semaphores.entries(os.getpid())),
     }
 
 

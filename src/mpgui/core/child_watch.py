@@ -175,7 +175,7 @@ class ChildWatch:
         emit: Callable[[tuple], None],
         stop_event: Any,
         on_sigterm: Callable[[], None] | None = None,
-        on_stuck: Callable[[workers.WorkerFailed], None] | None = None,
+        on_stuck: Callable[[workers.WorkerFailed | workers.ThreadFailed], None] | None = None,
     ) -> None:
         self._emit = emit
         self._on_sigterm = on_sigterm
@@ -204,6 +204,9 @@ class ChildWatch:
         self._claimed: set[int] = set()
         self._claim_all = False
         self._broken: BaseException | None = None  # the thread could not start again
+        self._thread_failure: workers.ThreadFailed | None = None  # another thread died
+        self._thread_failure_seen = False  # the watch has scheduled acting on it
+        self._previous_excepthook: Any = None
         self._previous_handler: Any = signal.SIG_DFL
         self._previous_wakeup_fd = -1
         self._undo_patch: Callable[[], None] | None = None
@@ -223,6 +226,8 @@ class ChildWatch:
         self._previous_handler = signal.signal(INTERRUPT_SIGNAL, self._on_interrupt)
         # Every signal with a Python handler also writes its number to the wake pipe.
         self._previous_wakeup_fd = signal.set_wakeup_fd(self._wake_w)
+        self._previous_excepthook = threading.excepthook
+        threading.excepthook = self._on_thread_exception
         self._start_thread()
 
     def disarm(self) -> None:
@@ -261,6 +266,8 @@ class ChildWatch:
                 self._look(last=True)
         signal.set_wakeup_fd(self._previous_wakeup_fd)
         signal.signal(INTERRUPT_SIGNAL, self._previous_handler)
+        if self._previous_excepthook is not None:
+            threading.excepthook = self._previous_excepthook
         if self._undo_patch is not None:
             self._undo_patch()
         mp_process._children = set(mp_process._children)  # noqa: SLF001 - a plain set again
@@ -271,6 +278,9 @@ class ChildWatch:
         """The first death seen that failed the run, claimed or not: the cause of what
         followed (another process's later death, a BrokenProcessPool, a broken proxy)."""
         return self._failures[0] if self._failures else None
+
+    def _first_failure(self) -> workers.WorkerFailed | workers.ThreadFailed | None:
+        return self.failure() or self._thread_failure
 
     def unclaimed_failure(self) -> BaseException | None:
         """A failure nobody raised or claimed yet (e.g. a worker that died just as the work
@@ -351,11 +361,18 @@ class ChildWatch:
             del dead_since[proc]
             watching.remove(proc)
             if self._record(proc, code):
-                if self._due is None:
-                    self._due = now + FAIL_GRACE_S
-                if self._stuck_at is None:  # the first failure: the run has this long to report
-                    self._stuck_at = now + FAIL_GRACE_S + CLEANUP_BOUND_S
+                self._schedule(now)
+        if self._thread_failure is not None and not self._thread_failure_seen:
+            self._thread_failure_seen = True
+            self._schedule(now)
         self._act(now)
+
+    def _schedule(self, now: float) -> None:
+        """A failure was just recorded: interrupt after the grace, rescue after the bound."""
+        if self._due is None:
+            self._due = now + FAIL_GRACE_S
+        if self._stuck_at is None:  # the first failure: the run has this long to report
+            self._stuck_at = now + FAIL_GRACE_S + CLEANUP_BOUND_S
 
     def _act(self, now: float) -> None:
         """Interrupt the main thread for a pending failure; rescue a run whose cleanup hangs."""
@@ -373,7 +390,7 @@ class ChildWatch:
             and not self._stop_event.is_set()
         ):
             self._stuck_at = None
-            failure = self.failure()
+            failure = self._first_failure()
             if failure is not None and self.claim_report():
                 self._on_stuck(failure)
 
@@ -416,7 +433,27 @@ class ChildWatch:
         for failure in self._failures:
             if failure.pid not in self._claimed:
                 return failure
-        return None
+        return self._thread_failure
+
+    # -- a thread that dies (its own thread) ----------------------------------------------
+    def _on_thread_exception(self, args: Any) -> None:
+        """``threading.excepthook``: a conductor thread died of an exception.
+
+        Pool's and ProcessPoolExecutor's own threads do the pool's work; one that dies (a
+        process limit: "can't start new thread", or a forkserver that could not fork) leaves
+        the pool waiting forever, with no process dead for the watch to see. So it fails the
+        run like a death. Its traceback still goes to stderr (the run's log).
+        """
+        if self._previous_excepthook is not None:
+            self._previous_excepthook(args)
+        if args.exc_type is SystemExit or self._thread_failure is not None:
+            return
+        thread = args.thread
+        name = "?" if thread is None else thread.name
+        if thread is not None and type(thread) is not threading.Thread:
+            name += f" ({type(thread).__name__})"  # an executor's: "Thread-1" says little
+        self._thread_failure = workers.ThreadFailed(name, args.exc_value)
+        self._wake()
 
     # -- around forks (any thread that forks) --------------------------------------------
     def _before_fork(self) -> None:
@@ -543,9 +580,10 @@ def claim(pid: int | None = None) -> None:
 
 
 def failing() -> bool:
-    """True once a process of this run has died badly: the run has failed, and its cleanup
-    should not wait for anything (a dead worker may hold the very lock it would wait on)."""
-    return _active is not None and _active.failure() is not None
+    """True once a process of this run has died badly (or a thread of the conductor): the run
+    has failed, and its cleanup should not wait for anything (a dead worker may hold the very
+    lock it would wait on)."""
+    return _active is not None and _active._first_failure() is not None  # noqa: SLF001
 
 
 @contextlib.contextmanager

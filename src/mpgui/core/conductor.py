@@ -204,7 +204,7 @@ def conductor_main(
     from .child_watch import CLEANUP_BOUND_S, ChildWatch, shielded  # noqa: PLC0415
     from .scenario import RunContext  # noqa: PLC0415
     from .scenarios import get as get_scenario
-    from .workers import WorkerFailed  # noqa: PLC0415
+    from .workers import ThreadFailed, WorkerFailed  # noqa: PLC0415
 
     def send(batch: list[tuple]) -> None:
         # A watch interrupt must never cut a message in half: the host would lose the pipe.
@@ -224,7 +224,7 @@ def conductor_main(
         probe_mod.uninstall()
         control.close()
 
-    def rescue(failure: WorkerFailed) -> None:  # from the watch thread: see ChildWatch
+    def rescue(failure: WorkerFailed | ThreadFailed) -> None:  # the watch thread: see ChildWatch
         main.log(
             f"the run failed ({failure}) and its cleanup had not finished "
             f"{CLEANUP_BOUND_S:g} s later: mpgui ended the run",

@@ -188,11 +188,41 @@ def to_dict(event: Event) -> dict[str, Any]:
 
 
 def error_event(exc: BaseException, info: dict[str, Any] | None = None) -> Event:
-    """An ERROR event carrying `exc` as data: type name, message, formatted traceback, `info`."""
+    """An ERROR event carrying `exc` as data: type name, message (with :func:`hint`),
+    formatted traceback, `info`."""
     import traceback
 
     tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    return (ERROR, now_ns(), type(exc).__name__, str(exc), tb, dict(info or {}))
+    return (ERROR, now_ns(), type(exc).__name__, f"{exc}{hint(exc)}", tb, dict(info or {}))
+
+
+def hint(exc: BaseException) -> str:
+    """What to look at when `exc` comes from the machine's limits, else ``""``.
+
+    Under a process limit, a full ``/dev/shm`` or too many open files, Python says only
+    "Resource temporarily unavailable" or "No space left on device"; this names the limit.
+    """
+    import errno
+
+    code = getattr(exc, "errno", None)
+    if code == errno.ENOSPC:
+        return " (is /dev/shm, or the disk, full?)"
+    if code == errno.EMFILE:
+        return " (too many open files: see ulimit -n)"
+    if code == errno.EAGAIN or (isinstance(exc, RuntimeError) and "new thread" in str(exc)):
+        return " (a limit on processes or threads? see ulimit -u)"
+    if isinstance(exc, EOFError) and _raised_in(exc, "multiprocessing/forkserver.py"):
+        return " (the forkserver could not start a process: a limit on processes?)"
+    return ""
+
+
+def _raised_in(exc: BaseException, path_end: str) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.replace("\\", "/").endswith(path_end):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def signal_name(signum: int) -> str:

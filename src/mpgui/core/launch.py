@@ -17,7 +17,6 @@ stop event are never reused: each run makes new ones.
 from __future__ import annotations
 
 import contextlib
-import errno
 import multiprocessing
 import os
 import signal
@@ -61,15 +60,7 @@ class RunStartError(Exception):
 
 def _start_failure(what: str, exc: OSError) -> RunStartError:
     """A :class:`RunStartError` saying what could not be made, why, and what to look at."""
-    reason = exc.strerror or str(exc)
-    hint = ""
-    if exc.errno == errno.ENOSPC:
-        hint = " (is /dev/shm full?)"
-    elif exc.errno == errno.EAGAIN:
-        hint = " (a limit on processes or threads? see ulimit -u)"
-    elif exc.errno == errno.EMFILE:
-        hint = " (too many open files: see ulimit -n)"
-    return RunStartError(f"could not {what}: {reason}{hint}")
+    return RunStartError(f"could not {what}: {exc.strerror or exc}{ev.hint(exc)}")
 
 
 def valid_batch(batch: Any) -> bool:

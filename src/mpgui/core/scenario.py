@@ -40,10 +40,11 @@ def _end_pool(pool: multiprocessing.pool.Pool) -> None:
     behind in its daemon thread (a failed run's conductor ends every process anyway), and the
     pool has already stopped starting new workers: that is the first thing it does.
     """
+    hurry = child_watch.failing()
     ender = threading.Thread(target=_terminate_and_join, args=(pool,), daemon=True)
     ender.name = "mpgui-pool-end"
     ender.start()
-    ender.join(0.1 if child_watch.failing() else workers_mod.TERMINATE_GRACE_S)
+    ender.join(0.1 if hurry else workers_mod.TERMINATE_GRACE_S)
     if not ender.is_alive():
         return
     stragglers = [p for p in list(pool._pool) if p.exitcode is None]  # noqa: SLF001 - its only handle on them
@@ -51,7 +52,8 @@ def _end_pool(pool: multiprocessing.pool.Pool) -> None:
         proc.kill()
     for proc in stragglers:
         proc.join(workers_mod.KILLED_EXIT_S)
-    ender.join(0.5)  # unblocked if it only waited for them; still stuck if on a dead lock
+    if not hurry:  # a run that goes on: let terminate() finish, if it only waited for them
+        ender.join(0.5)
 
 
 def _terminate_and_join(pool: multiprocessing.pool.Pool) -> None:

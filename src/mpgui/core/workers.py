@@ -48,6 +48,23 @@ class WorkerFailed(RuntimeError):
         return ev.exit_info(self.pid, self.exitcode, self.name)
 
 
+class ThreadFailed(RuntimeError):
+    """A thread of the conductor died of an exception: a Pool's or an executor's own thread,
+    without which the pool never finishes (it would wait forever). The thread's exception is
+    the ``__cause__``."""
+
+    def __init__(self, thread_name: str, exc: BaseException) -> None:
+        super().__init__(
+            f"the conductor's thread {thread_name!r} died: {type(exc).__name__}: {exc}"
+        )
+        self.thread_name = thread_name
+        self.__cause__ = exc
+
+    def info(self) -> dict:
+        """The ``info`` of an ERROR about this: the thread's name."""
+        return {"thread": self.thread_name}
+
+
 def blocks(total: int, parts: int) -> list[range]:
     """``range(total)`` cut into at most `parts` consecutive, nearly equal ranges.
 

@@ -14,6 +14,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from mpgui.core.conductor import RunSpec
+from mpgui.core.run_state import describe_error
 from mpgui.ui import theme
 from mpgui.ui.main_window import MainWindow
 
@@ -137,6 +138,8 @@ def screenshot(
 
     def on_over(result: dict) -> None:
         outcome["ok"] = outcome["ok"] or result["ok"]
+        if not result["ok"] and at_s is None:
+            outcome["failed"] = describe_error(result["error"] or {}).splitlines()[0]
         if at_s is None:
             QTimer.singleShot(100, grab)
 
@@ -163,4 +166,6 @@ def screenshot(
     if not outcome["saved"]:
         print(f"mpgui: could not save {out}", file=sys.stderr)
         return 1
+    if outcome.get("failed"):
+        print(f"mpgui: the run failed: {outcome['failed']}", file=sys.stderr)
     return 0 if outcome["ok"] else 1
