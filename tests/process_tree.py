@@ -9,6 +9,8 @@ import time
 
 import psutil
 
+from mpgui.core import semaphores
+
 
 def start_run_tree(args: list[str], descendants: int, **popen_args):
     """Start ``python -m mpgui *args``; wait until its conductor has `descendants` processes.
@@ -32,36 +34,14 @@ def start_run_tree(args: list[str], descendants: int, **popen_args):
     raise AssertionError(f"the run's {descendants} processes did not start within 30 s")
 
 
-def orphaned_shm() -> set[str]:
-    """Entries in /dev/shm that no process maps or has open: what a run that leaked left.
+def run_shm(host_pid: int) -> set[str]:
+    """The /dev/shm entries of the runs `host_pid` made (their semaphores), and only those.
 
-    /dev/shm is the whole machine's, and other programs' live semaphores come and go in it;
-    an entry nobody holds is a leak (or about to be unlinked — callers wait a moment).
-    Matched by inode, because glibc maps a new semaphore under a temporary name.
+    /dev/shm is the whole machine's: other programs' entries come and go in it. A run's are
+    named after its host (see :mod:`mpgui.core.semaphores`), so a test checks exactly what
+    the processes it started made.
     """
-    by_inode = {}
-    for name in os.listdir("/dev/shm") if os.path.isdir("/dev/shm") else ():
-        try:
-            by_inode[os.stat(f"/dev/shm/{name}").st_ino] = name
-        except OSError:
-            continue
-    for pid in psutil.pids():
-        try:
-            with open(f"/proc/{pid}/maps") as maps:  # the inode is the fifth field
-                for line in maps:
-                    if " /dev/shm/" in line:
-                        by_inode.pop(int(line.split()[4]), None)
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("/dev/shm/"):
-                    by_inode.pop(os.stat(f"/proc/{pid}/fd/{fd}").st_ino, None)
-        except OSError:
-            continue  # gone, or not ours to read
-    return set(by_inode.values())
-
-
-def shm_entries() -> set[str]:
-    """The names in /dev/shm now (empty where there is none)."""
-    return set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
+    return semaphores.entries(host_pid)
 
 
 def wait_for(condition, timeout_s: float) -> bool:

@@ -1,6 +1,10 @@
 """The window when workers fail, and Stop at every moment: shown as such, nothing left behind,
 and the next run works. Real runs, real crashes."""
 
+import os
+import signal
+import time
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
@@ -8,7 +12,7 @@ from PySide6.QtWidgets import QPushButton
 from mpgui.bridge import threads
 from mpgui.ui.panels.charts.worker_failures import task_states
 from tests.e2e.driving import use
-from tests.process_tree import shm_entries
+from tests.process_tree import run_shm
 
 QUICK = {"workers": 2, "tasks": 8, "fail_task": 3, "task_ms": 20.0, "timeout_s": 0.5}
 LONG_POOL_MAP = {"workers": 2, "tasks": 5000, "task_ms": 50.0, "baseline": False}
@@ -108,13 +112,43 @@ def test_stop_after_a_run_is_harmless(qtbot, window, leftovers):
 @pytest.mark.parametrize("method", ["spawn", "forkserver"])
 def test_stop_during_a_race_leaves_no_lock_behind(qtbot, window, leftovers, method):
     """The race's Value and locks are named semaphores under spawn and forkserver."""
-    before = shm_entries()
+    before = run_shm(os.getpid())  # this process's earlier runs' (none, unless one leaked)
     use(window, "counter-race", {"workers": 2, "increments": 10_000_000})
     window.set_param("start_method", method)
     window.start_run()
     qtbot.waitUntil(lambda: window.state.current_phase() == "unlocked", timeout=15_000)
-    assert shm_entries() - before  # the race's semaphores exist while it runs
+    assert run_shm(os.getpid()) - before  # the race's semaphores exist while it runs
     with qtbot.waitSignal(window.runFailed, timeout=5000):
         window.stop_run()
     _all_gone(qtbot, leftovers)
-    qtbot.waitUntil(lambda: not (shm_entries() - before), timeout=2000)
+    qtbot.waitUntil(lambda: not (run_shm(os.getpid()) - before), timeout=2000)
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_an_idle_worker_killed_from_outside_is_shown_within_2_s(qtbot, window, leftovers, method):
+    # One long task on two workers: one works, the other waits for work the whole run.
+    use(window, "pool-map", {"workers": 2, "tasks": 1, "task_ms": 3000.0, "baseline": False,
+                             "start_method": method})  # fmt: skip
+    killed = {}
+
+    def kill_the_idle_one() -> None:
+        workers = window.state.workers()
+        assert len(workers) == 2 and any(w.open_task is not None for w in workers)
+        idle = next(w for w in workers if w.open_task is None)
+        killed["pid"], killed["at"] = idle.pid, time.monotonic()
+        os.kill(idle.pid, signal.SIGKILL)
+
+    with qtbot.waitSignal(window.runFailed, timeout=30_000) as blocker:
+        assert window.start_run()
+        qtbot.waitUntil(kill_the_idle_one, timeout=15_000)
+    assert time.monotonic() - killed["at"] < 2.0
+    error = blocker.args[0]["error"]
+    assert (error["type"], error["pid"], error["signal"]) == (
+        "WorkerFailed",
+        killed["pid"],
+        "SIGKILL",
+    )
+    assert f"worker {killed['pid']} was killed by SIGKILL" in window.readout.text()
+    assert "Running" not in window.readout.text()
+    _all_gone(qtbot, leftovers)
+    assert window.findChild(QPushButton, "runButton").isEnabled()  # ready for the next run

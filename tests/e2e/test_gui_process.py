@@ -13,7 +13,7 @@ import sys
 import psutil
 import pytest
 
-from tests.process_tree import shm_entries, start_run_tree, wait_for
+from tests.process_tree import run_shm, start_run_tree, wait_for
 
 #: What must never appear on the app's stderr.
 COMPLAINTS = ("Traceback", "QThread: Destroyed", "leaked", "resource_tracker")
@@ -42,7 +42,6 @@ def test_ctrl_c_in_the_terminal_closes_the_window_and_ends_the_run():
 
 
 def test_a_killed_gui_takes_its_conductor_workers_and_manager_with_it():
-    before = shm_entries()
     cli, tree = start_run_tree(
         ["--scenario", "manager-list", "--run"],
         descendants=3,  # the Manager's server and (at least) two workers
@@ -53,21 +52,21 @@ def test_a_killed_gui_takes_its_conductor_workers_and_manager_with_it():
     cli.wait(5)
     _, alive = psutil.wait_procs(tree, timeout=3)
     assert not alive, alive
-    assert wait_for(lambda: not shm_entries() - before, 3)
+    assert wait_for(lambda: not run_shm(cli.pid), 3)
 
 
 @pytest.mark.parametrize("method", ["fork", "spawn"])
 def test_closing_the_window_mid_run_exits_0_and_leaves_nothing(tmp_path, method):
-    before = shm_entries()
-    out = subprocess.run(
+    app = subprocess.Popen(
         [
             sys.executable, "-m", "mpgui", "screenshot", "counter-race", "--start-method", method,
             "--set", "increments=5000000", "--at", "2.5", "--out", str(tmp_path / "shot.png"),
         ],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=120,
     )  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    assert not [c for c in COMPLAINTS if c in out.stderr], out.stderr
-    assert wait_for(lambda: not shm_entries() - before, 2)
+    _, stderr = app.communicate(timeout=120)
+    assert app.returncode == 0, stderr
+    assert not [c for c in COMPLAINTS if c in stderr], stderr
+    assert wait_for(lambda: not run_shm(app.pid), 2)

@@ -148,3 +148,24 @@ def test_an_unlisted_scenario_runs_by_id_and_stays_unlisted(qtbot, window):
     # 2 producers × 4000 events (START+END pairs) plus their METRIC samples, all in the model.
     assert result["metrics"]["events"] >= 8000
     assert window.state.span_total == 4000
+
+
+def test_a_script_that_never_runs_the_event_loop_does_not_keep_old_runs(window):
+    # A teacher's script drives the window with processEvents() and never calls exec():
+    # deleteLater() never runs there, so nothing may rely on it to let a finished run go.
+    import gc
+    import weakref
+
+    from PySide6.QtCore import QEventLoop
+
+    _set(window, {"workers": 2, "tasks": 4, "task_ms": 5.0, "baseline": False})
+    old = []
+    for _ in range(3):
+        assert window.start_run()
+        old.append(weakref.ref(window._controller))  # noqa: SLF001 - what holds the run
+        deadline = time.monotonic() + 30
+        while window.is_running() and time.monotonic() < deadline:
+            QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        assert not window.is_running()
+    gc.collect()
+    assert [ref() is None for ref in old] == [True, True, False]  # only the last one is kept

@@ -8,7 +8,7 @@ import psutil
 
 from mpgui.bridge import threads
 from tests.e2e.driving import use
-from tests.process_tree import orphaned_shm
+from tests.process_tree import run_shm
 
 KINDS = [
     ("pool-map", {"workers": 2, "tasks": 6, "task_ms": 5.0, "baseline": False}, "fork", "ok"),
@@ -28,7 +28,7 @@ def figures() -> dict:
         "threads": threading.active_count(),
         "os_threads": me.num_threads(),
         "children": len([c for c in me.children(recursive=True) if c.status() != "zombie"]),
-        "leaked_shm": sorted(orphaned_shm()),
+        "run_shm": sorted(run_shm(os.getpid())),
         "drain_threads": len(threads.running()),
     }
 

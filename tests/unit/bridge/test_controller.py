@@ -4,8 +4,9 @@ import os
 import time
 
 import pytest
+from PySide6.QtCore import Qt
 
-from mpgui.bridge import RunController
+from mpgui.bridge import RunController, drain
 from mpgui.core import events as ev
 from mpgui.core.runner import make_spec
 
@@ -29,19 +30,24 @@ def test_a_run_emits_started_events_and_finished_with_the_result(qtbot, leftover
     assert not controller.is_running()
 
 
-def test_batches_are_coalesced_to_about_thirty_per_second(qtbot, leftovers):
+def test_batches_are_coalesced_to_at_most_one_per_emit_interval(qtbot, leftovers):
     params = {"workers": 2, "tasks": 4000, "task_ms": 0.05, "chunksize": 1, "baseline": False}
     controller = RunController(make_spec("pool-map", params, "fork"))
-    stamps = []
-    controller.eventsReady.connect(lambda _b: stamps.append(time.monotonic()))
+    emitted = []
     with qtbot.waitSignal(controller.finished, timeout=60_000):
         controller.start()
+        # Stamped in the drain thread as it hands each batch over (the GUI thread may take
+        # several at once: its receipt times say nothing about the drain's pace).
+        controller._worker.batch.connect(  # noqa: SLF001
+            lambda _b: emitted.append(ev.now_ns()), Qt.ConnectionType.DirectConnection
+        )
     assert controller.state.tasks_done == 4000
-    # ~8000 task events arrive in hundreds of probe batches; the GUI sees ≤ ~30 per second.
-    # (Measured as a rate: one late delivery shortens the gap to the next one.)
-    assert len(stamps) >= 3
-    rate = (len(stamps) - 1) / (stamps[-1] - stamps[0])
-    assert rate <= 31, rate
+    # Hundreds of probe batches; the drain hands them on at most once per interval. (Its
+    # rate in a flood is a benchmark's figure: benchmarks/bridge_throughput.py.) The last
+    # batch goes at the end, whenever that is.
+    assert len(emitted) >= 3
+    span = emitted[-2] - emitted[0]
+    assert len(emitted) - 2 <= span / drain.EMIT_INTERVAL_NS + 1, (len(emitted), span)
 
 
 def test_stop_mid_run_reports_stopped_and_leaves_no_process_within_two_seconds(qtbot, leftovers):

@@ -3,6 +3,7 @@ thread is waiting on — but never inside a shielded cleanup block."""
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 
@@ -17,11 +18,35 @@ def exit_with(code: int) -> None:
     os._exit(code)
 
 
+def exit_when_the_pipe_closes(conn) -> None:
+    """Wait on `conn` until its other end's holder dies, then exit with 1 — as a worker does
+    whose Manager's server was killed."""
+    try:
+        conn.recv()
+    except EOFError:
+        pass
+    os._exit(1)
+
+
+#: Threads running at each fork of this process, as the kernel's fork() would copy them. A
+#: ``before`` hook registered now — at collection, before any watch registers its own — runs
+#: after every later one (they run in reverse order), so it sees the threads fork() sees.
+THREADS_AT_FORK: list[list[str]] = []
+os.register_at_fork(before=lambda: THREADS_AT_FORK.append([t.name for t in threading.enumerate()]))
+
+
 @pytest.fixture
 def watch():
     events: list[tuple] = []
-    w = ChildWatch(events.append, threading.Event())
-    w.events = events
+    stuck: list[WorkerFailed] = []
+    rescued = threading.Event()
+
+    def on_stuck(failure: WorkerFailed) -> None:
+        stuck.append(failure)
+        rescued.set()
+
+    w = ChildWatch(events.append, threading.Event(), on_stuck=on_stuck)
+    w.events, w.stuck, w.rescued = events, stuck, rescued
     w.start()
     yield w
     w.close()
@@ -106,3 +131,90 @@ def test_a_process_its_owner_terminates_is_no_failure(watch):
     proc.join()
     exits_without_interrupt(watch)
     assert [e[2:5] for e in watch.events] == [(proc.pid, -15, False)]
+
+
+def test_a_failed_run_whose_cleanup_hangs_is_rescued_by_the_watch(watch):
+    # A Pool's terminate() waiting for the task queue's lock that a dead worker holds: the
+    # main thread is stuck in a shielded block, where the interrupt cannot reach it.
+    proc = multiprocessing.get_context("spawn").Process(target=exit_with, args=(3,))
+    proc.start()
+    proc.join()
+    t0 = time.monotonic()
+    with pytest.raises(WorkerFailed):
+        with child_watch.shielded():
+            assert watch.rescued.wait(10), "the watch never took over"
+    took = time.monotonic() - t0
+    assert [f.pid for f in watch.stuck] == [proc.pid]
+    # The watch gave the run its grace and the cleanup bound, and not much more.
+    assert child_watch.CLEANUP_BOUND_S <= took < child_watch.CLEANUP_BOUND_S + 1.5
+    assert not watch.claim_report()  # the watch reports it: the main thread must not
+
+
+def test_a_run_that_reports_in_time_is_not_rescued(watch):
+    proc = multiprocessing.get_context("spawn").Process(target=exit_with, args=(3,))
+    proc.start()
+    with pytest.raises(WorkerFailed):
+        wait_forever_for(20)
+    assert watch.claim_report()  # the main thread reports the failure itself
+    wait_forever_for(child_watch.FAIL_GRACE_S + child_watch.CLEANUP_BOUND_S + 0.3)
+    assert not watch.stuck
+
+
+def test_a_worker_that_dies_just_before_the_watch_closes_still_failed_the_run(watch):
+    proc = multiprocessing.get_context("spawn").Process(target=exit_with, args=(1,))
+    proc.start()
+    proc.join()
+    watch.close()  # at once: well inside the grace, before any interrupt
+    failure = watch.unclaimed_failure()
+    assert isinstance(failure, WorkerFailed) and failure.pid == proc.pid
+
+
+def test_the_first_death_is_the_cause_even_if_a_later_one_is_reaped_first(watch):
+    # As when a Manager's server is killed: its clients fail a moment later, and their owner
+    # reaps them before the watch can read the server's exit code.
+    ctx = multiprocessing.get_context("spawn")
+    reader, writer = ctx.Pipe(duplex=False)
+    server = ctx.Process(target=hold, args=(writer,), name="SyncManager-9")
+    client = ctx.Process(target=exit_when_the_pipe_closes, args=(reader,))
+    server.start()
+    client.start()
+    reader.close()
+    writer.close()  # now only the server holds the write end
+    os.kill(server.pid, signal.SIGKILL)  # from outside: not its owner
+    client.join()  # reaped at once, as a worker's owner would
+    deadline = time.monotonic() + 5
+    while len(watch.events) < 2 and time.monotonic() < deadline:
+        wait_forever_for(0.05)
+    first = watch.failure()
+    assert (first.pid, first.exitcode, first.name) == (server.pid, -9, "SyncManager-9")
+    assert str(first) == f"the Manager's server (pid {server.pid}) was killed by SIGKILL"
+    assert [e[2] for e in watch.events] == [server.pid, client.pid]  # EXITs in order of death
+    assert [f.pid for f in watch._failures] == [server.pid, client.pid]  # noqa: SLF001
+    assert watch._failures[1].after is first  # noqa: SLF001
+    with pytest.raises(WorkerFailed, match="Manager's server"):  # the interrupt names it
+        wait_forever_for(5)
+    server.join()
+
+
+def hold(conn) -> None:
+    """Hold `conn` open until killed."""
+    threading.Event().wait(30)
+
+
+def test_the_watch_thread_is_not_there_when_the_process_forks(watch):
+    # Python 3.12+ warns about fork() in a process with other threads; the watch's thread
+    # must not be one of them. (Only the forks while this watch runs are looked at.)
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork here")
+    THREADS_AT_FORK.clear()
+    proc = multiprocessing.get_context("fork").Process(target=exit_with, args=(0,))
+    proc.start()
+    proc.join()
+    assert THREADS_AT_FORK and all("mpgui-child-watch" not in names for names in THREADS_AT_FORK), (
+        THREADS_AT_FORK
+    )
+    # ...and it is back after the fork: a death is still noticed.
+    bad = multiprocessing.get_context("fork").Process(target=exit_with, args=(7,))
+    bad.start()
+    with pytest.raises(WorkerFailed, match="code 7"):
+        wait_forever_for(20)

@@ -9,7 +9,7 @@ import sys
 import psutil
 import pytest
 
-from tests.process_tree import shm_entries, start_run_tree, wait_for
+from tests.process_tree import run_shm, start_run_tree, wait_for
 
 
 def mpgui(*args, timeout=60):
@@ -162,7 +162,6 @@ MANAGER_RUN = ["run", "manager-list", "--set", "workers=2", "--set", "items=1000
 @pytest.mark.parametrize("run", [LONG_RUN, MANAGER_RUN], ids=["pool", "manager"])
 def test_a_killed_host_takes_its_conductor_and_workers_with_it(run):
     # pool: the conductor and its 2 pool workers; manager: also the Manager's server process.
-    before = shm_entries()
     cli, tree = start_run_tree(
         run, descendants=3 if run is MANAGER_RUN else 2, stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE, text=True,
@@ -174,4 +173,121 @@ def test_a_killed_host_takes_its_conductor_and_workers_with_it(run):
     # The host could not unlink its queue's semaphores: its resource tracker does (and says
     # so on stderr, as it should after a crash). Nothing is left in /dev/shm.
     cli.communicate()  # read and close its stderr
-    assert wait_for(lambda: not shm_entries() - before, 3)
+    assert wait_for(lambda: not run_shm(cli.pid), 3)
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+@pytest.mark.parametrize("how", ["sigkill", "sigstop-then-ctrl-c"])
+def test_a_killed_conductor_leaves_no_semaphore_and_no_warning(method, how):
+    # Under spawn and forkserver the run's locks are files in /dev/shm, registered with the
+    # host's resource tracker: a conductor that dies cannot unlink them; its host does.
+    cli, tree = start_run_tree(
+        [*LONG_RUN, "--start-method", method, "--json"], descendants=2,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    conductor = tree[0]
+    assert wait_for(lambda: run_shm(cli.pid), 5)  # the run's semaphores, while it runs
+    if how == "sigkill":
+        conductor.kill()
+        expected_rc, line = (
+            1,
+            "mpgui: the run failed: ConductorDied: the conductor was killed by SIGKILL",
+        )
+    else:
+        conductor.suspend()  # SIGSTOP: it can do nothing about what comes next
+        os.killpg(cli.pid, signal.SIGINT)  # Ctrl+C in the host's terminal
+        expected_rc, line = 130, "mpgui: interrupted; every process of the run was ended"
+    out, err = cli.communicate(timeout=15)
+    assert cli.returncode == expected_rc, err
+    assert err.strip().splitlines() == [line]  # no "leaked semaphore" warning, no traceback
+    _, alive = psutil.wait_procs(tree, timeout=3)
+    assert not alive, alive
+    assert not run_shm(cli.pid)
+
+
+SHORT_RUN = ["run", "pool-map", "--set", "workers=2", "--set", "tasks=4", "--set", "task_ms=5"]
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"},
+        {"PYTHONIOENCODING": "ascii"},
+        {"PYTHONIOENCODING": "iso-8859-1"},
+    ],
+    ids=["C-locale", "ascii", "latin-1"],
+)
+@pytest.mark.parametrize("args", [["list"], SHORT_RUN], ids=["list", "run"])
+def test_a_terminal_without_utf_8_gets_every_line_in_what_it_can_show(env, args):
+    out = subprocess.run(
+        [sys.executable, "-m", "mpgui", *args],
+        capture_output=True,
+        env={**os.environ, **env},
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == b""
+    encoding = "iso-8859-1" if "iso" in str(env) else "ascii"
+    text = out.stdout.decode(encoding)  # every byte is the terminal's own
+    first = text.splitlines()[0]
+    if args == ["list"]:
+        assert first.startswith("pool-map") and " - CPU-bound" in first  # "—" became "-"
+    else:
+        assert first.startswith("pool-map ") and "ok in" in first  # the result, not lost
+
+
+@pytest.mark.parametrize("unbuffered", [False, True], ids=["buffered", "unbuffered"])
+@pytest.mark.parametrize("args", [["list"], ["list", "--json"], [*SHORT_RUN, "--json"]])
+def test_a_reader_that_goes_away_ends_mpgui_quietly_with_141(args, unbuffered):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone before the first line (`| true`)
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "mpgui", *args],
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    os.close(write_end)
+    _, err = cli.communicate(timeout=60)
+    assert err == b""
+    assert cli.returncode == 141
+
+
+def test_a_failed_run_prints_its_result_and_one_line_on_stderr():
+    out = mpgui("run", "worker-failures", "--set", "failure=exit", "--set", "tasks=4",
+                "--set", "fail_task=1", "--set", "task_ms=5", "--json")  # fmt: skip
+    assert out.returncode == 1
+    result = json.loads(out.stdout)
+    assert result["error"]["type"] == "WorkerFailed"
+    assert out.stderr.splitlines() == [
+        f"mpgui: the run failed: WorkerFailed: worker {result['error']['pid']} exited with code 3"
+        " · task 1"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--size", "100000x100000"], "--size must be from 400x300 to 8192x8192"),
+        (["--size", "99999999999999999999x300"], "--size must be from 400x300 to 8192x8192"),
+        (["--size", "300x200"], "--size must be from 400x300"),
+        (["--size", "1440×900"], "--size expects WxH in pixels"),
+        (["--out", "/tmp"], "is a directory"),
+        (["--out", "/no/such/folder/shot.png"], "does not exist"),
+    ],
+)
+def test_screenshot_refuses_what_it_could_never_do_before_running(args, needle, tmp_path):
+    if "--out" not in args:
+        args = [*args, "--out", str(tmp_path / "shot.png")]
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "mpgui", "screenshot", "pool-map", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    _, err = cli.communicate(timeout=30)
+    assert cli.returncode == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], err
+    assert not os.path.exists(tmp_path / "shot.png")

@@ -6,7 +6,7 @@ import struct
 import time
 from multiprocessing import Pipe
 
-from mpgui.core.frames import FrameReader
+from mpgui.core.frames import FrameReader, LineReader
 
 
 def _frame(obj) -> bytes:
@@ -60,3 +60,26 @@ def test_a_frame_that_does_not_unpickle_marks_the_channel_corrupt():
     assert reader.corrupt and reader.done
     w.close()
     r.close()
+
+
+def test_a_header_announcing_gigabytes_marks_the_channel_corrupt_at_once():
+    # Waiting for 2 GiB that will never come would silently end the channel.
+    r, w = Pipe(duplex=False)
+    reader = FrameReader(r)
+    os.write(w.fileno(), _frame("before") + struct.pack("!iQ", -1, 2**31) + _frame("after"))
+    assert reader.read() == ["before"]
+    assert reader.corrupt and "2,147,483,648 bytes" in reader.why
+    w.close()
+    r.close()
+
+
+def test_lines_are_read_whole_and_a_partial_one_waits_for_its_end():
+    r, w = os.pipe()
+    lines = LineReader(r)
+    os.write(w, b"one\ntw")
+    assert lines.read() == ["one"]
+    os.write(w, b"o\r\n\xff bad byte\n" + b"x" * 5000 + b"\nlast")
+    assert lines.read() == ["two", "\ufffd bad byte", "x" * 4096, "x" * 904]
+    os.close(w)
+    assert lines.read() == ["last"] and lines.eof
+    os.close(r)

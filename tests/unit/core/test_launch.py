@@ -2,14 +2,18 @@
 
 import os
 import signal
+import struct
 import subprocess
 import sys
 from array import array
 
 import psutil
+import pytest
 
 from mpgui.core import events as ev
-from mpgui.core.launch import live_group_members
+from mpgui.core.launch import Conductor, RunStartError, live_group_members
+from mpgui.core.run_state import RunState
+from mpgui.core.runner import make_spec
 from mpgui.core.task_timeouts import TaskTimeouts
 
 
@@ -47,3 +51,58 @@ def test_task_timeouts_see_a_packed_span_as_the_end_of_the_open_task():
     observe([(ev.START, 10, pid, 7)])
     observe([ev.spans_event(pid, array("q", [7, 10, 20, 0, 8, 21, 22, 0]))])
     assert timeouts.enforce(10**12) == []  # ... and its span ends it
+
+
+def _malformed_run_state(write) -> tuple[list[tuple], RunState]:
+    """A real Conductor (not started) whose workers' queue gets what `write` writes to it."""
+    spec = make_spec("pool-map", {"workers": 1, "tasks": 1})
+    conductor = Conductor(spec, telemetry=False)
+    try:
+        write(conductor.queue._writer)  # noqa: SLF001 - the pipe the workers write to
+        events = conductor.collect(0.5)
+    finally:
+        conductor.close()
+    state = RunState(spec)
+    state.apply(events)  # must not raise
+    return events, state
+
+
+def test_a_message_that_is_not_a_batch_of_events_is_an_error_of_the_run():
+    good = [(ev.LOG, 5, 42, "INFO", "still here")]
+
+    def write(pipe) -> None:
+        pipe.send(["x", 1])  # unpickles fine, but is not a list of events
+        pipe.send([("end", 1, 2)])  # a known kind with the wrong number of fields
+        pipe.send(good)
+
+    events, state = _malformed_run_state(write)
+    errors = [e for e in events if e[0] == ev.ERROR]
+    assert [e[2] for e in errors] == ["ProtocolError", "ProtocolError"]
+    assert "not a batch of events" in errors[0][3] and "workers' queue" in errors[0][3]
+    assert good[0] in events  # nothing after it was lost
+    assert state.error["type"] == "ProtocolError"
+    state.apply([(ev.DONE, 9, ev.STATUS_OK)])
+    assert state.status == ev.STATUS_ERROR and not state.ok
+
+
+def test_a_frame_announcing_two_gigabytes_is_an_error_of_the_run_and_ends_it():
+    def write(pipe) -> None:
+        os.write(pipe.fileno(), struct.pack("!iQ", -1, 2**31))
+
+    events, state = _malformed_run_state(write)
+    assert state.error["type"] == "ProtocolError"
+    assert "announces 2,147,483,648 bytes" in state.error["message"]
+
+
+def test_the_run_cannot_start_without_room_for_its_queue_in_dev_shm(monkeypatch):
+    import errno
+    import multiprocessing.synchronize as sync
+
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(sync.SemLock, "__init__", full)
+    with pytest.raises(
+        RunStartError, match=r"No space left on device \(is /dev/shm, or the disk, full\?\)"
+    ):
+        Conductor(make_spec("pool-map", {}))
