@@ -30,8 +30,8 @@ def kill_the_idle_worker(scenario: str, params: dict, method: str) -> tuple[dict
         workers = state.workers()
         if killed or len(workers) < params["workers"]:
             return
-        if not any(w.open_task is not None for w in workers):
-            return
+        if sum(w.open_task is not None for w in workers) < params["tasks"]:
+            return  # every task must be under way: then the idle worker can get none
         idle = next(w for w in workers if w.open_task is None)
         killed["pid"], killed["at"] = idle.pid, ev.now_ns()
         os.kill(idle.pid, signal.SIGKILL)
