@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 import time
+import warnings
 
 import pytest
 
@@ -28,11 +29,13 @@ def exit_when_the_pipe_closes(conn) -> None:
     os._exit(1)
 
 
-#: Threads running at each fork of this process, as the kernel's fork() would copy them. A
-#: ``before`` hook registered now — at collection, before any watch registers its own — runs
-#: after every later one (they run in reverse order), so it sees the threads fork() sees.
-THREADS_AT_FORK: list[list[str]] = []
-os.register_at_fork(before=lambda: THREADS_AT_FORK.append([t.name for t in threading.enumerate()]))
+#: The OS threads (tids) of this process at each of its forks. A ``before`` hook registered
+#: now — at collection, before any watch registers its own — runs after every later one
+#: (they run in reverse order), so it sees the threads fork() copies.
+THREADS_AT_FORK: list[set[int]] = []
+os.register_at_fork(
+    before=lambda: THREADS_AT_FORK.append({int(t) for t in os.listdir("/proc/self/task")})
+)
 
 
 @pytest.fixture
@@ -202,17 +205,23 @@ def hold(conn) -> None:
 
 
 def test_the_watch_thread_is_not_there_when_the_process_forks(watch):
-    # Python 3.12+ warns about fork() in a process with other threads; the watch's thread
-    # must not be one of them. (Only the forks while this watch runs are looked at.)
+    # Python 3.12+ warns about fork() in a process with other threads (3.13 counts them after
+    # the after-fork hooks); the watch's thread must not be one of them.
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("no fork here")
+    deadline = time.monotonic() + 5
+    while not watch._runner._tid and time.monotonic() < deadline:  # noqa: SLF001
+        wait_forever_for(0.01)  # the thread has been started; let it run
+    watch_tid = watch._runner._tid  # noqa: SLF001
+    assert watch_tid in {int(t) for t in os.listdir("/proc/self/task")}  # it runs now
     THREADS_AT_FORK.clear()
-    proc = multiprocessing.get_context("fork").Process(target=exit_with, args=(0,))
-    proc.start()
-    proc.join()
-    assert THREADS_AT_FORK and all("mpgui-child-watch" not in names for names in THREADS_AT_FORK), (
-        THREADS_AT_FORK
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        proc = multiprocessing.get_context("fork").Process(target=exit_with, args=(0,))
+        proc.start()
+        proc.join()
+    assert THREADS_AT_FORK and all(watch_tid not in tids for tids in THREADS_AT_FORK)
+    assert not [w for w in caught if "multi-threaded" in str(w.message)]
     # ...and it is back after the fork: a death is still noticed.
     bad = multiprocessing.get_context("fork").Process(target=exit_with, args=(7,))
     bad.start()
