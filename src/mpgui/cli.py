@@ -61,8 +61,13 @@ def _silence_stdout() -> None:
     Whatever is still buffered would otherwise fail again when Python flushes at exit, and
     print "Exception ignored … BrokenPipeError" (exit status 120).
     """
+    streams = [sys.stdout]
+    try:
+        sys.stderr.flush()
+    except (BrokenPipeError, OSError, ValueError):
+        streams.append(sys.stderr)
     devnull = os.open(os.devnull, os.O_WRONLY)
-    for stream in (sys.stdout, sys.stderr):
+    for stream in streams:
         try:
             os.dup2(devnull, stream.fileno())
         except (AttributeError, ValueError, OSError):
@@ -233,16 +238,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("mpgui: interrupted; every process of the run was ended", file=sys.stderr)
         return 130
-    if args.json:
-        print(json.dumps(result))
-    else:
-        print(_format_result(result))
-    if result["ok"]:
-        return 0
-    # One line, the first of what describe_error says: the traceback is in the result.
-    reason = describe_error(result["error"] or {"type": result["status"]}).splitlines()[0]
-    print(f"mpgui: the run failed: {reason}", file=sys.stderr)
-    return 1
+    broken = False
+    try:
+        print(json.dumps(result) if args.json else _format_result(result))
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader has gone; the reason below still goes to stderr
+        _silence_stdout()
+        broken = True
+    if not result["ok"]:
+        # One line, the first of what describe_error says: the traceback is in the result.
+        reason = describe_error(result["error"] or {"type": result["status"]}).splitlines()[0]
+        print(f"mpgui: the run failed: {reason}", file=sys.stderr)
+    if broken:
+        return EXIT_BROKEN_PIPE
+    return 0 if result["ok"] else 1
 
 
 def _interrupt(signum: int, _frame: object) -> None:

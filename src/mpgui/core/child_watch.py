@@ -23,10 +23,11 @@ Swapping that set for a recording one (in the conductor only; each child starts 
 one) lets one watch see every process, however the scenario's code starts it, without the
 scenario doing anything.
 
-The exit code is read without racing the process's owner: the watch gives the owner (Pool's
-worker handler, the executor's manager thread, ``RunContext.running``) :data:`REAP_WAIT_S` to
-collect it, and only then reads it itself. Deaths are ordered by when the watch first saw
-them, not by when their exit codes could be read: when a Manager's server is killed, the
+The exit code is read without racing the process's owner (Pool's worker handler, the
+executor's manager thread, ``RunContext.running``): ``waitid(…, WNOWAIT)`` sees it without
+reaping the process; only where that cannot be done does the watch give the owner
+:data:`REAP_WAIT_S` to collect it before reading it itself. Deaths are ordered by when the
+watch first saw them, not by when their exit codes could be read: when a Manager's server is killed, the
 workers that then fail to reach it die a moment later, and the first death is the cause.
 
 A bad exit — a non-zero code, or a signal the process's owner did not send (``terminate()`` and
@@ -221,10 +222,13 @@ class _Runner:
         if not self._running:
             return True
         self._generation += 1
-        wake()
         if self._tid == threading.get_native_id():
             return False  # asked by the thread itself: it returns when this call does
+        wake()
         if not self._done.acquire(timeout=timeout):
+            # Still busy (its emit waits on a full pipe?): it stays the current thread and
+            # goes on watching, rather than return unseen and leave nobody watching.
+            self._generation -= 1
             return False
         self._done.release()
         self._running = False
@@ -288,6 +292,7 @@ class ChildWatch:
         self._fork_lock = threading.Lock()
         self._forking = 0  # forks under way, in any thread
         self._resume_due = False  # a fork stopped the thread; Process.start() restarts it
+        self._in_fork_hook = False  # the main thread is in an at-fork hook of ours
         self._main_ident = threading.main_thread().ident
         # What the thread knows, kept here so it survives the thread's stops for forks.
         self._watching: list[Any] = []
@@ -358,7 +363,7 @@ class ChildWatch:
             # The thread takes its last look and returns (see _loop); if it is not running
             # (it could not start again after a fork) or is slow, look here instead.
             self._wake()
-            if not self._runner.wait(1.0):
+            if not self._runner.wait(1.0) and not self._runner.alive():
                 with contextlib.suppress(Exception):
                     self._look(last=True)
         signal.set_wakeup_fd(self._previous_wakeup_fd)
@@ -445,9 +450,11 @@ class ChildWatch:
         for proc, _since in ended:
             code = self._exit_code(proc, last or now - dead_since[proc] >= REAP_WAIT_S)
             if code is None:
-                # Its owner has not reaped it yet: later deaths wait their turn behind it,
-                # so the order of the failures stays the order of the deaths.
-                break
+                # Not readable yet: later deaths wait their turn behind it, so the order of
+                # the failures stays the order of the deaths — for a moment only.
+                if now - dead_since[proc] < 2 * REAP_WAIT_S:
+                    break
+                continue
             del dead_since[proc]
             watching.remove(proc)
             if self._record(proc, code):
@@ -487,12 +494,16 @@ class ChildWatch:
 
     @staticmethod
     def _exit_code(proc: Any, read_it: bool) -> int | None:
-        """`proc`'s exit code if its owner has collected it, or — when `read_it` — at all."""
+        """`proc`'s exit code: collected by its owner, or seen without reaping it (the owner
+        still collects it as usual), or — when `read_it` — read by reaping it here."""
         popen = getattr(proc, "_popen", None)
         if popen is None:  # closed by its owner: the code is gone, and so is the process
             return 0
-        if popen.returncode is not None or not read_it:
+        if popen.returncode is not None:
             return popen.returncode
+        code = _peek_exit_code(proc.pid)
+        if code is not None or not read_it:
+            return code
         try:
             return proc.exitcode
         except ValueError:  # closed in the meantime
@@ -549,12 +560,18 @@ class ChildWatch:
 
     # -- around forks (any thread that forks) --------------------------------------------
     def _before_fork(self) -> None:
+        if threading.get_ident() == self._main_ident:
+            # An interrupt raised in an at-fork hook would be swallowed ("Exception ignored")
+            # and the failure lost: in the hooks it only defers, and the watch sends it again.
+            self._in_fork_hook = True
         with self._fork_lock:
             self._forking += 1
             if self._forking == 1:
                 self._runner.stop(STOP_FOR_FORK_S, self._wake)
 
     def _after_fork_in_parent(self) -> None:
+        if threading.get_ident() == self._main_ident:
+            self._in_fork_hook = False
         with self._fork_lock:
             self._forking -= 1
             if _in_process_start():
@@ -584,6 +601,8 @@ class ChildWatch:
 
     # -- the main thread -----------------------------------------------------------------
     def _on_interrupt(self, _signum: int, _frame: Any) -> None:
+        if self._in_fork_hook:
+            return  # not raised, so the watch asks again (see _act)
         if self._shield_depth:
             self._deferred = True
             return
@@ -625,9 +644,23 @@ def _sentinel(proc: Any) -> int | None:
         return None
 
 
+def _peek_exit_code(pid: int) -> int | None:
+    """How child `pid` ended (a negative code for a signal), without reaping it; None if it
+    has not ended or cannot be asked (reaped already, or no ``waitid`` here)."""
+    try:
+        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except (AttributeError, ChildProcessError, OSError):
+        return None
+    if info is None:
+        return None
+    return info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
+
+
 def _by_signal_first(proc: Any) -> int:
     popen = getattr(proc, "_popen", None)
     code = getattr(popen, "returncode", None)
+    if code is None:
+        code = _peek_exit_code(proc.pid)
     return 0 if code is not None and code < 0 else 1
 
 
@@ -654,7 +687,13 @@ def _register_fork_hooks() -> None:
             _active._after_fork_in_parent()  # noqa: SLF001
 
     def after_in_child() -> None:
+        # A forked worker starts with no watch: not the conductor's wake pipe (its own
+        # signals would wake the conductor's watch) nor its excepthook.
         global _active
+        if _active is not None:
+            with contextlib.suppress(ValueError, OSError):
+                signal.set_wakeup_fd(-1)
+            threading.excepthook = threading.__excepthook__
         _active = None
 
     os.register_at_fork(
@@ -689,7 +728,9 @@ def failing() -> bool:
 @contextlib.contextmanager
 def shielded() -> Iterator[None]:
     """Run a cleanup block that the watch's interrupt must not cut short (no-op without one)."""
-    if _active is None or threading.current_thread() is not threading.main_thread():
+    # get_ident, not current_thread(): from the watch's own (_thread) thread that would make
+    # a _DummyThread, kept in threading's registry for good, at every restart.
+    if _active is None or threading.get_ident() != threading.main_thread().ident:
         yield
         return
     with _active.shielded():

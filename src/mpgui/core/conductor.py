@@ -114,9 +114,9 @@ def _die_with_host(host_pid: int) -> Callable[[], None]:
         if os.getppid() != host_pid:  # nobody is left to end a straggler: take them all
             os.killpg(os.getpgrp(), signal.SIGKILL)
         teardown.kill_rest_of_group()  # a process started meanwhile
+        teardown.remove_temp_dir()
         teardown.flush_output()
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
+        teardown.die_by(signal.SIGTERM)
 
     def on_sigterm(_signum: int, _frame: Any) -> None:
         end_run_group()

@@ -33,6 +33,7 @@ from . import events as ev
 from . import semaphores
 from .conductor import RunSpec, conductor_main
 from .frames import FrameReader, LineReader
+from .stop_flag import StopFlag
 from .task_timeouts import TaskTimeouts
 from .telemetry import CpuSampler
 
@@ -137,7 +138,7 @@ def _main_module_hidden() -> Iterator[None]:
 
 
 class Conductor:
-    """One run's conductor process, its event queue and its stop event (spawn context)."""
+    """One run's conductor process, its event queue and its stop flag (spawn context)."""
 
     def __init__(self, spec: RunSpec, telemetry: bool = True) -> None:
         """Make the run's channels (nothing starts yet); :class:`RunStartError` if they
@@ -148,7 +149,7 @@ class Conductor:
         try:
             with semaphores.named(semaphores.host_prefix(self.host_pid)):
                 self.queue: Any = mp.Queue()
-                self.stop_event: Any = mp.Event()
+            self.stop_event: Any = StopFlag(mp)
             self._control_r, self._control_w = mp.Pipe(duplex=False)
             self._output_r, self._output_w = mp.Pipe(duplex=False)
         except OSError as exc:

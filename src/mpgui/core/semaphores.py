@@ -84,9 +84,11 @@ def remove_leftovers(host_pid: int, conductor_pid: int) -> list[str]:
         if not entry.startswith(mark):
             continue
         name = "/" + entry[len("sem.") :]
-        with contextlib.suppress(OSError):
+        try:
             _multiprocessing.sem_unlink(name)
-            removed.append(name)
+        except OSError:
+            continue  # gone meanwhile: nothing of it is left to remove
+        removed.append(name)
         # The run registered it with this process's tracker (inherited): take it off there,
         # or the tracker warns about it when this process exits.
         with contextlib.suppress(Exception):

@@ -15,6 +15,7 @@ import contextlib
 import os
 import signal
 import sys
+import threading
 from typing import NoReturn
 
 
@@ -74,5 +75,41 @@ def end_now() -> NoReturn:
     """
     kill_rest_of_group()
     release_semaphores()
+    remove_temp_dir()
     flush_output()
     os._exit(0)
+
+
+def remove_temp_dir() -> None:
+    """Remove the ``multiprocessing`` temporary directory (``/tmp/pymp-…``: a forkserver's
+    socket, a Manager's) that *this* process made, as its skipped exit handlers would have.
+
+    Only by running the finalizer ``multiprocessing`` registered where it made the directory:
+    a spawned process inherits its parent's ``tempdir`` setting, and that one is not its own.
+    """
+    from multiprocessing import util  # noqa: PLC0415
+
+    for finalizer in list(util._finalizer_registry.values()):  # noqa: SLF001
+        if getattr(finalizer, "_callback", None) is util._remove_temp_dir:  # noqa: SLF001
+            with contextlib.suppress(Exception):
+                finalizer()
+
+
+def die_by(sig: int) -> NoReturn:
+    """End this process by signal `sig`'s default action, so its parent sees it (-`sig`).
+
+    Called from the signal's own handler, in whichever thread runs it: the child watch's
+    thread too, where ``signal.signal`` may not be called — so the action is reset in C
+    there (a Python handler would only set a flag nobody reads any more).
+    """
+    if threading.get_ident() == threading.main_thread().ident:
+        signal.signal(sig, signal.SIG_DFL)
+    else:
+        import ctypes  # noqa: PLC0415 - loaded already on Linux (PR_SET_PDEATHSIG)
+
+        libc = ctypes.CDLL(None)
+        libc.signal.restype = ctypes.c_void_p
+        libc.signal.argtypes = (ctypes.c_int, ctypes.c_void_p)
+        libc.signal(sig, None)  # SIG_DFL is 0
+    os.kill(os.getpid(), sig)
+    os._exit(128 + sig)  # not reached: the default action has ended the process

@@ -118,3 +118,30 @@ def test_fork_runs_give_no_warning_about_forking_a_threaded_process():
             os.environ["PYTHONWARNINGS"] = env
     output = [e[4] for e in seen if e[0] == ev.LOG and e[3] == OUTPUT_LEVEL]
     assert not [line for line in output if "multi-threaded" in line], output
+
+
+def _end_from_another_thread(host_pid: int) -> None:
+    """A conductor-to-be whose SIGTERM ending runs in a thread that is not the main one, as
+    it does when the child watch hears SIGTERM while the main thread is blocked."""
+    import threading
+
+    from mpgui.core import conductor
+
+    os.setpgrp()
+    end_run_group = conductor._die_with_host(host_pid)  # noqa: SLF001
+    threading.Thread(target=end_run_group).start()
+    threading.Event().wait(20)  # the main thread is blocked, as in pool.map
+
+
+def test_a_sigterm_ending_run_from_the_watch_thread_still_ends_the_conductor_by_sigterm():
+    import multiprocessing
+    import time
+
+    proc = multiprocessing.get_context("spawn").Process(
+        target=_end_from_another_thread, args=(os.getpid(),)
+    )
+    t0 = time.monotonic()
+    proc.start()
+    proc.join(15)
+    assert proc.exitcode == -signal.SIGTERM, proc.exitcode
+    assert time.monotonic() - t0 < 10

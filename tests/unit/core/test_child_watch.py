@@ -148,8 +148,9 @@ def test_a_failed_run_whose_cleanup_hangs_is_rescued_by_the_watch(watch):
             assert watch.rescued.wait(10), "the watch never took over"
     took = time.monotonic() - t0
     assert [f.pid for f in watch.stuck] == [proc.pid]
-    # The watch gave the run its grace and the cleanup bound, and not much more.
-    assert child_watch.CLEANUP_BOUND_S <= took < child_watch.CLEANUP_BOUND_S + 1.5
+    # The watch gave the run its grace and the cleanup bound first (how soon after that is
+    # the failure-detection benchmark's figure).
+    assert took >= child_watch.CLEANUP_BOUND_S
     assert not watch.claim_report()  # the watch reports it: the main thread must not
 
 
@@ -184,9 +185,12 @@ def test_the_first_death_is_the_cause_even_if_a_later_one_is_reaped_first(watch)
     reader.close()
     writer.close()  # now only the server holds the write end
     os.kill(server.pid, signal.SIGKILL)  # from outside: not its owner
-    client.join()  # reaped at once, as a worker's owner would
+    with pytest.raises(WorkerFailed, match="Manager's server"):  # the interrupt names it
+        client.join()  # reaped at once, as a worker's owner would
+        wait_forever_for(5)
+    client.join()
     deadline = time.monotonic() + 5
-    while len(watch.events) < 2 and time.monotonic() < deadline:
+    while len(watch.events) < 2 and time.monotonic() < deadline:  # the client's EXIT too
         wait_forever_for(0.05)
     first = watch.failure()
     assert (first.pid, first.exitcode, first.name) == (server.pid, -9, "SyncManager-9")
@@ -194,8 +198,6 @@ def test_the_first_death_is_the_cause_even_if_a_later_one_is_reaped_first(watch)
     assert [e[2] for e in watch.events] == [server.pid, client.pid]  # EXITs in order of death
     assert [f.pid for f in watch._failures] == [server.pid, client.pid]  # noqa: SLF001
     assert watch._failures[1].after is first  # noqa: SLF001
-    with pytest.raises(WorkerFailed, match="Manager's server"):  # the interrupt names it
-        wait_forever_for(5)
     server.join()
 
 
@@ -227,3 +229,20 @@ def test_the_watch_thread_is_not_there_when_the_process_forks(watch):
     bad.start()
     with pytest.raises(WorkerFailed, match="code 7"):
         wait_forever_for(20)
+
+
+def test_an_interrupt_that_comes_while_the_main_thread_forks_is_not_lost(watch):
+    # Starting fork processes back to back, the main thread spends much of its time in the
+    # at-fork hooks, where an exception would be swallowed: the failure must still arrive.
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork here")
+    ctx = multiprocessing.get_context("fork")
+    bad = ctx.Process(target=exit_with, args=(3,))
+    bad.start()
+    deadline = time.monotonic() + 10
+    with pytest.raises(WorkerFailed, match="code 3"):
+        while time.monotonic() < deadline:
+            proc = ctx.Process(target=exit_with, args=(0,))
+            proc.start()
+            proc.join()
+    assert time.monotonic() < deadline

@@ -291,3 +291,17 @@ def test_screenshot_refuses_what_it_could_never_do_before_running(args, needle, 
     lines = err.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], err
     assert not os.path.exists(tmp_path / "shot.png")
+
+
+def test_a_failed_run_whose_reader_went_away_still_says_why_on_stderr():
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "mpgui", "run", "worker-failures", "--set", "failure=exit",
+         "--set", "tasks=4", "--set", "fail_task=1", "--set", "task_ms=5", "--json"],
+        stdout=write_end, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    os.close(write_end)
+    _, err = cli.communicate(timeout=60)
+    assert cli.returncode == 141
+    assert err.startswith("mpgui: the run failed: WorkerFailed: worker ") and err.count("\n") == 1

@@ -56,7 +56,7 @@ def test_under_a_process_limit_every_run_ends_with_one_clear_line(scenario, meth
 @pytest.mark.skipif(not can_unshare_mounts(), reason="no private mount namespace here")
 @pytest.mark.parametrize(
     ("size", "who"),
-    [("4k", "host"), ("40k", "conductor")],
+    [("4k", "host"), ("24k", "conductor")],
     ids=["no-room-for-the-host's-queue", "no-room-for-the-pool's-locks"],
 )
 def test_with_dev_shm_full_the_run_fails_with_one_line_and_leaves_nothing(size, who):
