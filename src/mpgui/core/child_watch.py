@@ -27,8 +27,9 @@ The exit code is read without racing the process's owner (Pool's worker handler,
 executor's manager thread, ``RunContext.running``): ``waitid(…, WNOWAIT)`` sees it without
 reaping the process; only where that cannot be done does the watch give the owner
 :data:`REAP_WAIT_S` to collect it before reading it itself. Deaths are ordered by when the
-watch first saw them, not by when their exit codes could be read: when a Manager's server is killed, the
-workers that then fail to reach it die a moment later, and the first death is the cause.
+watch first saw them, not by when their exit codes could be read: when a Manager's server
+is killed, the workers that then fail to reach it die a moment later, and the first death
+is the cause.
 
 A bad exit — a non-zero code, or a signal the process's owner did not send (``terminate()`` and
 ``kill()`` are recorded, so ``Pool.terminate()`` ending its workers is not a failure) — becomes

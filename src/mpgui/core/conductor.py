@@ -262,6 +262,10 @@ def conductor_main(
             if isinstance(exc, WorkerFailed) and cause is not None:
                 exc = cause
             error = ev.error_event(exc, cause.info() if cause is not None else None)
+            if isinstance(exc, WorkerFailed):
+                # Its traceback would show only where mpgui interrupted the conductor; the
+                # worker that died has none to give.
+                error = (*error[:4], None, error[5])
     if not watch.claim_report():
         # The watch thread is reporting this run (its cleanup was stuck) and ends the
         # process when it has; wait for it, within a bound.

@@ -54,6 +54,7 @@ class Lane:
     died: bool = False  # it ended badly: a non-zero code, or a signal its owner did not send
     ended_ns: int = 0
     lost_task: int | None = None  # the task it was running when it died
+    cut_task: int | None = None  # the task it was running when it was ended (Stop, a failure)
 
     def see_core(self, cpu: int) -> None:
         """Record that this process was seen on core `cpu`."""
@@ -231,6 +232,8 @@ class RunState:
             lane.ended_ns = t
             if bad:
                 lane.lost_task = lane.open_task
+            else:
+                lane.cut_task = lane.open_task
             lane.open_task = None
         if not bad:
             return

@@ -188,14 +188,23 @@ class TimelinePanel(pg.PlotWidget):
 
         if not (self._clock.due(now_ns) or state.finished):
             return
-        open_lanes = [lane for lane in state.lanes if lane.open_task is not None]
-        if open_lanes and not state.finished:
-            starts = np.array([(lane.open_since - t0) / 1e9 for lane in open_lanes])
-            now_s = (now_ns - t0) / 1e9
+        # Running tasks, hollow, up to now; once the run is over, up to its end. A task whose
+        # worker was ended mid-way (Stop, a failed run's cleanup) stays, up to that moment.
+        run_end = state.t_end_ns if state.finished and state.t_end_ns else now_ns
+        hollow = [
+            (lane.index, lane.open_since, run_end)
+            for lane in state.lanes
+            if lane.open_task is not None
+        ] + [
+            (lane.index, lane.open_since, lane.ended_ns)
+            for lane in state.lanes
+            if lane.cut_task is not None
+        ]
+        if hollow:
+            rows, starts, ends = (np.array(column) for column in zip(*hollow, strict=True))
+            starts_s = (starts - t0) / 1e9
             self.running.setOpts(
-                x0=starts,
-                y=[lane.index for lane in open_lanes],
-                width=np.maximum(now_s - starts, 0.0),
+                x0=starts_s, y=rows, width=np.maximum((ends - t0) / 1e9 - starts_s, 0.0)
             )
         else:
             self.running.setOpts(x0=[], y=[], width=[])
