@@ -12,7 +12,7 @@ come back, it measures the host's
 - open file descriptors,
 - threads (Python's ``threading.active_count()`` and the OS's count),
 - entries in /dev/shm made by this process's runs (their named semaphores carry this
-  process's pid, see ``mpgui.core.semaphores``): /dev/shm is the whole machine's, and
+  process's pid, see ``mpgui.core.run_names``): /dev/shm is the whole machine's, and
   another program's semaphores are not this one's leak.
 
 and compares them with the baseline taken after the first run (when the resource tracker
@@ -38,7 +38,7 @@ from typing import Any
 
 import psutil
 
-from mpgui.core import launch, runner, semaphores
+from mpgui.core import launch, run_names, runner
 
 #: Command lines of multiprocessing's long-lived helpers of the host (not a leak).
 HELPERS = (
@@ -170,7 +170,7 @@ def measure() -> dict[str, Any]:
         "fds": len(os.listdir("/proc/self/fd")),
         "threads": threading.active_count(),
         "os_threads": psutil.Process().num_threads(),
-        "shm": frozenset(semaphores.entries(os.getpid())),
+        "shm": frozenset(run_names.entries(os.getpid())),
     }
 
 

@@ -9,7 +9,7 @@ import time
 
 import psutil
 
-from mpgui.core import semaphores
+from mpgui.core import run_names
 
 
 def start_run_tree(args: list[str], descendants: int, **popen_args):
@@ -38,10 +38,16 @@ def run_shm(host_pid: int) -> set[str]:
     """The /dev/shm entries of the runs `host_pid` made (their semaphores), and only those.
 
     /dev/shm is the whole machine's: other programs' entries come and go in it. A run's are
-    named after its host (see :mod:`mpgui.core.semaphores`), so a test checks exactly what
+    named after its host (see :mod:`mpgui.core.run_names`), so a test checks exactly what
     the processes it started made.
     """
-    return semaphores.entries(host_pid)
+    return run_names.entries(host_pid)
+
+
+def run_temp_dirs(host_pid: int) -> list[str]:
+    """The temporary directories (``pymp-mpgui-<host pid>-…``) of the runs `host_pid` made
+    that still exist: a run that ended leaves none."""
+    return run_names.temp_dirs(host_pid)
 
 
 def wait_for(condition, timeout_s: float) -> bool:

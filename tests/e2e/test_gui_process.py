@@ -13,7 +13,7 @@ import sys
 import psutil
 import pytest
 
-from tests.process_tree import run_shm, start_run_tree, wait_for
+from tests.process_tree import run_shm, run_temp_dirs, start_run_tree, wait_for
 
 #: What must never appear on the app's stderr.
 COMPLAINTS = ("Traceback", "QThread: Destroyed", "leaked", "resource_tracker")
@@ -53,6 +53,7 @@ def test_a_killed_gui_takes_its_conductor_workers_and_manager_with_it():
     _, alive = psutil.wait_procs(tree, timeout=3)
     assert not alive, alive
     assert wait_for(lambda: not run_shm(cli.pid), 3)
+    assert wait_for(lambda: not run_temp_dirs(cli.pid), 3)
 
 
 @pytest.mark.parametrize("method", ["fork", "spawn"])

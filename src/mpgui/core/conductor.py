@@ -42,7 +42,7 @@ from typing import Any
 
 from . import events as ev
 from . import probe as probe_mod
-from . import semaphores, teardown
+from . import run_names, teardown
 
 #: How much nicer (lower priority) than its host a run's processes are. A scenario's workers
 #: are batch work that may keep every core busy; the window watching them must still get a
@@ -111,10 +111,10 @@ def _die_with_host(host_pid: int) -> Callable[[], None]:
         disarm()  # no WorkerFailed may cut this short
         teardown.kill_rest_of_group()
         teardown.release_semaphores()
+        teardown.remove_temp_dir()
         if os.getppid() != host_pid:  # nobody is left to end a straggler: take them all
             os.killpg(os.getpgrp(), signal.SIGKILL)
         teardown.kill_rest_of_group()  # a process started meanwhile
-        teardown.remove_temp_dir()
         teardown.flush_output()
         teardown.die_by(signal.SIGTERM)
 
@@ -185,8 +185,8 @@ def conductor_main(
         # whatever its niceness, leaving the window's thread waiting for a core.
         os.setpgrp()
         end_run_group = _die_with_host(host_pid)
-    # Named after the run, so the host can remove what a killed run leaves in /dev/shm.
-    semaphores.use_prefix(semaphores.run_prefix(host_pid, os.getpid()))
+    # Named after the run, so the host can remove what a killed run leaves behind.
+    run_names.use_run_names(host_pid)
     if hasattr(os, "nice"):
         os.nice(RUN_NICENESS)  # inherited by every process the scenario starts
     if hasattr(signal, "SIGTTOU"):

@@ -30,7 +30,7 @@ from typing import Any
 import psutil
 
 from . import events as ev
-from . import semaphores
+from . import run_names
 from .conductor import RunSpec, conductor_main
 from .frames import FrameReader, LineReader
 from .stop_flag import StopFlag
@@ -147,7 +147,7 @@ class Conductor:
         self.host_pid = os.getpid()
         mp = multiprocessing.get_context("spawn")
         try:
-            with semaphores.named(semaphores.host_prefix(self.host_pid)):
+            with run_names.named(run_names.host_prefix(self.host_pid)):
                 self.queue: Any = mp.Queue()
             self.stop_event: Any = StopFlag(mp)
             self._control_r, self._control_w = mp.Pipe(duplex=False)
@@ -298,7 +298,7 @@ class Conductor:
                 self.process.join(5.0)
             self.exitcode = self.process.exitcode
             if not self.group_alive():
-                self.leftover_semaphores = semaphores.remove_leftovers(
+                self.leftover_semaphores = run_names.remove_leftovers(
                     self.host_pid, self.process.pid
                 )
         for conn in (self._control_r, self._output_r, self._control_w, self._output_w):

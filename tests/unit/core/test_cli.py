@@ -9,7 +9,7 @@ import sys
 import psutil
 import pytest
 
-from tests.process_tree import run_shm, start_run_tree, wait_for
+from tests.process_tree import run_shm, run_temp_dirs, start_run_tree, wait_for
 
 
 def mpgui(*args, timeout=60):
@@ -174,6 +174,7 @@ def test_a_killed_host_takes_its_conductor_and_workers_with_it(run):
     # so on stderr, as it should after a crash). Nothing is left in /dev/shm.
     cli.communicate()  # read and close its stderr
     assert wait_for(lambda: not run_shm(cli.pid), 3)
+    assert wait_for(lambda: not run_temp_dirs(cli.pid), 3)
 
 
 @pytest.mark.parametrize("method", ["spawn", "forkserver"])
@@ -203,6 +204,7 @@ def test_a_killed_conductor_leaves_no_semaphore_and_no_warning(method, how):
     _, alive = psutil.wait_procs(tree, timeout=3)
     assert not alive, alive
     assert not run_shm(cli.pid)
+    assert not run_temp_dirs(cli.pid)  # a forkserver's socket, and the like
 
 
 SHORT_RUN = ["run", "pool-map", "--set", "workers=2", "--set", "tasks=4", "--set", "task_ms=5"]
