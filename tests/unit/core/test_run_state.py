@@ -145,3 +145,44 @@ def test_a_start_arriving_after_its_process_ended_does_not_show_it_running():
     s.apply([(ev.START, 4, 42, 7)])
     (lane,) = s.workers()
     assert lane.died and lane.open_task is None
+
+
+def _with_a_dead_worker() -> RunState:
+    s = RunState(SPEC, t0_ns=0)
+    s.apply(
+        [
+            (ev.HELLO, 1, 101, 0, "worker", ""),
+            (ev.HELLO, 2, 102, 0, "worker", ""),
+            (ev.START, 3, 102, 7),
+            (ev.EXIT, 4, 101, -9, True, "ForkPoolWorker-1"),  # died idle
+            (ev.EXIT, 5, 102, 1, True, "ForkPoolWorker-2"),  # died after it, with task 7
+        ]
+    )
+    return s
+
+
+def test_a_worker_that_died_before_a_timeout_or_a_stop_is_the_runs_error():
+    for verdict, status in (("Timeout", ev.STATUS_ERROR), ("Stopped", ev.STATUS_STOPPED)):
+        s = _with_a_dead_worker()
+        s.fail(verdict, "the host's own reason", status)
+        s.finish(exitcode=-9)
+        error = s.result()["error"]
+        assert (error["type"], error["pid"], error["signal"]) == ("WorkerFailed", 101, "SIGKILL")
+        assert error["message"] == "worker 101 was killed by SIGKILL"
+        assert "task" not in error  # it held none
+        assert s.status == ev.STATUS_ERROR  # the run had failed before it was ended
+        lines = [line[3] for line in s.logs]
+        assert f"{verdict}: the host's own reason" in lines  # still said, in the log
+
+
+def test_a_death_after_the_first_is_logged_as_what_followed():
+    lines = [line[3] for line in _with_a_dead_worker().logs]
+    assert "worker 101 was killed by SIGKILL" in lines
+    assert "worker 102 exited with code 1 while running task 7, after worker 101 had died" in lines
+
+
+def test_a_helper_without_a_lane_that_dies_is_named_in_the_log():
+    s = RunState(SPEC, t0_ns=0)
+    s.apply([(ev.EXIT, 4, 77, -9, True, "SyncManager-1")])
+    assert [line[3] for line in s.logs] == ["the Manager's server (pid 77) was killed by SIGKILL"]
+    assert s.first_death["process"] == "SyncManager-1"
