@@ -8,10 +8,9 @@ import sys
 from array import array
 
 import psutil
-import pytest
 
 from mpgui.core import events as ev
-from mpgui.core.launch import Conductor, RunStartError, live_group_members
+from mpgui.core.launch import Conductor, live_group_members
 from mpgui.core.run_state import RunState
 from mpgui.core.runner import make_spec
 from mpgui.core.task_timeouts import TaskTimeouts
@@ -92,17 +91,3 @@ def test_a_frame_announcing_two_gigabytes_is_an_error_of_the_run_and_ends_it():
     events, state = _malformed_run_state(write)
     assert state.error["type"] == "ProtocolError"
     assert "announces 2,147,483,648 bytes" in state.error["message"]
-
-
-def test_the_run_cannot_start_without_room_for_its_queue_in_dev_shm(monkeypatch):
-    import errno
-    import multiprocessing.synchronize as sync
-
-    def full(*_args, **_kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(sync.SemLock, "__init__", full)
-    with pytest.raises(
-        RunStartError, match=r"No space left on device \(is /dev/shm, or the disk, full\?\)"
-    ):
-        Conductor(make_spec("pool-map", {}))
