@@ -227,7 +227,7 @@ def _format_result(result: dict[str, Any]) -> str:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from mpgui.core import runner
-    from mpgui.core.run_state import describe_error
+    from mpgui.core.run_state import failure_line
 
     spec = _spec_from_args(args)
     # A terminal closing (SIGHUP) or `kill` (SIGTERM) ends the run as Ctrl+C does: cleanly.
@@ -246,9 +246,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         _silence_stdout()
         broken = True
     if not result["ok"]:
-        # One line, the first of what describe_error says: the traceback is in the result.
-        reason = describe_error(result["error"] or {"type": result["status"]}).splitlines()[0]
-        print(f"mpgui: the run failed: {reason}", file=sys.stderr)
+        print(failure_line(result), file=sys.stderr)
     if broken:
         return EXIT_BROKEN_PIPE
     return 0 if result["ok"] else 1

@@ -69,8 +69,7 @@ class RunController(QObject):
                 self._conductor.close()
             self._conductor = None
             self._over = True
-            self.state.fail("StartFailed", str(exc))
-            self.state.finish()
+            self.state.fail_to_start(str(exc))
             self.result = self.state.result()
             QTimer.singleShot(0, self._report_start_failure)
             return

@@ -194,8 +194,7 @@ class _Runner:
 
     def __init__(self, target: Callable[[Callable[[], bool]], None]) -> None:
         self._target = target
-        self._done = _thread.allocate_lock()
-        self._running = False
+        self._done = _thread.allocate_lock()  # held exactly while a thread runs
         self._tid = 0
         self._generation = 0
 
@@ -208,7 +207,6 @@ class _Runner:
         except RuntimeError:  # "can't start new thread"
             self._done.release()
             raise
-        self._running = True
 
     def _run(self, generation: int) -> None:
         self._tid = threading.get_native_id()
@@ -220,8 +218,8 @@ class _Runner:
     def stop(self, timeout: float, wake: Callable[[], None]) -> bool:
         """Ask the thread to return (it does after its current look) and wait for it to be
         gone, at most `timeout` s; False if it is still there (or stopping itself)."""
-        if not self._running:
-            return True
+        if not self._done.locked():
+            return True  # none runs
         self._generation += 1
         if self._tid == threading.get_native_id():
             return False  # asked by the thread itself: it returns when this call does
@@ -232,7 +230,6 @@ class _Runner:
             self._generation -= 1
             return False
         self._done.release()
-        self._running = False
         deadline = time.monotonic() + timeout
         while os.path.exists(f"/proc/self/task/{self._tid}") and time.monotonic() < deadline:
             time.sleep(0)  # microseconds: the thread has only its exit left to do
@@ -241,15 +238,14 @@ class _Runner:
     def wait(self, timeout: float) -> bool:
         """Wait up to `timeout` s for the thread to return by itself; False if it is not
         running at all, or still is."""
-        if not self._running or not self._done.acquire(timeout=timeout):
+        if not self._done.locked() or not self._done.acquire(timeout=timeout):
             return False
         self._done.release()
-        self._running = False
         return True
 
     def alive(self) -> bool:
         """True while the thread has not returned."""
-        return self._running and self._done.locked()
+        return self._done.locked()
 
 
 class ChildWatch:
@@ -519,13 +515,10 @@ class ChildWatch:
         pid, name = proc.pid, getattr(proc, "name", "") or ""
         stopping = self._stop_event.is_set() or self._ending
         bad = is_bad_exit(code, pid in self._ended_by_owner) and not stopping
-        cause = self.failure()
         self._emit((ev.EXIT, ev.now_ns(), pid, code, bad, name))
         if not bad:
             return False
         failure = workers.WorkerFailed(pid, code, name)
-        if cause is not None:
-            failure.after = cause  # a consequence, most likely: say so
         self._failures.append(failure)  # claimed or not: it names a cause
         return True
 

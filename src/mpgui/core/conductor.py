@@ -109,9 +109,7 @@ def _die_with_host(host_pid: int) -> Callable[[], None]:
         from .child_watch import disarm  # noqa: PLC0415
 
         disarm()  # no WorkerFailed may cut this short
-        teardown.kill_rest_of_group()
-        teardown.release_semaphores()
-        teardown.remove_temp_dir()
+        teardown.leave_nothing()
         if os.getppid() != host_pid:  # nobody is left to end a straggler: take them all
             os.killpg(os.getpgrp(), signal.SIGKILL)
         teardown.kill_rest_of_group()  # a process started meanwhile
@@ -261,11 +259,13 @@ def conductor_main(
             cause = watch.failure()
             if isinstance(exc, WorkerFailed) and cause is not None:
                 exc = cause
-            error = ev.error_event(exc, cause.info() if cause is not None else None)
-            if isinstance(exc, WorkerFailed):
-                # Its traceback would show only where mpgui interrupted the conductor; the
-                # worker that died has none to give.
-                error = (*error[:4], None, error[5])
+            # A WorkerFailed's traceback would show only where mpgui interrupted the
+            # conductor; the worker that died has none to give.
+            error = ev.error_event(
+                exc,
+                cause.info() if cause is not None else None,
+                with_traceback=not isinstance(exc, WorkerFailed),
+            )
     if not watch.claim_report():
         # The watch thread is reporting this run (its cleanup was stuck) and ends the
         # process when it has; wait for it, within a bound.

@@ -187,12 +187,16 @@ def to_dict(event: Event) -> dict[str, Any]:
     return out
 
 
-def error_event(exc: BaseException, info: dict[str, Any] | None = None) -> Event:
+def error_event(
+    exc: BaseException, info: dict[str, Any] | None = None, with_traceback: bool = True
+) -> Event:
     """An ERROR event carrying `exc` as data: type name, message (with :func:`hint`),
-    formatted traceback, `info`."""
+    formatted traceback (None without `with_traceback`), `info`."""
     import traceback
 
-    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    tb = None
+    if with_traceback:
+        tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     return (ERROR, now_ns(), type(exc).__name__, f"{exc}{hint(exc)}", tb, dict(info or {}))
 
 
@@ -248,6 +252,11 @@ def who(pid: int, name: str = "") -> str:
     if "Manager" in name:
         return f"the Manager's server (pid {pid})"
     return f"worker {pid}"
+
+
+def ended(pid: int, exitcode: int, name: str = "") -> str:
+    """A process's end in one sentence: ``worker 7 was killed by SIGKILL``."""
+    return f"{who(pid, name)} {how_it_ended(exitcode)}"
 
 
 def exit_info(pid: int, exitcode: int, name: str = "") -> dict[str, Any]:

@@ -173,10 +173,8 @@ class Conductor:
         # Control first: the conductor announces a phase before its workers report in it.
         self._readers = [FrameReader(self._control_r), FrameReader(self.queue._reader)]  # noqa: SLF001
         self._output = LineReader(self._output_r.fileno())
-        self._reported_corrupt: set[int] = set()  # readers whose corruption was reported
+        self._reported_corrupt: set[FrameReader] = set()  # readers said to be corrupt
         self.exitcode: int | None = None  # the conductor's exit code, kept after close()
-        #: Semaphores of the run that its processes did not unlink (removed by close()).
-        self.leftover_semaphores: list[str] = []
         # Stop escalation, advanced by collect(): when SIGTERM is due, when it was sent.
         self._term_due: int | None = None
         self._term_sent: int | None = None
@@ -298,9 +296,7 @@ class Conductor:
                 self.process.join(5.0)
             self.exitcode = self.process.exitcode
             if not self.group_alive():
-                self.leftover_semaphores = run_names.remove_leftovers(
-                    self.host_pid, self.process.pid
-                )
+                run_names.remove_leftovers(self.host_pid, self.process.pid)
         for conn in (self._control_r, self._output_r, self._control_w, self._output_w):
             conn.close()
         self.queue.close()
@@ -348,8 +344,8 @@ class Conductor:
                     self.pids.append(batch[0][2])
                 observe(batch)
                 out.extend(batch)
-            if reader.corrupt and id(reader) not in self._reported_corrupt:
-                self._reported_corrupt.add(id(reader))
+            if reader.corrupt and reader not in self._reported_corrupt:
+                self._reported_corrupt.add(reader)
                 out.append(self._protocol_error(reader, reader.why))
                 # Nothing more can be read from it, and writers would block on it: end the run.
                 self.request_stop(grace_s=0)

@@ -37,6 +37,15 @@ def describe_error(error: dict[str, Any]) -> str:
     return line
 
 
+def failure_line(result: dict[str, Any]) -> str:
+    """The one line a failed run's result says on stderr: ``mpgui: the run failed: …``.
+
+    Only the first line of :func:`describe_error`: the traceback is in the result itself.
+    """
+    reason = describe_error(result["error"] or {"type": result["status"]}).splitlines()[0]
+    return f"mpgui: the run failed: {reason}"
+
+
 @dataclass
 class Lane:
     """One process on the timeline: a pool worker, or the conductor's own ("main") lane."""
@@ -238,16 +247,15 @@ class RunState:
         if not bad:
             return
         # A helper that never reported (a Manager's server) has no lane, but its death counts.
-        who = lane.label if lane is not None and lane.role != "worker" else ev.who(pid, name)
         doing = ""
         if lane is not None and lane.lost_task is not None:
             doing = f" while running task {lane.lost_task}"
-        line = f"{who} {ev.how_it_ended(exitcode)}{doing}"
+        line = ev.ended(pid, exitcode, name) + doing
         first = self.first_death
         if first is None:
             self.first_death = {
                 "type": "WorkerFailed",
-                "message": f"{ev.who(pid, name)} {ev.how_it_ended(exitcode)}",
+                "message": ev.ended(pid, exitcode, name),
                 "traceback": None,
                 **ev.exit_info(pid, exitcode, name),
             }
@@ -296,6 +304,12 @@ class RunState:
         elif self.status is None:
             self.status = status
         self.revision += 1
+
+    def fail_to_start(self, reason: str) -> None:
+        """The run could not even start (no room for its semaphores, a process limit): it is
+        over, failed, and says why."""
+        self.fail("StartFailed", reason)
+        self.finish()
 
     def finish(self, exitcode: int | None = None) -> None:
         """Mark the run over on the host side; `exitcode` is the conductor's.

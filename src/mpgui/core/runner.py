@@ -51,8 +51,7 @@ def run(
     try:
         conductor = Conductor(spec)
     except RunStartError as exc:
-        state.fail("StartFailed", str(exc))
-        state.finish()
+        state.fail_to_start(str(exc))
         return state.result()
     deadline = None if timeout is None else state.t0_ns + int(timeout * 1e9)
     try:

@@ -73,11 +73,17 @@ def end_now() -> NoReturn:
     reported its outcome; so every other process of the group is killed, the semaphores
     unlinked, and this process exits without running those handlers.
     """
+    leave_nothing()
+    flush_output()
+    os._exit(0)
+
+
+def leave_nothing() -> None:
+    """Kill every other process of the group, then release the run's semaphores and its temp
+    directory: what every ending of a conductor does before it exits."""
     kill_rest_of_group()
     release_semaphores()
     remove_temp_dir()
-    flush_output()
-    os._exit(0)
 
 
 def remove_temp_dir() -> None:

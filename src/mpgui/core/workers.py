@@ -33,15 +33,14 @@ class WorkerFailed(RuntimeError):
     exit code, or a signal its owner did not send.
 
     `name` is its ``multiprocessing`` process name, which tells a pool worker from a Manager's
-    server. `after` is set when another process had died first: most likely the cause.
+    server.
     """
 
     def __init__(self, pid: int, exitcode: int, name: str = "") -> None:
-        super().__init__(f"{ev.who(pid, name)} {ev.how_it_ended(exitcode)}")
+        super().__init__(ev.ended(pid, exitcode, name))
         self.pid = pid
         self.exitcode = exitcode
         self.name = name
-        self.after: WorkerFailed | None = None
 
     def info(self) -> dict:
         """The ``info`` of an ERROR about this death: pid, exit code, signal, process name."""

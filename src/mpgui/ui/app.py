@@ -14,7 +14,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from mpgui.core.conductor import RunSpec
-from mpgui.core.run_state import describe_error
+from mpgui.core.run_state import failure_line
 from mpgui.ui import theme
 from mpgui.ui.main_window import MainWindow
 
@@ -139,7 +139,7 @@ def screenshot(
     def on_over(result: dict) -> None:
         outcome["ok"] = outcome["ok"] or result["ok"]
         if not result["ok"] and at_s is None:
-            outcome["failed"] = describe_error(result["error"] or {}).splitlines()[0]
+            outcome["failed"] = failure_line(result)
         if at_s is None:
             QTimer.singleShot(100, grab)
 
@@ -167,5 +167,5 @@ def screenshot(
         print(f"mpgui: could not save {out}", file=sys.stderr)
         return 1
     if outcome.get("failed"):
-        print(f"mpgui: the run failed: {outcome['failed']}", file=sys.stderr)
+        print(outcome["failed"], file=sys.stderr)
     return 0 if outcome["ok"] else 1
