@@ -32,7 +32,7 @@ def main() -> None:
     from PySide6.QtCore import QTimer
 
     from _window import close, open_window, run_to_end
-    from mpgui.core import events as ev
+    from mpgui.core.protocol import events as ev
 
     params = {"producers": 2, "duration_s": seconds, "rate": args.rate}
     window = open_window("event-flood", params, "fork")

@@ -112,7 +112,7 @@ def one_run(app: Any, window: Any, events: int, timeout_s: float) -> dict[str, A
     """One flood through `window`; throughput, lag percentiles and what the GUI spent."""
     from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 
-    from mpgui.core import events as ev
+    from mpgui.core.protocol import events as ev
 
     probe = _Probe(ev, QTimer)
 

@@ -20,8 +20,9 @@ import argparse
 import json
 import statistics
 
-from mpgui.core import events as ev
-from mpgui.core import runner
+from mpgui import scenarios
+from mpgui.core.host import runner
+from mpgui.core.protocol import events as ev
 
 PARAMS = {"workers": 2, "tasks": 8, "fail_task": 3, "task_ms": 20.0, "timeout_s": 0.5}
 CASES = [
@@ -34,7 +35,9 @@ CASES = [
 def one_run(failure: str, api: str, method: str) -> tuple[float, str]:
     """Seconds from the failing task's last words to DONE, and the run's error type."""
     seen: list[tuple] = []
-    spec = runner.make_spec("worker-failures", {**PARAMS, "failure": failure, "api": api}, method)
+    spec = scenarios.make_spec(
+        "worker-failures", {**PARAMS, "failure": failure, "api": api}, method
+    )
     result = runner.run(spec, on_events=lambda _s, events: seen.extend(events), timeout=60)
     said = next(e[1] for e in seen if e[0] == ev.LOG and "about to" in e[4])
     done = next(e[1] for e in seen if e[0] == ev.DONE)
@@ -59,7 +62,7 @@ def idle_kill_run(method: str) -> tuple[float, str]:
         os.kill(idle.pid, signal.SIGKILL)
 
     params = {"workers": 2, "tasks": 1, "task_ms": 3000.0, "baseline": False}
-    result = runner.run(runner.make_spec("pool-map", params, method), on_events, timeout=60)
+    result = runner.run(scenarios.make_spec("pool-map", params, method), on_events, timeout=60)
     done = next(e[1] for e in seen if e[0] == ev.DONE)
     return (done - killed["at"]) / 1e9, result["error"]["type"]
 

@@ -24,7 +24,7 @@ def one_run(window) -> tuple[float, float, float]:
     from PySide6.QtCore import QEventLoop
 
     from _window import run_to_end
-    from mpgui.core import events as ev
+    from mpgui.core.protocol import events as ev
 
     marks: dict[str, int] = {}
 

@@ -38,7 +38,7 @@ import time
 from typing import Any
 
 from _common import emit, machine, percentile, setup
-from mpgui.core import events as ev
+from mpgui.core.protocol import events as ev
 
 #: The issue's floor for the p95 frame time, in milliseconds.
 FLOOR_MS = 12
@@ -167,8 +167,8 @@ def main() -> None:
     from PySide6.QtCore import QEvent, QObject
 
     from mpgui.bridge import RunController
-    from mpgui.core.run_state import RunState
-    from mpgui.core.runner import make_spec
+    from mpgui.core.model.run_state import RunState
+    from mpgui.scenarios import make_spec
     from mpgui.ui.app import make_app
     from mpgui.ui.main_window import MainWindow
 

@@ -30,7 +30,7 @@ def measure(scenario: str, params: dict) -> dict:
     from PySide6.QtCore import Qt, QTimer
 
     from _window import close, open_window, run_to_end
-    from mpgui.core import events as ev
+    from mpgui.core.protocol import events as ev
 
     window = open_window(scenario, params, "fork")
     late_ms: list[float] = []
@@ -67,9 +67,9 @@ def main() -> None:
     if args.quick:
         runs = QUICK
     else:
-        from mpgui.core.scenarios import SCENARIOS
+        from mpgui.scenarios import listed
 
-        runs = tuple((s.id, {}) for s in SCENARIOS if s.id != "worker-failures")
+        runs = tuple((s.id, {}) for s in listed() if s.id != "worker-failures")
     per = {scenario: measure(scenario, params) for scenario, params in runs}
     worst = max(per, key=lambda s: per[s]["late_ms_p99"])
     emit(

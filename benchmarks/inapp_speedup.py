@@ -28,9 +28,10 @@ def main() -> None:
     params = {**PARAMS, "tasks": 16} if args.quick else PARAMS
 
     from _window import close, open_window, run_to_end
-    from mpgui.core import runner
+    from mpgui import scenarios
+    from mpgui.core.host import runner
 
-    spec = runner.make_spec("pool-map", params, "fork")
+    spec = scenarios.make_spec("pool-map", params, "fork")
     headless, in_app, gui_cpu = [], [], []
     window = open_window("pool-map", params, "fork")
     for _ in range(rounds):

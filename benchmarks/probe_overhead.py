@@ -23,9 +23,9 @@ import time
 from functools import partial
 
 from _common import emit, machine, setup
-from mpgui.core import events as ev
-from mpgui.core import probe
-from mpgui.core.scenarios.pool_map import iterations_per_ms, work
+from mpgui.core.protocol import events as ev
+from mpgui.core.protocol import probe
+from mpgui.scenarios.pool_map.model import iterations_per_ms, work
 
 FLOOR = 1.02
 #: (name, tasks, task_ms): the default pool-map run, and short tasks.

@@ -18,8 +18,9 @@ import argparse
 import json
 import statistics
 
-from mpgui.core import runner
-from mpgui.core.conductor import available_start_methods
+from mpgui import scenarios
+from mpgui.core.host import runner
+from mpgui.core.protocol.run_spec import available_start_methods
 
 
 def counter_race(runs: int, increments: int | None, methods: tuple[str, ...]) -> dict:
@@ -29,7 +30,7 @@ def counter_race(runs: int, increments: int | None, methods: tuple[str, ...]) ->
     for method in methods:
         lost, exact = [], []
         for _ in range(runs):
-            m = runner.run(runner.make_spec("counter-race", given, method))["metrics"]
+            m = runner.run(scenarios.make_spec("counter-race", given, method))["metrics"]
             lost.append(m["lost_pct"])
             exact.append(m["locked_final"] == m["expected"])
         out[method] = {
@@ -46,7 +47,8 @@ def manager_list(runs: int, methods: tuple[str, ...]) -> dict:
     out = {}
     for method in methods:
         results = [
-            runner.run(runner.make_spec("manager-list", {}, method))["metrics"] for _ in range(runs)
+            runner.run(scenarios.make_spec("manager-list", {}, method))["metrics"]
+            for _ in range(runs)
         ]
         out[method] = {
             "manager_len_equals_expected": all(r["manager_len"] == r["expected"] for r in results),
@@ -62,7 +64,7 @@ def start_methods(runs: int) -> dict:
     medians: dict[str, list[float]] = {}
     sees: dict[str, set[bool]] = {}
     for _ in range(runs):
-        m = runner.run(runner.make_spec("start-methods", {}))["metrics"]
+        m = runner.run(scenarios.make_spec("start-methods", {}))["metrics"]
         for method, fig in m["methods"].items():
             medians.setdefault(method, []).append(fig["start_ms_median"])
             sees.setdefault(method, set()).add(fig["sees_parent_change"])

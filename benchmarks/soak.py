@@ -12,7 +12,7 @@ come back, it measures the host's
 - open file descriptors,
 - threads (Python's ``threading.active_count()`` and the OS's count),
 - entries in /dev/shm made by this process's runs (their named semaphores carry this
-  process's pid, see ``mpgui.core.run_names``): /dev/shm is the whole machine's, and
+  process's pid, see ``mpgui.core.protocol.run_names``): /dev/shm is the whole machine's, and
   another program's semaphores are not this one's leak.
 
 and compares them with the baseline taken after the first run (when the resource tracker
@@ -38,7 +38,9 @@ from typing import Any
 
 import psutil
 
-from mpgui.core import launch, run_names, runner
+from mpgui import scenarios
+from mpgui.core.host import handle, runner
+from mpgui.core.protocol import run_names
 
 #: Command lines of multiprocessing's long-lived helpers of the host (not a leak).
 HELPERS = (
@@ -158,7 +160,7 @@ def live_children() -> int:
 def stray_in_run_groups() -> int:
     """Live processes left in any run's process group, children of this process or not: a
     worker orphaned by its conductor is no longer a child, but it is still there."""
-    return sum(len(launch.live_group_members(pgid)) for pgid in launch.started_groups)
+    return sum(len(handle.live_group_members(pgid)) for pgid in handle.started_groups)
 
 
 def measure() -> dict[str, Any]:
@@ -210,7 +212,7 @@ def difference(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 def run_one(kind: Kind) -> str | None:
     """Run `kind` once; why its outcome was unexpected, or None."""
     try:
-        spec = runner.make_spec(kind.scenario, kind.params, kind.method)
+        spec = scenarios.make_spec(kind.scenario, kind.params, kind.method)
         return kind.unexpected(runner.run(spec, timeout=kind.timeout))
     except Exception as exc:  # a crash of the runner is a finding, not the end of the soak
         return f"raised {type(exc).__name__}: {exc}"

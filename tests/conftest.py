@@ -19,7 +19,7 @@ LEFTOVER_WAIT_S = 3.0
 
 def _alive_groups() -> list[int]:
     """Process groups of conductors started in this process that still have live members."""
-    launch = sys.modules.get("mpgui.core.launch")
+    launch = sys.modules.get("mpgui.core.host.handle")
     if launch is None:
         return []
     return [pgid for pgid in launch.started_groups if launch.live_group_members(pgid)]

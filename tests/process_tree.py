@@ -9,7 +9,7 @@ import time
 
 import psutil
 
-from mpgui.core import run_names
+from mpgui.core.protocol import run_names
 
 
 def start_run_tree(args: list[str], descendants: int, **popen_args):
@@ -38,7 +38,7 @@ def run_shm(host_pid: int) -> set[str]:
     """The /dev/shm entries of the runs `host_pid` made (their semaphores), and only those.
 
     /dev/shm is the whole machine's: other programs' entries come and go in it. A run's are
-    named after its host (see :mod:`mpgui.core.run_names`), so a test checks exactly what
+    named after its host (see :mod:`mpgui.core.protocol.run_names`), so a test checks exactly what
     the processes it started made.
     """
     return run_names.entries(host_pid)

@@ -36,8 +36,8 @@ def test_the_bridge_uses_qtcore_only():
 
 def test_running_a_scenario_headless_never_loads_qt():
     code = (
-        "import sys; from mpgui.core import runner; "
-        "r = runner.run(runner.make_spec('pool-map', {'workers': 2, 'tasks': 2, "
+        "import sys; from mpgui import scenarios; from mpgui.core.host import runner; "
+        "r = runner.run(scenarios.make_spec('pool-map', {'workers': 2, 'tasks': 2, "
         "'task_ms': 1, 'baseline': False})); "
         "assert r['ok'], r; "
         "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph')]; "

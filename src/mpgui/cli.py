@@ -104,7 +104,7 @@ def _seconds(text: str) -> float:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    from mpgui.core.conductor import available_start_methods
+    from mpgui.core.protocol.run_spec import available_start_methods
 
     methods = available_start_methods()
     parser = _Parser(
@@ -171,7 +171,7 @@ def _parse_sets(sets: list[str]) -> dict[str, str]:
 
 def _spec_from_args(args: argparse.Namespace):
     from mpgui.core.params import ParamError
-    from mpgui.core.runner import make_spec
+    from mpgui.scenarios import make_spec
 
     try:
         return make_spec(args.scenario, _parse_sets(args.sets), getattr(args, "start_method", None))
@@ -180,7 +180,7 @@ def _spec_from_args(args: argparse.Namespace):
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from mpgui.core.scenarios import SCENARIOS
+    from mpgui.scenarios import listed
 
     if args.json:
         out = [
@@ -191,11 +191,11 @@ def _cmd_list(args: argparse.Namespace) -> int:
                 "metrics": list(s.metrics),
                 "params": [p.to_json() for p in s.params],
             }
-            for s in SCENARIOS
+            for s in listed()
         ]
         print(json.dumps(out, indent=2))
         return 0
-    for s in SCENARIOS:
+    for s in listed():
         print(f"{s.id:<16} {s.title} — {s.summary}")
         for p in s.params:
             allowed = p.bound_text() or (" | ".join(p.choices) if p.choices else "true or false")
@@ -205,7 +205,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def _format_result(result: dict[str, Any]) -> str:
     """A few human-readable lines summarising a run's result dict."""
-    from mpgui.core.run_state import describe_error
+    from mpgui.core.model.run_state import describe_error
 
     verdict = "ok" if result["ok"] else f"failed ({result['status']})"
     lines = [
@@ -226,8 +226,8 @@ def _format_result(result: dict[str, Any]) -> str:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from mpgui.core import runner
-    from mpgui.core.run_state import failure_line
+    from mpgui.core.host import runner
+    from mpgui.core.model.run_state import failure_line
 
     spec = _spec_from_args(args)
     # A terminal closing (SIGHUP) or `kill` (SIGTERM) ends the run as Ctrl+C does: cleanly.
@@ -311,7 +311,7 @@ def _cmd_screenshot(args: argparse.Namespace) -> int:
 
 def _cmd_gui(args: argparse.Namespace) -> int:
     from mpgui.core.params import ParamError
-    from mpgui.core.scenarios import get as get_scenario
+    from mpgui.scenarios import get as get_scenario
 
     if args.scenario is not None:
         try:

@@ -14,7 +14,7 @@ SCRIPT = textwrap.dedent(
     """
     import gc
     from PySide6.QtWidgets import QGraphicsObject, QWidget
-    from mpgui.core.runner import make_spec
+    from mpgui.scenarios import make_spec
     from mpgui.ui.app import screenshot
 
     spec = make_spec("counter-race", {{"increments": 2000000}}, "fork")

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
 from mpgui.bridge import threads
-from mpgui.ui.panels.charts.worker_failures import task_states
+from mpgui.scenarios.worker_failures.chart import task_states
 from tests.e2e.driving import use
 from tests.process_tree import run_shm
 

@@ -6,8 +6,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QLabel, QPushButton
 
-from mpgui.core.conductor import available_start_methods
 from mpgui.core.params import ParamError
+from mpgui.core.protocol.run_spec import available_start_methods
 
 
 def _run(qtbot, window, mid_run=None, timeout=60_000):

@@ -7,10 +7,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from mpgui.core import events as ev
-from mpgui.core.conductor import RunSpec
-from mpgui.core.launch import Conductor, RunStartError
-from mpgui.core.run_state import RunState
+from mpgui.core.host.handle import Conductor, RunStartError
+from mpgui.core.model.run_state import RunState
+from mpgui.core.protocol import events as ev
+from mpgui.core.protocol.run_spec import RunSpec
 
 from .drain import DrainWorker
 from .threads import track

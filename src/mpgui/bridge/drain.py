@@ -23,8 +23,8 @@ from multiprocessing.connection import wait
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from mpgui.core import events as ev
-from mpgui.core.launch import Conductor
+from mpgui.core.host.handle import Conductor
+from mpgui.core.protocol import events as ev
 
 #: At most one batch per this many ns reaches the GUI thread (~30 per second).
 EMIT_INTERVAL_NS = 33_000_000

@@ -1,6 +1,41 @@
-"""mpgui.core: everything that runs without Qt — in the GUI process and in child processes.
+"""mpgui.core: everything that runs without Qt — in the host process and in a run's children.
 
-Scenarios, the worker probe, the event protocol, the conductor and its host-side handle, the
-run state and the headless runner. Nothing here may import Qt or pyqtgraph (an import-linter
-contract enforces it): a spawn child that imported Qt would start ~10x slower.
+Nothing here imports Qt or pyqtgraph (an import-linter contract enforces it: a spawn child that
+imported Qt would start ~10x slower), nor any scenario: the conductor imports the one scenario
+model a :class:`~mpgui.core.protocol.run_spec.RunSpec` names.
+
+Which module runs where::
+
+  host process: the window (GUI thread + drain thread) or `mpgui run`
+  ┌──────────────────────────────────────────────────────────────────────────────┐
+  │ host/handle.py   Conductor: starts the run, collect() waits on every channel │
+  │                  and the conductor's sentinel, ends the run's process group  │
+  │ host/task_timeouts.py  ends a worker whose task passed its limit             │
+  │ host/telemetry.py      per-core load, each process's core (10 Hz)            │
+  │ host/runner.py   the headless loop: Conductor.collect → RunState, to the end │
+  │ model/run_state.py  RunState: events folded into what plots and --json show  │
+  └──────┬──────────────────▲─────────────────▲──────────────────▲───────────────┘
+         │ spawn(RunSpec)   │ control pipe    │ events pipe      │ output pipe
+         │                  │ (main lane,     │ (worker batches) │ (stdout+stderr,
+         │                  │ RESULT, DONE)   │                  │  line by line)
+  conductor process: own process group, nice +10, dies with its host
+  ┌──────▼──────────────────┴─────────────────┼──────────────────┴───────────────┐
+  │ child/conductor.py   conductor_main: imports the scenario's model, runs it   │
+  │ child/child_watch.py a thread that sees every process start and end, and     │
+  │                      turns a bad exit into the run's failure                 │
+  │ child/run_context.py RunContext: ctx.pool/executor/manager/process for run() │
+  │ child/workers.py     start processes together, wait on them, end them all    │
+  │ child/teardown.py    how a conductor ends without leaving anything behind    │
+  └──────┬────────────────────────────────────┼──────────────────────────────────┘
+         │ fork / spawn / forkserver          │
+  worker processes (Pool, executor, Manager, Process — as the scenario's code says)
+  ┌──────▼────────────────────────────────────┴──────────────────────────────────┐
+  │ protocol/probe.py    the probe: tasks, metrics, logs → batched events        │
+  └──────────────────────────────────────────────────────────────────────────────┘
+
+Shared by both sides (``protocol/``): the event layouts (``events``), their framing on a pipe
+(``frames``), ``RunSpec`` and the start methods (``run_spec``), the run's stop flag
+(``stop_flag``), the names its OS objects get (``run_names``), reading a process's core
+(``cpu``). What a scenario declares is :mod:`~mpgui.core.scenario` and its parameters
+:mod:`~mpgui.core.params`; both are imported wherever a scenario is.
 """

@@ -1,76 +1,34 @@
-"""What a scenario is, and what the conductor hands it when it runs.
+"""What a scenario declares: its id, parameters, metrics, place in the list, and ``run``.
 
-A scenario module under :mod:`mpgui.core.scenarios` defines module-level worker functions (so
-they pickle under spawn), a ``run(ctx, params) -> metrics`` function, and one
-:class:`Scenario` object named ``SCENARIO`` that ties them together.
+Each ``mpgui/scenarios/<name>/model.py`` defines one :class:`Scenario` named ``SCENARIO``;
+:mod:`mpgui.scenarios` finds them. Qt-free, light: every spawn worker of a scenario imports it.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import socket
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from . import child_watch
-from . import probe as probe_mod
-from . import workers as workers_mod
-from .params import ParamSpec
+from mpgui.core.params import ParamSpec
 
-if TYPE_CHECKING:  # imported where used: every spawn worker imports this module
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing.managers import SyncManager
-
-
-def _end_pool(pool: multiprocessing.pool.Pool) -> None:
-    """``pool.terminate()`` and join, never waiting long on anything a dead process holds.
-
-    ``Pool.terminate()`` can wait forever: for a worker that ignores SIGTERM (it joins every
-    worker), and for the task queue's lock when a worker died holding it — an idle worker
-    holds that lock while it waits for work, so killing it there (the OOM killer, a user's
-    ``kill``) leaves the lock held by nobody alive. So it runs in a thread of its own, and
-    the workers still alive after a grace are killed: :data:`~mpgui.core.workers.TERMINATE_GRACE_S`
-    normally, a moment once the run has failed (``child_watch.failing()``), when the pool's
-    workers have nothing left to do. If ``terminate()`` is still stuck after that, it is left
-    behind in its daemon thread (a failed run's conductor ends every process anyway), and the
-    pool has already stopped starting new workers: that is the first thing it does.
-    """
-    hurry = child_watch.failing()
-    ender = threading.Thread(target=_terminate_and_join, args=(pool,), daemon=True)
-    ender.name = "mpgui-pool-end"
-    ender.start()
-    ender.join(0.1 if hurry else workers_mod.TERMINATE_GRACE_S)
-    if not ender.is_alive():
-        return
-    stragglers = [p for p in list(pool._pool) if p.exitcode is None]  # noqa: SLF001 - its only handle on them
-    for proc in stragglers:
-        proc.kill()
-    for proc in stragglers:
-        proc.join(workers_mod.KILLED_EXIT_S)
-    if not hurry:  # a run that goes on: let terminate() finish, if it only waited for them
-        ender.join(0.5)
-
-
-def _terminate_and_join(pool: multiprocessing.pool.Pool) -> None:
-    pool.terminate()
-    pool.join()
+if TYPE_CHECKING:
+    from mpgui.core.child.run_context import RunContext
 
 
 @dataclass(frozen=True)
 class Scenario:
     """A runnable demonstration.
 
-    `id` is kebab-case (``pool-map``); `run` is called in the conductor process with a
-    :class:`RunContext` and the validated parameters and returns the metrics dict; `chart`
-    names the window's chart for it; `metrics` lists the metric names `run` returns.
-    `short` is the name in the window's scenario list (the title if empty).
-    `uses_start_method` is False for a scenario that picks its own start methods, so the
-    form does not offer one.
+    `id` is kebab-case (``pool-map``), and its folder is the id with ``_`` for ``-``; `run`
+    is called in the conductor process with a :class:`RunContext` and the validated
+    parameters and returns the metrics dict; `metrics` lists the metric names `run` returns.
+    `short` is the name in the window's scenario list (the title if empty), `order` its place
+    there (lowest first); an unlisted scenario (`listed` False: an instrument for benchmarks
+    and tests) still runs by id. `uses_start_method` is False for a scenario that picks its
+    own start methods, so the form does not offer one. `small_params` are parameters that
+    make a run of a second or so, for the every-scenario tests.
     """
 
     id: str
@@ -79,14 +37,20 @@ class Scenario:
     params: tuple[ParamSpec, ...]
     run: Callable[[RunContext, dict[str, Any]], dict[str, Any]]
     metrics: tuple[str, ...]
-    chart: str = "metrics"
+    order: int
+    small_params: dict[str, Any]
+    listed: bool = True
     uses_start_method: bool = True
     short: str = ""
 
+    @property
+    def package(self) -> str:
+        """The scenario's folder as a package name (``mpgui.scenarios.pool_map``)."""
+        return self.run.__module__.rpartition(".")[0]
+
     def notice(self) -> str:
-        """The "what to notice" text, from ``mpgui/resources/notice/<id>.md``."""
-        path = resources.files("mpgui.resources").joinpath("notice", f"{self.id}.md")
-        return path.read_text(encoding="utf-8")
+        """The "what to notice" text: ``notice.md`` beside the scenario's model."""
+        return resources.files(self.package).joinpath("notice.md").read_text(encoding="utf-8")
 
     def source(self) -> str:
         """The real source of the scenario's module: what the code panel shows."""
@@ -94,142 +58,3 @@ class Scenario:
         import sys
 
         return inspect.getsource(sys.modules[self.run.__module__])
-
-
-def _run_probed(
-    queue: Any, stop_event: Any, label: str, target: Callable[..., Any], args: tuple
-) -> None:
-    """Body of :meth:`RunContext.process` workers: report through a probe, run the target."""
-    probe_mod.install(queue, stop_event, label=label)
-    target(*args)
-
-
-class RunContext:
-    """What a scenario's ``run`` gets from the conductor.
-
-    `mp` is the multiprocessing context for the start method the user chose; `probe` is the
-    conductor's own probe (its lane is labelled "main"); `queue` and `stop_event` are the run's,
-    for handing to worker processes.
-    """
-
-    def __init__(self, mp: Any, probe: probe_mod.Probe, queue: Any, stop_event: Any) -> None:
-        self.mp = mp
-        self.probe = probe
-        self.queue = queue
-        self.stop_event = stop_event
-
-    @property
-    def start_method(self) -> str:
-        """The start method workers are created with."""
-        return self.mp.get_start_method()
-
-    def should_stop(self) -> bool:
-        """True once the user pressed Stop."""
-        return self.stop_event.is_set()
-
-    def process(self, target: Callable[..., Any], *args: Any, label: str = "") -> Any:
-        """An unstarted worker ``Process`` that installs a probe, then runs ``target(*args)``.
-
-        `label` names its lane. Start and wait for it with :meth:`running`.
-        """
-        return self.mp.Process(
-            target=_run_probed, args=(self.queue, self.stop_event, label, target, args)
-        )
-
-    def start_line(self, workers: int) -> workers_mod.StartLine:
-        """A :class:`~mpgui.core.workers.StartLine` for `workers` processes (pass it to each)."""
-        return workers_mod.StartLine(self.mp, workers)
-
-    def check_workers(self, processes: list[Any]) -> None:
-        """Raise :class:`~mpgui.core.workers.WorkerFailed` if one of `processes` died badly.
-
-        For loops that wait on something else (a queue, a list) while workers run.
-        """
-        workers_mod.check_exits(processes, self.should_stop())
-
-    @contextmanager
-    def running(
-        self, processes: list[Any], start_line: workers_mod.StartLine | None = None
-    ) -> Iterator[None]:
-        """Start `processes`, run the block, then wait for all of them to exit.
-
-        With a `start_line` (from :meth:`start_line`, passed to every worker), the block
-        begins once every worker is started and waiting at the line, and they are released
-        together. A worker that exits badly raises :class:`~mpgui.core.workers.WorkerFailed`
-        (not on Stop): within ~50 ms while waiting at the line or after the block, and when
-        the block ends if it died during it (a block that waits on something else should call
-        :meth:`check_workers`). However the block ends, no worker outlives it: the rest are
-        terminated, then killed.
-        """
-        try:
-            for proc in processes:
-                proc.start()
-            if start_line is not None:
-                start_line.release(processes, self.should_stop)
-            yield
-            workers_mod.wait_all(processes, self.should_stop)
-        finally:
-            workers_mod.end_all(processes)
-
-    @contextmanager
-    def pool(self, processes: int) -> Iterator[multiprocessing.pool.Pool]:
-        """A ``Pool`` whose workers report through a probe.
-
-        On a normal exit the pool is closed and joined — not terminated, as ``with Pool()``
-        would — so every worker exits normally and its probe flushes its last events.
-        """
-        pool = self.mp.Pool(
-            processes, initializer=probe_mod.install, initargs=(self.queue, self.stop_event)
-        )
-        try:
-            yield pool
-        except BaseException:
-            with child_watch.shielded():
-                _end_pool(pool)
-            raise
-        with child_watch.shielded():
-            pool.close()
-            pool.join()
-
-    @contextmanager
-    def executor(self, max_workers: int) -> Iterator[ProcessPoolExecutor]:
-        """A ``ProcessPoolExecutor`` whose workers report through a probe.
-
-        The executor notices a dead worker itself (``BrokenProcessPool``), so the child watch
-        is told not to interrupt for it. On any error, pending tasks are cancelled.
-        """
-        from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
-        from concurrent.futures.process import BrokenProcessPool  # noqa: PLC0415
-
-        executor = ProcessPoolExecutor(
-            max_workers,
-            mp_context=self.mp,
-            initializer=probe_mod.install,
-            initargs=(self.queue, self.stop_event),
-        )
-        try:
-            yield executor
-        except BaseException as exc:
-            if isinstance(exc, BrokenProcessPool):
-                child_watch.claim()
-            with child_watch.shielded():
-                # After a death, waiting could be forever (the executor joins a worker that
-                # ignores SIGTERM); a failed run's conductor ends every process anyway.
-                executor.shutdown(wait=not child_watch.failing(), cancel_futures=True)
-            raise
-        with child_watch.shielded():
-            executor.shutdown(wait=True)
-
-    def manager(self) -> SyncManager:
-        """A started ``SyncManager`` that only this run can reach; use it in a ``with``.
-
-        It listens where nothing but this machine can connect — a Unix socket in a private
-        temporary directory on Linux and macOS, loopback elsewhere — and it asks for a fresh
-        random authkey, not the one every process of the run inherits.
-        """
-        from multiprocessing.managers import SyncManager  # noqa: PLC0415
-
-        address = None if "AF_UNIX" in dir(socket) else ("127.0.0.1", 0)
-        manager = SyncManager(address=address, authkey=os.urandom(32), ctx=self.mp)
-        manager.start()
-        return manager

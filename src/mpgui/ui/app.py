@@ -13,8 +13,8 @@ import shiboken6
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from mpgui.core.conductor import RunSpec
-from mpgui.core.run_state import failure_line
+from mpgui.core.model.run_state import failure_line
+from mpgui.core.protocol.run_spec import RunSpec
 from mpgui.ui import theme
 from mpgui.ui.main_window import MainWindow
 

@@ -29,16 +29,15 @@ from PySide6.QtWidgets import (
 )
 
 from mpgui.bridge import RunController
-from mpgui.core import events as ev
+from mpgui.core.model.run_state import RunState, describe_error
 from mpgui.core.params import ParamError
-from mpgui.core.run_state import RunState, describe_error
-from mpgui.core.runner import make_spec
+from mpgui.core.protocol import events as ev
 from mpgui.core.scenario import Scenario
-from mpgui.core.scenarios import SCENARIOS
-from mpgui.core.scenarios import get as get_scenario
+from mpgui.scenarios import get as get_scenario
+from mpgui.scenarios import listed, make_spec
 from mpgui.ui import theme
-from mpgui.ui.panels.charts import ScenarioChart, make_chart
 from mpgui.ui.panels.cores import CoresPanel
+from mpgui.ui.panels.scenario_chart import ScenarioChart, make_chart
 from mpgui.ui.panels.timeline import TimelinePanel
 from mpgui.ui.panels.workers import WorkersPanel
 from mpgui.ui.param_form import ParamForm
@@ -107,7 +106,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("mpgui — see Python multiprocessing")
-        self._scenario: Scenario = SCENARIOS[0]
+        self._scenario: Scenario = listed()[0]
         self._controller: RunController | None = None
         self._log_seen = 0
         self._warmed = False  # settle_after_start() has been scheduled
@@ -122,7 +121,7 @@ class MainWindow(QMainWindow):
         self._tick_ns = 0  # when the last frame was drawn
         self._events_since_tick = 0  # events that arrived since then
 
-        self.select_scenario(scenario or SCENARIOS[0].id)
+        self.select_scenario(scenario or listed()[0].id)
         if start_method:
             self.set_param("start_method", start_method)
         self.statusBar().showMessage("Ready — pick a scenario and press Run (Ctrl+R).")
@@ -136,7 +135,7 @@ class MainWindow(QMainWindow):
         # Left: the scenarios.
         self.scenario_list = QListWidget()
         self.scenario_list.setObjectName("scenarioList")
-        for s in SCENARIOS:
+        for s in listed():
             item = QListWidgetItem(s.short or s.title)
             item.setData(Qt.ItemDataRole.UserRole, s.id)
             item.setToolTip(s.summary)
@@ -349,7 +348,7 @@ class MainWindow(QMainWindow):
         self.code_view.setPlainText(scenario.source())
         chart = self._charts.get(scenario.id)
         if chart is None:
-            chart = self._charts[scenario.id] = make_chart(scenario.chart)
+            chart = self._charts[scenario.id] = make_chart(scenario)
             self.chart_stack.addWidget(chart)
         # "scenarioPlot" always names the chart on screen.
         for owner, each in self._charts.items():

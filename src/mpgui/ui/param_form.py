@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mpgui.core.conductor import available_start_methods, default_start_method
 from mpgui.core.params import ParamError, ParamSpec
+from mpgui.core.protocol.run_spec import available_start_methods, default_start_method
 
 #: The form's pseudo-parameter for how workers are started (not a scenario parameter).
 START_METHOD = "start_method"

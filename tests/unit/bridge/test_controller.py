@@ -7,8 +7,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from mpgui.bridge import RunController, drain
-from mpgui.core import events as ev
-from mpgui.core.runner import make_spec
+from mpgui.core.protocol import events as ev
+from mpgui.scenarios import make_spec
 
 SMALL = {"workers": 2, "tasks": 8, "task_ms": 10.0, "baseline": False}
 LONG = {"workers": 2, "tasks": 10_000, "task_ms": 50.0, "baseline": False}

@@ -10,9 +10,10 @@ import sys
 import psutil
 import pytest
 
-from mpgui.core import events as ev
-from mpgui.core import runner
-from mpgui.core.launch import OUTPUT_LEVEL
+from mpgui import scenarios
+from mpgui.core.host import runner
+from mpgui.core.host.handle import OUTPUT_LEVEL
+from mpgui.core.protocol import events as ev
 
 #: manager-list long enough to kill something in its Manager phase.
 LONG_MANAGER = {"workers": 2, "items": 1_000_000}
@@ -33,7 +34,7 @@ def run_and(scenario: str, params: dict, method: str, act) -> tuple[dict, list[t
         if not done["acted"]:
             done["acted"] = bool(act(state))
 
-    result = runner.run(runner.make_spec(scenario, params, method), on_events, timeout=30)
+    result = runner.run(scenarios.make_spec(scenario, params, method), on_events, timeout=30)
     assert done["acted"], "the moment to act never came"
     return result, seen, [line[3] for line in done["state"].logs]
 
@@ -106,7 +107,7 @@ def test_fork_runs_give_no_warning_about_forking_a_threaded_process():
             ("manager-list", {"workers": 2, "items": 200}),
         ):
             result = runner.run(
-                runner.make_spec(scenario, params, "fork"),
+                scenarios.make_spec(scenario, params, "fork"),
                 on_events=lambda _s, events: seen.extend(events),
                 timeout=30,
             )
@@ -125,7 +126,7 @@ def _end_from_another_thread(host_pid: int) -> None:
     it does when the child watch hears SIGTERM while the main thread is blocked."""
     import threading
 
-    from mpgui.core import conductor
+    from mpgui.core.child import conductor
 
     os.setpgrp()
     end_run_group = conductor._die_with_host(host_pid)  # noqa: SLF001

@@ -10,9 +10,9 @@ import warnings
 
 import pytest
 
-from mpgui.core import child_watch
-from mpgui.core.child_watch import ChildWatch, is_bad_exit
-from mpgui.core.workers import WorkerFailed
+from mpgui.core.child import child_watch
+from mpgui.core.child.child_watch import ChildWatch, is_bad_exit
+from mpgui.core.child.failures import WorkerFailed
 
 
 def exit_with(code: int) -> None:

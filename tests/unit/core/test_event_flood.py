@@ -2,9 +2,10 @@
 
 import pytest
 
-from mpgui.core import events as ev
-from mpgui.core import runner
-from mpgui.core.scenarios import SCENARIOS, get
+from mpgui import scenarios
+from mpgui.core.host import runner
+from mpgui.core.protocol import events as ev
+from mpgui.scenarios import get, listed
 
 
 def _run(params):
@@ -17,7 +18,7 @@ def _run(params):
             elif e[0] in seen:
                 seen[e[0]] += 1
 
-    result = runner.run(runner.make_spec("event-flood", params, "fork"), on_events=count)
+    result = runner.run(scenarios.make_spec("event-flood", params, "fork"), on_events=count)
     assert result["ok"] is True, result["error"]
     return result, seen
 
@@ -44,6 +45,6 @@ def test_a_timed_flood_keeps_its_rate():
 
 def test_it_runs_by_id_but_is_not_listed():
     scenario = get("event-flood")
-    assert scenario not in SCENARIOS
+    assert scenario not in listed()
     assert scenario.notice().startswith("**What to notice**")
     assert "def run(" in scenario.source()

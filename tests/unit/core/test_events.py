@@ -5,7 +5,7 @@ from array import array
 
 import pytest
 
-from mpgui.core import events as ev
+from mpgui.core.protocol import events as ev
 
 
 def test_every_kind_has_a_field_list_starting_with_the_timestamp():

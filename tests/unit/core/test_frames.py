@@ -6,7 +6,7 @@ import struct
 import time
 from multiprocessing import Pipe
 
-from mpgui.core.frames import FrameReader, LineReader
+from mpgui.core.protocol.frames import FrameReader, LineReader
 
 
 def _frame(obj) -> bytes:

@@ -11,9 +11,10 @@ import signal
 
 import pytest
 
-from mpgui.core import events as ev
-from mpgui.core import runner
-from mpgui.core.conductor import available_start_methods
+from mpgui import scenarios
+from mpgui.core.host import runner
+from mpgui.core.protocol import events as ev
+from mpgui.core.protocol.run_spec import available_start_methods
 
 #: One 3-second task on two workers: one worker is busy, the other waits for work all along.
 ONE_LONG_TASK = {"workers": 2, "tasks": 1, "task_ms": 3000.0, "baseline": False}
@@ -36,7 +37,7 @@ def kill_the_idle_worker(scenario: str, params: dict, method: str) -> tuple[dict
         killed["pid"], killed["at"] = idle.pid, ev.now_ns()
         os.kill(idle.pid, signal.SIGKILL)
 
-    spec = runner.make_spec(scenario, params, method)
+    spec = scenarios.make_spec(scenario, params, method)
     result = runner.run(spec, on_events=on_events, timeout=30)
     assert killed, "no worker was ever idle while another was busy"
     return result, killed["pid"], ev.now_ns() - killed["at"]

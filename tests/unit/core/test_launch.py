@@ -9,11 +9,11 @@ from array import array
 
 import psutil
 
-from mpgui.core import events as ev
-from mpgui.core.launch import Conductor, live_group_members
-from mpgui.core.run_state import RunState
-from mpgui.core.runner import make_spec
-from mpgui.core.task_timeouts import TaskTimeouts
+from mpgui.core.host.handle import Conductor, live_group_members
+from mpgui.core.host.task_timeouts import TaskTimeouts
+from mpgui.core.model.run_state import RunState
+from mpgui.core.protocol import events as ev
+from mpgui.scenarios import make_spec
 
 
 def test_a_group_counts_live_members_but_not_zombies():

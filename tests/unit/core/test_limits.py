@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mpgui.core.conductor import available_start_methods
+from mpgui.core.protocol.run_spec import available_start_methods
 from tests.limits import PIDS_ROOT, can_unshare_mounts, mpgui_limited, mpgui_with_shm
 
 #: Caps on the whole command's processes and threads, from "cannot start the conductor" to

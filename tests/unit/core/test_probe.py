@@ -4,8 +4,8 @@ import multiprocessing
 import queue
 import time
 
-from mpgui.core import events as ev
-from mpgui.core import probe as probe_mod
+from mpgui.core.protocol import events as ev
+from mpgui.core.protocol import probe as probe_mod
 
 
 def _drain(q):

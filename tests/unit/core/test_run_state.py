@@ -2,10 +2,10 @@
 
 from array import array
 
-from mpgui.core import events as ev
-from mpgui.core import run_state
-from mpgui.core.conductor import RunSpec
-from mpgui.core.run_state import RunState
+from mpgui.core.model import run_state
+from mpgui.core.model.run_state import RunState
+from mpgui.core.protocol import events as ev
+from mpgui.core.protocol.run_spec import RunSpec
 
 SPEC = RunSpec("pool-map", {"workers": 2}, "fork")
 

@@ -4,16 +4,17 @@ import time
 
 import pytest
 
-from mpgui.core import runner
-from mpgui.core.conductor import available_start_methods
+from mpgui import scenarios
+from mpgui.core.host import runner
 from mpgui.core.params import ParamError
+from mpgui.core.protocol.run_spec import available_start_methods
 
 SMALL = {"workers": 2, "tasks": 8, "task_ms": 5.0, "baseline": False}
 
 
 @pytest.mark.parametrize("method", available_start_methods())
 def test_pool_map_runs_on_two_real_workers(method):
-    result = runner.run(runner.make_spec("pool-map", SMALL, method))
+    result = runner.run(scenarios.make_spec("pool-map", SMALL, method))
     assert result["ok"] is True, result["error"]
     assert result["start_method"] == method
     pids = {w["pid"] for w in result["workers"]}
@@ -26,7 +27,7 @@ def test_pool_map_runs_on_two_real_workers(method):
 
 def test_pool_map_measures_its_speedup_against_a_real_serial_run():
     params = {"workers": 2, "tasks": 8, "task_ms": 20.0, "baseline": True}
-    result = runner.run(runner.make_spec("pool-map", params, "fork"))
+    result = runner.run(scenarios.make_spec("pool-map", params, "fork"))
     m = result["metrics"]
     assert result["ok"] is True
     assert m["serial_s"] > 0 and m["parallel_s"] > 0
@@ -39,7 +40,7 @@ def test_pool_map_measures_its_speedup_against_a_real_serial_run():
 def test_a_timeout_stops_the_run_and_leaves_nothing():
     params = {"workers": 2, "tasks": 10_000, "task_ms": 50.0, "baseline": False}
     t0 = time.monotonic()
-    result = runner.run(runner.make_spec("pool-map", params, "fork"), timeout=1.0)
+    result = runner.run(scenarios.make_spec("pool-map", params, "fork"), timeout=1.0)
     assert time.monotonic() - t0 < 5.0
     assert result["ok"] is False
     assert result["error"]["type"] == "Timeout"
@@ -56,9 +57,9 @@ def test_a_timeout_stops_the_run_and_leaves_nothing():
 )
 def test_make_spec_refuses_bad_input(given, method, reason):
     with pytest.raises(ParamError, match=reason):
-        runner.make_spec("pool-map", given, method)
+        scenarios.make_spec("pool-map", given, method)
 
 
 def test_make_spec_refuses_an_unknown_scenario():
     with pytest.raises(ParamError, match="unknown scenario 'nope'"):
-        runner.make_spec("nope")
+        scenarios.make_spec("nope")

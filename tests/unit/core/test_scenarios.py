@@ -8,11 +8,12 @@ import time
 
 import pytest
 
-from mpgui.core import runner
-from mpgui.core.conductor import available_start_methods
-from mpgui.core.launch import STOP_GRACE_S, Conductor
-from mpgui.core.run_state import RunState
-from mpgui.core.scenarios import SCENARIOS
+from mpgui import scenarios
+from mpgui.core.host import runner
+from mpgui.core.host.handle import STOP_GRACE_S, Conductor
+from mpgui.core.model.run_state import RunState
+from mpgui.core.protocol.run_spec import available_start_methods
+from mpgui.scenarios import listed
 
 #: Small parameters per scenario, for the checks that every scenario honours its contract.
 SMALL = {
@@ -25,12 +26,12 @@ SMALL = {
 
 
 def test_every_scenario_has_small_parameters_here():
-    assert set(SMALL) == {s.id for s in SCENARIOS}
+    assert set(SMALL) == {s.id for s in listed()}
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
+@pytest.mark.parametrize("scenario", listed(), ids=lambda s: s.id)
 def test_every_scenario_reports_the_metrics_it_declares(scenario):
-    result = runner.run(runner.make_spec(scenario.id, SMALL[scenario.id], "fork"))
+    result = runner.run(scenarios.make_spec(scenario.id, SMALL[scenario.id], "fork"))
     assert result["ok"] is True, result["error"]
     assert tuple(result["metrics"]) == scenario.metrics
     assert scenario.notice().startswith("**What to notice**")
@@ -39,7 +40,7 @@ def test_every_scenario_reports_the_metrics_it_declares(scenario):
 
 @pytest.mark.parametrize("method", available_start_methods())
 def test_counter_race_with_defaults_loses_updates_without_the_lock_and_none_with_it(method):
-    result = runner.run(runner.make_spec("counter-race", {}, method))
+    result = runner.run(scenarios.make_spec("counter-race", {}, method))
     assert result["ok"] is True, result["error"]
     assert result["start_method"] == method
     m = result["metrics"]
@@ -58,7 +59,7 @@ def test_counter_race_with_defaults_loses_updates_without_the_lock_and_none_with
 
 def test_counter_race_runs_one_mode_alone():
     result = runner.run(
-        runner.make_spec("counter-race", {"mode": "locked", "increments": 1000}, "fork")
+        scenarios.make_spec("counter-race", {"mode": "locked", "increments": 1000}, "fork")
     )
     m = result["metrics"]
     assert m["locked_final"] == m["expected"] == 4000
@@ -68,7 +69,7 @@ def test_counter_race_runs_one_mode_alone():
 @pytest.mark.parametrize("method", available_start_methods())
 def test_manager_list_reaches_the_parent_and_the_plain_list_does_not(method):
     params = {} if method == "fork" else {"items": 2000}  # spawn'd managers: keep it short
-    result = runner.run(runner.make_spec("manager-list", params, method))
+    result = runner.run(scenarios.make_spec("manager-list", params, method))
     assert result["ok"] is True, result["error"]
     m = result["metrics"]
     workers, items = result["params"]["workers"], result["params"]["items"]
@@ -80,7 +81,7 @@ def test_manager_list_reaches_the_parent_and_the_plain_list_does_not(method):
 
 
 def test_start_methods_measures_every_method_and_what_the_child_inherits():
-    result = runner.run(runner.make_spec("start-methods", {}))
+    result = runner.run(scenarios.make_spec("start-methods", {}))
     assert result["ok"] is True, result["error"]
     m = result["metrics"]
     assert m["default_method"] == multiprocessing.get_all_start_methods()[0]
@@ -93,7 +94,7 @@ def test_start_methods_measures_every_method_and_what_the_child_inherits():
 
 
 def test_start_methods_measures_only_the_chosen_methods():
-    result = runner.run(runner.make_spec("start-methods", {"processes": 3, "methods": "spawn"}))
+    result = runner.run(scenarios.make_spec("start-methods", {"processes": 3, "methods": "spawn"}))
     assert list(result["metrics"]["methods"]) == ["spawn"]
     assert result["metrics"]["methods"]["spawn"]["sees_parent_change"] is False
 
@@ -109,7 +110,7 @@ def test_start_methods_measures_only_the_chosen_methods():
 )
 def test_stop_in_any_phase_winds_down_by_itself(scenario, phase, params):
     """Stop is honoured by the scenario: no SIGTERM from the host's escalation is needed."""
-    spec = runner.make_spec(scenario, params, "fork")
+    spec = scenarios.make_spec(scenario, params, "fork")
     conductor = Conductor(spec, telemetry=False)
     state = RunState(spec)
     conductor.start()

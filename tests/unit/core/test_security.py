@@ -10,7 +10,7 @@ from multiprocessing.connection import Client
 
 import pytest
 
-from mpgui.core.scenario import RunContext
+from mpgui.core.child.run_context import RunContext
 
 SRC = pathlib.Path(__file__).parents[3] / "src" / "mpgui"
 
@@ -46,4 +46,4 @@ def test_only_the_event_frames_are_unpickled():
                 names = [a.name for a in node.names]
                 assert "shelve" not in names and "dill" not in names, path
     # frames.py decodes what the run's own processes put on the run's own pipes.
-    assert readers == {"core/frames.py"}
+    assert readers == {"core/protocol/frames.py"}

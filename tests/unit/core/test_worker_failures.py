@@ -11,9 +11,10 @@ import textwrap
 
 import pytest
 
-from mpgui.core import events as ev
-from mpgui.core import runner
-from mpgui.core.conductor import available_start_methods
+from mpgui import scenarios
+from mpgui.core.host import runner
+from mpgui.core.protocol import events as ev
+from mpgui.core.protocol.run_spec import available_start_methods
 
 #: A run small enough to be quick: task 3 of 8 goes wrong on one of two workers.
 QUICK = {"workers": 2, "tasks": 8, "fail_task": 3, "task_ms": 20.0, "timeout_s": 0.5}
@@ -22,7 +23,7 @@ QUICK = {"workers": 2, "tasks": 8, "fail_task": 3, "task_ms": 20.0, "timeout_s":
 def run(failure: str, api: str, method: str = "fork", **extra):
     """Run worker-failures; return the result and every event, as the host saw them."""
     seen: list[tuple] = []
-    spec = runner.make_spec(
+    spec = scenarios.make_spec(
         "worker-failures", {**QUICK, "failure": failure, "api": api, **extra}, method
     )
     result = runner.run(spec, on_events=lambda _state, events: seen.extend(events), timeout=60)
@@ -148,7 +149,7 @@ def test_forked_workers_do_not_inherit_the_conductors_sigterm_handler():
     code = textwrap.dedent(
         """
         import os, signal
-        from mpgui.core import conductor
+        from mpgui.core.child import conductor
         conductor._die_with_host(os.getppid())
         assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None)
         pid = os.fork()

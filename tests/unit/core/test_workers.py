@@ -6,9 +6,10 @@ import time
 
 import pytest
 
-from mpgui.core.probe import NullProbe
-from mpgui.core.scenario import RunContext
-from mpgui.core.workers import WorkerFailed, blocks
+from mpgui.core.child.failures import WorkerFailed
+from mpgui.core.child.run_context import RunContext
+from mpgui.core.child.workers import blocks
+from mpgui.core.protocol.probe import NullProbe
 
 
 @pytest.fixture

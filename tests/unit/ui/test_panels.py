@@ -7,9 +7,9 @@ import random
 import pytest
 from PySide6.QtGui import QColor, QImage
 
-from mpgui.core import events as ev
-from mpgui.core.conductor import RunSpec
-from mpgui.core.run_state import MAX_SPANS, RunState
+from mpgui.core.model.run_state import MAX_SPANS, RunState
+from mpgui.core.protocol import events as ev
+from mpgui.core.protocol.run_spec import RunSpec
 from mpgui.ui import theme
 from mpgui.ui.panels.base import Bars
 from mpgui.ui.panels.cores import CoresPanel

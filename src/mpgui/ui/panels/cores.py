@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QPainter, QPen, QTransform
 
-from mpgui.core.run_state import RunState
+from mpgui.core.model.run_state import RunState
 from mpgui.ui import theme
 
 from .base import Bars, GrowingLayer, PointLabels, SteppedRange, lane_name, style_plot

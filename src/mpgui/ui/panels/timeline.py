@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QTransform
 
-from mpgui.core.run_state import RunState
+from mpgui.core.model.run_state import RunState
 from mpgui.ui import theme
 
 from .base import Bars, GrowingLayer, SteppedRange, Throttle, sparse_ticks, style_plot

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-from mpgui.core import events as ev
-from mpgui.core.run_state import RunState
+from mpgui.core.model.run_state import RunState
+from mpgui.core.protocol import events as ev
 from mpgui.ui import theme
 
 from .base import (

@@ -1,0 +1,121 @@
+"""How a conductor that is told to end (SIGTERM), or whose run failed, goes without leaving
+anything behind.
+
+Ending the process group with one ``SIGKILL`` is quick, but it skips every cleanup. The
+named semaphores behind the run's Locks, Values and Queues (under spawn and forkserver they
+stay in ``/dev/shm`` until unlinked) would then be left for the resource tracker, which
+unlinks them when the host exits — and prints "There appear to be N leaked semaphore objects"
+on the user's terminal. So the conductor first kills every *other* process of its group, then
+unlinks the semaphores it registered, and only then ends itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+from typing import NoReturn
+
+
+def kill_rest_of_group() -> None:
+    """SIGKILL every process in this process's group except this one (Linux: via /proc).
+
+    Not :func:`mpgui.core.host.handle.live_group_members`: this runs in a signal handler, where
+    importing psutil (which the conductor never loads otherwise) could wait on an import
+    lock the interrupted thread holds.
+    """
+    me, group = os.getpid(), os.getpgrp()
+    if not os.path.isdir("/proc"):
+        return
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        pid = int(entry)
+        with contextlib.suppress(OSError):
+            if os.getpgid(pid) == group:
+                os.kill(pid, signal.SIGKILL)
+
+
+def release_semaphores() -> None:
+    """Unlink the named semaphores this process created and still holds, and unregister them.
+
+    Runs only the semaphores' own finalizers (``SemLock._cleanup``), not every finalizer: a
+    Queue's or a Pool's would wait on threads and processes that are gone. Skipped if the
+    resource tracker's lock is held — the interrupted main thread may hold it, and waiting
+    for it here would never end; the host's SIGKILL follows anyway.
+    """
+    from multiprocessing import resource_tracker, synchronize, util  # noqa: PLC0415
+
+    tracker_lock = resource_tracker._resource_tracker._lock  # noqa: SLF001
+    if not tracker_lock.acquire(blocking=False):
+        return
+    tracker_lock.release()
+    for finalizer in list(util._finalizer_registry.values()):  # noqa: SLF001
+        if getattr(finalizer, "_callback", None) is synchronize.SemLock._cleanup:  # noqa: SLF001
+            with contextlib.suppress(Exception):
+                finalizer()
+
+
+def flush_output() -> None:
+    """Flush this process's stdout and stderr (before an exit that skips it)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+
+
+def end_now() -> NoReturn:
+    """End a conductor whose run is over but whose objects may never be torn down.
+
+    After a failure or a Stop, a Pool or a Manager may wait forever on a lock a dead process
+    holds, and ``multiprocessing``'s exit handlers would wait with them. The run has already
+    reported its outcome; so every other process of the group is killed, the semaphores
+    unlinked, and this process exits without running those handlers.
+    """
+    leave_nothing()
+    flush_output()
+    os._exit(0)
+
+
+def leave_nothing() -> None:
+    """Kill every other process of the group, then release the run's semaphores and its temp
+    directory: what every ending of a conductor does before it exits."""
+    kill_rest_of_group()
+    release_semaphores()
+    remove_temp_dir()
+
+
+def remove_temp_dir() -> None:
+    """Remove the ``multiprocessing`` temporary directory (``/tmp/pymp-…``: a forkserver's
+    socket, a Manager's) that *this* process made, as its skipped exit handlers would have.
+
+    Only by running the finalizer ``multiprocessing`` registered where it made the directory:
+    a spawned process inherits its parent's ``tempdir`` setting, and that one is not its own.
+    """
+    from multiprocessing import util  # noqa: PLC0415
+
+    for finalizer in list(util._finalizer_registry.values()):  # noqa: SLF001
+        if getattr(finalizer, "_callback", None) is util._remove_temp_dir:  # noqa: SLF001
+            with contextlib.suppress(Exception):
+                finalizer()
+
+
+def die_by(sig: int) -> NoReturn:
+    """End this process by signal `sig`'s default action, so its parent sees it (-`sig`).
+
+    Called from the signal's own handler, in whichever thread runs it: the child watch's
+    thread too, where ``signal.signal`` may not be called — so the action is reset in C
+    there (a Python handler would only set a flag nobody reads any more).
+    """
+    if threading.get_ident() == threading.main_thread().ident:
+        signal.signal(sig, signal.SIG_DFL)
+    else:
+        import ctypes  # noqa: PLC0415 - loaded already on Linux (PR_SET_PDEATHSIG)
+
+        libc = ctypes.CDLL(None)
+        libc.signal.restype = ctypes.c_void_p
+        libc.signal.argtypes = (ctypes.c_int, ctypes.c_void_p)
+        libc.signal(sig, None)  # SIG_DFL is 0
+    os.kill(os.getpid(), sig)
+    os._exit(128 + sig)  # not reached: the default action has ended the process

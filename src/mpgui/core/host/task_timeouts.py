@@ -1,0 +1,100 @@
+"""Per-task timeouts, enforced by the host: a task that runs too long has its worker ended.
+
+A scenario announces a limit with its plan — ``ctx.probe.plan(tasks=…, task_timeout_s=2.0)``
+— and from then on the host watches every task's START and END. A worker whose task passes
+the limit gets SIGTERM; if it is still alive :data:`KILL_AFTER_S` later (it ignores SIGTERM),
+SIGKILL. The conductor's child watch then sees the death like any other, so the scenario's
+pool is interrupted instead of waiting for the task forever.
+
+The host does this, not the conductor, because the host is the one process that sees every
+worker's task events as they happen — and it must be able to end a worker even when the
+conductor is stuck waiting on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+
+from mpgui.core.protocol import events as ev
+
+#: After SIGTERM, how long (s) a timed-out worker gets before SIGKILL.
+KILL_AFTER_S = 0.5
+
+
+class TaskTimeouts:
+    """Tracks open tasks against the announced limit; :meth:`enforce` ends overdue workers.
+
+    `pgid` is the conductor's process group: only its members are ever signalled, so a
+    recycled pid can never hit an unrelated process.
+    """
+
+    def __init__(self, pgid: int) -> None:
+        self.pgid = pgid
+        self.limit_ns: int | None = None
+        self._open: dict[int, tuple[int, int]] = {}  # pid -> (task, started at)
+        self._term_sent: dict[int, tuple[int, int]] = {}  # pid -> (task, SIGTERM sent at)
+        self._killed: set[int] = set()
+        self._failed = False
+
+    def observe_control(self, events: list[tuple]) -> None:
+        """Fold the conductor's own events: its PLAN sets or clears the limit; EXITs close."""
+        for e in events:
+            if e[0] == ev.PLAN:
+                limit = e[2].get("task_timeout_s")
+                self.limit_ns = int(limit * 1e9) if limit else None
+            elif e[0] == ev.EXIT:
+                self._open.pop(e[2], None)
+                self._term_sent.pop(e[2], None)
+
+    def observe_workers(self, events: list[tuple]) -> None:
+        """Fold workers' events (only while a limit is set: otherwise this costs nothing)."""
+        if self.limit_ns is None:
+            return
+        for e in events:
+            kind = e[0]
+            if kind == ev.START:
+                self._open[e[2]] = (e[3], e[1])
+            elif kind in (ev.END, ev.SPANS):  # a block of finished tasks ends the open one
+                self._open.pop(e[2], None)
+
+    def enforce(self, now: int) -> list[tuple]:
+        """End workers whose task is overdue; return the events that say so (host-made)."""
+        out: list[tuple] = []
+        if self.limit_ns is not None:
+            for pid, (task, since) in list(self._open.items()):
+                if now - since >= self.limit_ns and pid not in self._term_sent:
+                    self._term_sent[pid] = (task, now)
+                    out.extend(self._overdue(now, pid, task))
+        for pid, (_task, sent) in list(self._term_sent.items()):
+            if pid not in self._killed and now - sent >= KILL_AFTER_S * 1e9 and self._alive(pid):
+                self._killed.add(pid)
+                self._signal(pid, signal.SIGKILL)
+                out.append(
+                    (ev.LOG, now, pid, "ERROR", f"pid {pid} ignored SIGTERM for "
+                     f"{KILL_AFTER_S:g} s: SIGKILL")
+                )  # fmt: skip
+        return out
+
+    def _overdue(self, now: int, pid: int, task: int) -> list[tuple]:
+        limit_s = self.limit_ns / 1e9 if self.limit_ns else 0
+        out = [(ev.LOG, now, pid, "ERROR",
+                f"task {task} on pid {pid} passed its {limit_s:g} s timeout: SIGTERM")]  # fmt: skip
+        if not self._failed:  # the first timeout is the run's failure; later ones follow it
+            self._failed = True
+            message = f"task {task} ran longer than its {limit_s:g} s timeout; its worker was ended"
+            out.append((ev.ERROR, now, "TaskTimeout", message, None, {"pid": pid, "task": task}))
+        self._signal(pid, signal.SIGTERM)
+        return out
+
+    def _alive(self, pid: int) -> bool:
+        try:
+            return os.getpgid(pid) == self.pgid
+        except ProcessLookupError:
+            return False
+
+    def _signal(self, pid: int, sig: int) -> None:
+        if self._alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)

@@ -1,0 +1,384 @@
+"""The worker-side probe: how worker processes (and the conductor) report to the window.
+
+A scenario's worker function asks for the process's probe with :func:`current` and wraps each
+task in ``with probe.task(i):``. The probe buffers events and sends them on the run's event
+queue in batches — one message per ~30 ms or per :data:`MAX_BATCH` events, whichever comes
+first — and packs finished tasks into SPANS events (see :mod:`~mpgui.core.protocol.events`),
+so a worker reports a short task for about the price of two clock reads.
+
+Pool workers get their probe from :func:`install`, used as the Pool *initializer* so the queue
+crosses into the worker while it is being created (the only time a Queue may be pickled). A
+worker writes each batch to the queue's pipe itself, under the queue's write lock, as
+``multiprocessing.SimpleQueue.put`` does — not through ``Queue.put``, whose feeder thread a
+busy worker's main thread starves of the GIL: every batch then waits a switch interval (5 ms)
+or two, and a flooding worker's batches pile up in its memory, seconds behind. Written
+synchronously, a batch is on its way at once; if the host ever reads slower than the workers
+write, they wait for it instead of buffering without bound.
+
+A small flusher thread sends what an idle worker still holds, and a
+``multiprocessing.util.Finalize`` hook flushes when the worker exits normally
+(``pool.close(); pool.join()``), so the last events of a run are never stranded.
+
+Where no probe is installed (a plain script, the "without probe" benchmark), :func:`current`
+returns a :class:`NullProbe` whose methods do nothing, so one worker function serves both.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import operator
+import os
+import pickle
+import struct
+import sys
+import threading
+import time
+from array import array
+from collections.abc import Callable
+from multiprocessing import util as mp_util
+from multiprocessing.reduction import ForkingPickler
+from typing import Any
+
+from mpgui.core.protocol import events as ev
+from mpgui.core.protocol.cpu import current_cpu
+
+#: Flush the buffer when its oldest unflushed event is this old (ns) ...
+FLUSH_NS = 30_000_000
+#: ... or when it holds this many events (a finished task counts two: its START and END).
+#: 2048 events of short tasks are 32 KB on the pipe, sent in ~4 ms by a flooding worker.
+MAX_BATCH = 2048
+#: Tasks at least this long (ns) are "long": their START is flushed at once so the window
+#: shows them running. One put per such task costs well under 1 % of the task.
+LONG_TASK_NS = 5_000_000
+#: A finished task's core is read again only if the last reading is older than this (ns):
+#: reading it costs more than the rest of a span, and a process rarely moves within 1 ms.
+CPU_RECHECK_NS = 1_000_000
+
+#: The protocol's clock (``events.now_ns``), bound here: the probe reads it twice per task.
+_now = time.perf_counter_ns
+
+
+class _Span:
+    """Context manager for one task: :meth:`Probe.started`, then :meth:`Probe.finished`."""
+
+    __slots__ = ("_probe", "_task")
+
+    def __init__(self, probe: Probe, task: int) -> None:
+        self._probe = probe
+        self._task = task
+
+    def __enter__(self) -> _Span:
+        # Probe.started, inlined: a flooding worker runs this hundreds of thousands of times
+        # a second, and a method call is a good part of its cost.
+        probe = self._probe
+        probe._open = (self._task, _now())
+        if probe._last_task_ns >= LONG_TASK_NS:
+            probe.flush()
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._probe.finished(self._task)
+
+
+class Probe:
+    """Buffers this process's events and sends them to the host in batches.
+
+    `send` delivers one batch (a list): ``queue.put`` in workers, the conductor's control
+    pipe's ``send`` in the conductor. `stop_event` is the run's stop ``multiprocessing.Event``
+    (scenarios check :meth:`should_stop` between tasks); `role` is ``"worker"`` for pool
+    workers and ``"main"`` for the conductor's own lane.
+
+    Finished tasks are packed as they end (see :data:`~mpgui.core.events.SPANS`): a task costs
+    its worker two clock reads and four ints appended to a list, and the START of a task
+    that is still running is sent only if a batch goes out meanwhile.
+    """
+
+    def __init__(
+        self,
+        send: Callable[[list[tuple]], None] | None,
+        stop_event: Any,
+        role: str = "worker",
+        label: str = "",
+        background_flush: bool = False,
+    ) -> None:
+        self._send = send
+        self._stop = stop_event
+        self.role = role
+        self.label = label
+        self.pid = os.getpid()
+        # The batch being built: events in order, with the tasks finished since the last
+        # other event still being packed in `_spans` (it goes into `_buf` as one SPANS event).
+        self._buf: list[tuple] = []
+        self._spans: list[int] = []  # task, start, end, cpu, task, ... (packed when closed)
+        self._pending = 0  # events in the batch: a span counts two (its START and its END)
+        self._last_flush = _now()
+        self._open: tuple[int, int] | None = None  # (task, start) of the running task
+        self._open_sent: tuple[int, int] | None = None  # the `_open` whose START went out
+        self._last_task_ns = LONG_TASK_NS  # until measured, assume tasks are long
+        self._cpu = -1  # the core last read, and when (see CPU_RECHECK_NS)
+        self._cpu_ns = 0
+        # The batch is shared with the flusher thread, if there is one.
+        self._lock = threading.Lock()
+        self.flusher_error: str | None = None  # why there is no flusher thread, if asked for
+        if background_flush:
+            flusher = threading.Thread(target=self._flush_idle, name="mpgui-probe", daemon=True)
+            try:
+                flusher.start()
+            except RuntimeError as exc:  # "can't start new thread": a limit on processes
+                # The worker still works and reports; only an idle one holds its last events
+                # until its next task or its exit. Better than a worker that cannot start.
+                self.flusher_error = str(exc)
+
+    # -- sending -------------------------------------------------------------------------
+    def emit(self, event: tuple) -> None:
+        """Buffer one event (its second item must be its timestamp); flush when due."""
+        with self._lock:
+            if self._spans:  # keep the batch in order: tasks that ended before this event
+                self._close_spans()
+            self._buf.append(event)
+            self._pending += 1
+            # Reuse the event's own timestamp instead of reading the clock again.
+            if self._pending >= MAX_BATCH or event[1] - self._last_flush >= FLUSH_NS:
+                self._flush_locked()
+
+    def flush(self) -> None:
+        """Send everything buffered now, as one batch."""
+        with self._lock:
+            self._flush_locked()
+
+    def _close_spans(self) -> None:
+        # Taken out first: a task number that does not fit the int64 column must cost its
+        # batch's spans, not leave the probe failing on every later call.
+        spans, self._spans = self._spans, []
+        self._buf.append(ev.spans_event(self.pid, array(ev.SPAN_TYPECODE, spans)))
+
+    def _flush_locked(self) -> None:
+        if self._spans:
+            self._close_spans()
+        running = self._open
+        if running is not None and running is not self._open_sent:
+            # The host learns of a running task when the batch after its start goes out.
+            self._open_sent = running
+            self._buf.append((ev.START, running[1], self.pid, running[0]))
+        if self._buf:
+            batch, self._buf = self._buf, []
+            try:
+                self._send(batch)
+            except (pickle.PicklingError, TypeError, AttributeError) as exc:
+                self._send_each(batch, exc)
+        self._pending = 0
+        self._last_flush = _now()
+
+    def _send_each(self, batch: list[tuple], exc: Exception) -> None:
+        """Send `batch` event by event, replacing those that cannot be pickled by a LOG line.
+
+        One unpicklable value (a lambda passed to ``metric``) must not take the rest of its
+        batch with it, nor raise inside the scenario's code.
+        """
+        for event in batch:
+            try:
+                self._send([event])
+            except (pickle.PicklingError, TypeError, AttributeError):
+                why = f"mpgui could not send a {event[0]!r} event: {exc}"
+                self._send([(ev.LOG, _now(), self.pid, "ERROR", why)])
+
+    def _has_unsent(self) -> bool:
+        running = self._open
+        return bool(self._buf or self._spans) or (
+            running is not None and running is not self._open_sent
+        )
+
+    def _flush_idle(self) -> None:
+        """Flusher thread: send what has waited a flush interval while the worker is idle.
+
+        Without it, a worker that finished its last short task and now waits for work (or is
+        stuck in a task) would hold its latest events until it exits. Only workers run one:
+        the conductor forks, and forking a process with extra threads is unsafe.
+        """
+        period = FLUSH_NS / 1e9
+        while True:
+            time.sleep(period)
+            with self._lock:
+                if self._has_unsent() and _now() - self._last_flush >= FLUSH_NS:
+                    try:
+                        self._flush_locked()
+                    except OSError:  # the host closed the pipe: nobody is listening now
+                        return
+
+    # -- what workers report -------------------------------------------------------------
+    def hello(self) -> None:
+        """Announce this process (pid, core, role) and flush, so its lane appears at once."""
+        self.emit((ev.HELLO, _now(), self.pid, current_cpu(), self.role, self.label))
+        self.flush()
+
+    def task(self, task: int) -> _Span:
+        """``with probe.task(i):`` reports when task `i` (an int) starts and ends."""
+        return _Span(self, operator.index(task))  # spans carry task numbers as int64
+
+    def started(self, task: int) -> None:
+        """Report that task `task` started (at once, when tasks are long).
+
+        A short task's START travels inside its span (see :meth:`finished`); it is sent on its
+        own only if a batch goes out while the task runs.
+        """
+        self._open = (task, _now())
+        if self._last_task_ns >= LONG_TASK_NS:
+            self.flush()
+
+    def finished(self, task: int) -> None:
+        """Report that task `task` finished, with the core it finished on."""
+        t = _now()
+        running = self._open
+        start = running[1] if running is not None and running[0] == task else t
+        self._open = None
+        self._last_task_ns = t - start
+        if t - self._cpu_ns >= CPU_RECHECK_NS:
+            self._cpu = current_cpu()
+            self._cpu_ns = t
+        with self._lock:
+            self._spans += (task, start, t, self._cpu)
+            self._pending += 2
+            if self._pending >= MAX_BATCH or t - self._last_flush >= FLUSH_NS:
+                self._flush_locked()
+
+    def metric(self, name: str, value: float) -> None:
+        """Report a live sample of a scenario value (plotted over time)."""
+        self.emit((ev.METRIC, _now(), self.pid, name, value))
+
+    def log(self, message: str, level: str = "INFO") -> None:
+        """Send a line to the window's log pane."""
+        self.emit((ev.LOG, _now(), self.pid, level, message))
+        self.flush()
+
+    # -- what the conductor reports ------------------------------------------------------
+    def phase(self, name: str) -> None:
+        """Mark that the scenario entered phase `name` (drawn as a line on the timeline)."""
+        self.emit((ev.PHASE, _now(), name))
+        self.flush()
+
+    def plan(self, **info: Any) -> None:
+        """Say what the current phase will do, e.g. ``plan(tasks=40, workers=2)``."""
+        self.emit((ev.PLAN, _now(), info))
+        self.flush()
+
+    # -- control -------------------------------------------------------------------------
+    def should_stop(self) -> bool:
+        """True once the user pressed Stop; check it between tasks and wind down."""
+        return self._stop is not None and self._stop.is_set()
+
+
+class NullProbe(Probe):
+    """A probe that reports nothing: used where no run is listening."""
+
+    def __init__(self) -> None:
+        super().__init__(send=None, stop_event=None, role="none")
+
+    def emit(self, event: tuple) -> None:  # noqa: D102 - does nothing by design
+        pass
+
+    def flush(self) -> None:  # noqa: D102
+        pass
+
+    def task(self, task: int) -> _Span:  # noqa: D102
+        return _NULL_SPAN
+
+    def started(self, task: int) -> None:  # noqa: D102
+        pass
+
+    def finished(self, task: int) -> None:  # noqa: D102
+        pass
+
+
+class _NullSpan:
+    __slots__ = ()
+
+    def __enter__(self) -> _NullSpan:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+_NULL_SPAN = _NullSpan()
+_current: Probe = NullProbe()
+
+
+def current() -> Probe:
+    """This process's probe (a :class:`NullProbe` if none was installed)."""
+    return _current
+
+
+def install(queue: Any, stop_event: Any, role: str = "worker", label: str = "") -> Probe:
+    """Make a probe reporting to `queue` this process's probe and say hello.
+
+    Use it as a Pool initializer (``initargs=(queue, stop_event)``). Also makes this worker's
+    stdout line-buffered: the run's output reaches the host through a pipe (see
+    ``conductor._capture_output``), and a line written whole never mixes with another
+    process's.
+    """
+    with contextlib.suppress(AttributeError, ValueError, OSError):
+        sys.stdout.reconfigure(line_buffering=True)
+    probe = Probe(_sender(queue), stop_event, role=role, label=label, background_flush=True)
+    install_probe(probe)
+    if probe.flusher_error is not None:
+        probe.log(f"no flusher thread ({probe.flusher_error}): events may arrive late", "WARNING")
+    return probe
+
+
+def _sender(queue: Any) -> Callable[[list[tuple]], None]:
+    """Send a batch on `queue` from the calling thread, as ``SimpleQueue.put`` does.
+
+    What reaches the pipe is what ``Queue.put``'s feeder thread would write (a pickle, framed
+    by ``Connection.send_bytes``, under the queue's write lock), and the queue's count of
+    messages is kept as ``put`` keeps it, so any reader — ``Queue.get``, the host's
+    :class:`~mpgui.core.frames.FrameReader` — reads them. A queue without that pipe (not a
+    ``multiprocessing`` one) gets a plain ``put``.
+    """
+    writer = getattr(queue, "_writer", None)
+    if writer is None:
+        return queue.put
+    lock = queue._wlock  # noqa: SLF001 - None where pipe writes are atomic (Windows)
+    counter = getattr(queue, "_sem", None)  # Queue.get releases it once per message
+    dumps = ForkingPickler.dumps
+
+    raw_write = getattr(writer, "_send", None)  # a Unix Connection's write-it-all
+
+    def write(data: bytes) -> None:
+        if raw_write is None:
+            writer.send_bytes(data)
+            return
+        # Header and payload in one write (send_bytes makes two past 16 KiB): on a roomy
+        # pipe a worker killed mid-send then leaves no half frame for the reader to choke on.
+        size = len(data)
+        head = struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)
+        raw_write(head + data)
+
+    def send(batch: list[tuple]) -> None:
+        data = dumps(batch)  # pickled before taking the lock, as the feeder does
+        if counter is not None:
+            counter.acquire()
+        if lock is None:
+            write(data)
+        else:
+            with lock:
+                write(data)
+
+    return send
+
+
+def install_probe(probe: Probe) -> Probe:
+    """Make `probe` this process's probe, flush it at normal exit, and say hello."""
+    global _current
+    _current = probe
+    # Flush on normal process exit. Priority 100 runs before a Queue's own finalizers
+    # (priority 10 and -5), in case a probe's `send` is a feeder thread's put.
+    mp_util.Finalize(probe, probe.flush, exitpriority=100)
+    probe.hello()
+    return probe
+
+
+def uninstall() -> None:
+    """Flush and remove this process's probe (the conductor calls this when a run ends)."""
+    global _current
+    _current.flush()
+    _current = NullProbe()

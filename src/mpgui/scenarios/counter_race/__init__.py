@@ -1,0 +1,1 @@
+"""The counter-race scenario: model.py (the conductor runs it), chart.py, notice.md."""

@@ -1,0 +1,158 @@
+"""The counter-race chart: the shared counter against the expected count, live, per race."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+
+from mpgui.core.model.run_state import RunState
+from mpgui.ui import theme
+from mpgui.ui.panels.base import SteppedRange, style_plot
+from mpgui.ui.panels.scenario_chart import ScenarioChart, phase_start, series_xy
+
+#: The two races, and the colour each is drawn in.
+RACES = (("unlocked", theme.BAD), ("locked", theme.GOOD))
+
+
+class CounterRaceChart(ScenarioChart):
+    """Counter value over each race's time (solid) against what it should read (dashed).
+
+    Workers sample the counter and the sum of their own increment counts as they go, so
+    without the lock the gap between the two lines opens while you watch. A big readout on the
+    right says how many updates were lost.
+    """
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.plot = self.addPlot(row=0, col=0)
+        style_plot(self.plot, "Shared counter", left="counter", bottom="seconds into the race")
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.curves: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
+        for name, color in RACES:
+            expected = self.plot.plot(pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine))
+            counter = self.plot.plot(pen=pg.mkPen(color, width=3))
+            self.curves[name] = (counter, expected)
+        self.big = pg.LabelItem(justify="left")
+        self.addItem(self.big, row=0, col=1)
+        self.ci.layout.setColumnStretchFactor(0, 3)
+        self.ci.layout.setColumnStretchFactor(1, 2)
+        self._x = SteppedRange(0.5)
+        self._top = 0  # the count every race should reach: the y axis's top
+        self._shown: tuple = ()
+        self.reset()
+
+    def reset(self) -> None:
+        for counter, expected in self.curves.values():
+            counter.setData([], [])
+            expected.setData([], [])
+        self._x.reset()
+        self._shown = ()
+        self._top = 0
+        self.plot.setXRange(0, self._x.value, padding=0)
+        self.plot.setYRange(0, 1000, padding=0)
+        self.big.setText(self._big_html(None, None, None))
+
+    def redraw(self, state: RunState, now_ns: int) -> None:
+        shown = tuple(len(state.series.get(f"{n}.counter", ())) for n, _ in RACES)
+        if shown == self._shown and not state.finished:
+            return
+        self._shown = shown
+        params = state.spec.params
+        top = int(params.get("workers", 0)) * int(params.get("increments", 0))
+        if top and top != self._top:
+            # The expected count is known before the run: fix the axis there, so the lines
+            # climb towards the top and the axis never moves.
+            self._top = top
+            self.plot.setYRange(0, top * 1.05, padding=0)
+        gaps: dict[str, tuple[float, float, bool] | None] = {}
+        names = [phase for _, phase in state.phases]
+        for name, _ in RACES:
+            t0 = phase_start(state, name)
+            counter, expected = self.curves[name]
+            if t0 is None:
+                gaps[name] = None
+                continue
+            xc, yc = series_xy(state, f"{name}.counter", t0)
+            xe, ye = series_xy(state, f"{name}.expected", t0)
+            counter.setData(xc, yc)
+            expected.setData(xe, ye)
+            if len(yc) and len(ye):
+                # The race is over once another phase began or the run ended; its last samples
+                # are then the conductor's exact final figures.
+                over = state.finished or names[-1] != name
+                # Latest samples, not maxima: without the lock the counter can go backwards.
+                gaps[name] = (float(ye[-1]), float(yc[-1]), over)
+                if self._x.fit(max(xc.max(), xe.max()), headroom=1.1):
+                    self.plot.setXRange(0, self._x.value, padding=0)
+        self.big.setText(self._big_html(gaps.get("unlocked"), gaps.get("locked"), top or None))
+
+    @staticmethod
+    def _big_html(
+        unlocked: tuple[float, float, bool] | None,
+        locked: tuple[float, float, bool] | None,
+        target: int | None,
+    ) -> str:
+        """The readout: updates lost without the lock, and the locked count's exactness.
+
+        Each race is (expected, counter, over). Mid-race the two samples come from different
+        moments, so the gap is only an estimate (never shown below zero), and the locked
+        race gets its verdict only from the final figures.
+        """
+        rows = []
+        if unlocked is not None:
+            expected, counter, _over = unlocked
+            lost = max(0, int(expected - counter))
+            pct = 100.0 * lost / expected if expected else 0.0
+            rows.append(
+                f"<span style='font-size:13pt; color:{theme.MUTED}'>without the lock</span><br>"
+                f"<span style='font-size:30pt; font-weight:bold; color:{theme.BAD}'>"
+                f"{lost:,}</span><br>"
+                f"<span style='font-size:13pt; color:{theme.BAD}'>updates lost ({pct:.1f} %)"
+                "</span>"
+            )
+        if locked is not None:
+            expected, counter, over = locked
+            lost = int(expected - counter)
+            verdict = "counting …"
+            if over:
+                verdict = "exact" if lost == 0 else f"{lost:,} lost"
+            rows.append(
+                f"<span style='font-size:13pt; color:{theme.MUTED}'>with the lock</span><br>"
+                f"<span style='font-size:22pt; font-weight:bold; color:{theme.GOOD}'>"
+                f"{int(counter):,}</span> "
+                f"<span style='font-size:13pt; color:{theme.GOOD}'>{verdict}</span>"
+            )
+        if not rows:
+            rows.append(
+                f"<span style='font-size:13pt; color:{theme.MUTED}'>lost updates appear here</span>"
+            )
+        key = (
+            f"<span style='font-size:10pt; color:{theme.MUTED}'>solid: the shared counter<br>"
+            "dashed: increments really done"
+        )
+        if target is not None:
+            key += f"<br>expected at the end: {target:,}"
+        rows.append(key + "</span>")
+        return "<br><br>".join(rows)
+
+    def readout(self, metrics: dict[str, Any]) -> list[str]:
+        parts = []
+        if metrics.get("lost_updates") is not None:
+            parts.append(
+                f"unlocked lost <b style='color:{theme.BAD}'>{metrics['lost_updates']:,}</b> "
+                f"of {metrics['expected']:,} updates ({metrics['lost_pct']:.1f} %)"
+            )
+        if metrics.get("locked_final") is not None:
+            exact = metrics["locked_final"] == metrics["expected"]
+            parts.append(
+                f"locked <b style='color:{theme.GOOD}'>{'exact' if exact else 'NOT exact'}</b>"
+            )
+        if metrics.get("lock_cost") is not None:
+            parts.append(f"the lock made it {metrics['lock_cost']:.1f}× slower")
+        return parts
+
+
+#: The chart the window shows for this scenario (see scenario_chart.make_chart).
+CHART = CounterRaceChart

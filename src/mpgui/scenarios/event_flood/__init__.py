@@ -1,0 +1,1 @@
+"""The event-flood scenario: model.py (the conductor runs it), chart.py, notice.md."""

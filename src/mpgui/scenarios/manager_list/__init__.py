@@ -1,0 +1,1 @@
+"""The manager-list scenario: model.py (the conductor runs it), chart.py, notice.md."""

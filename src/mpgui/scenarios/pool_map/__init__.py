@@ -1,0 +1,1 @@
+"""The pool-map scenario: model.py (the conductor runs it), chart.py, notice.md."""

@@ -1,0 +1,1 @@
+"""The start-methods scenario: model.py (the conductor runs it), chart.py, notice.md."""

@@ -1,0 +1,148 @@
+"""The start-methods chart: start latency per method on a log scale, and what each inherits."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+
+from mpgui.core.model.run_state import RunState
+from mpgui.ui import theme
+from mpgui.ui.panels.base import style_plot
+from mpgui.ui.panels.scenario_chart import ScenarioChart
+
+METHODS = ("fork", "spawn", "forkserver")
+#: Each method's colour.
+COLORS = {"fork": theme.GOOD, "spawn": theme.BAD, "forkserver": theme.ACCENT}
+#: Latency ticks (ms) on the log axis.
+TICKS_MS = (0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000, 3000)
+
+#: What a child inherits, per method: the rows of the table beside the plot. The "sees a
+#: global changed after import" row is filled from the run's own measurement.
+INHERITS = (
+    ("parent's memory", "copied", "fresh", "fresh"),
+    ("re-imports modules", "no", "yes", "yes"),
+    ("other threads' locks", "copied!", "—", "—"),
+    ("safe from threaded", "no", "yes", "yes"),
+)
+
+
+def _log_ms(values: Any) -> np.ndarray:
+    """Milliseconds to the log10 scale the plot's y axis uses (clamped above 0)."""
+    return np.log10(np.maximum(np.asarray(values, dtype=float), 1e-3))
+
+
+class StartMethodsChart(ScenarioChart):
+    """Left: every start's latency as a dot, per method, with the median as a bar and the
+    spread (min to p90) as a whisker. Below: a table of what each method's child inherits.
+    """
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.plot = self.addPlot(row=0, col=0)
+        style_plot(self.plot, "Start → child's first line", left="milliseconds (log)")
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.getAxis("bottom").setTicks([list(enumerate(METHODS))])
+        self.plot.getAxis("left").setTicks([[(math.log10(ms), f"{ms:g}") for ms in TICKS_MS]])
+        self.plot.setXRange(-0.6, len(METHODS) - 0.4, padding=0)
+        self.plot.setYRange(math.log10(0.3), math.log10(300), padding=0)
+        self.dots = pg.ScatterPlotItem(size=7, pen=None)
+        self.plot.addItem(self.dots)
+        self.medians = pg.ErrorBarItem(beam=0.3, pen=pg.mkPen(theme.FOREGROUND, width=2))
+        self.plot.addItem(self.medians)
+        self.labels = {m: pg.TextItem(anchor=(0.5, 1), color=COLORS[m]) for m in METHODS}
+        for label in self.labels.values():
+            self.plot.addItem(label)
+        # Below the plot: the panel is narrower than it is tall on most screens.
+        self.table = pg.LabelItem(justify="left")
+        self.addItem(self.table, row=1, col=0)
+        self.ci.layout.setRowStretchFactor(0, 3)
+        self.ci.layout.setRowStretchFactor(1, 1)
+        self._shown = -1
+        # Fixed jitter, so the dots do not dance from frame to frame.
+        self._jitter = np.random.default_rng(7).uniform(-0.18, 0.18, 500)
+        self.reset()
+
+    def reset(self) -> None:
+        self.dots.setData([], [])
+        self.medians.setData(x=np.zeros(0), y=np.zeros(0), top=np.zeros(0), bottom=np.zeros(0))
+        for label in self.labels.values():
+            label.setText("")
+        self._shown = -1
+        self.table.setText(self._table_html({}))
+
+    def redraw(self, state: RunState, now_ns: int) -> None:
+        if state.revision == self._shown:
+            return
+        self._shown = state.revision
+        xs, ys, brushes = [], [], []
+        mx, my, top, bottom = [], [], [], []
+        measured: dict[str, dict[str, Any]] = dict(state.metrics.get("methods") or {})
+        for i, method in enumerate(METHODS):
+            samples = [v for _, v in state.series.get(f"start_ms.{method}", ())]
+            if not samples:
+                continue
+            n = len(samples)
+            xs.extend(i + self._jitter[np.arange(n) % len(self._jitter)])
+            ys.extend(_log_ms(samples))
+            brushes.extend([pg.mkBrush(COLORS[method])] * n)
+            median = float(np.median(samples))
+            spread_top = float(np.percentile(samples, 90))
+            mx.append(i)
+            my.append(math.log10(max(median, 1e-3)))
+            top.append(_log_ms(spread_top) - my[-1])
+            bottom.append(my[-1] - _log_ms(min(samples)))
+            self.labels[method].setText(f"{median:.1f} ms")
+            self.labels[method].setPos(i, my[-1] + top[-1])
+        self.dots.setData(xs, ys, brush=brushes)
+        self.medians.setData(
+            x=np.array(mx, dtype=float),
+            y=np.array(my),
+            top=np.array(top, dtype=float),
+            bottom=np.array(bottom, dtype=float),
+        )
+        if ys:
+            lo, hi = min(ys), max(ys)
+            # Room above the highest whisker for its label.
+            self.plot.setYRange(min(lo - 0.3, math.log10(0.3)), max(hi + 0.5, 2.0), padding=0)
+        self.table.setText(self._table_html(measured))
+
+    @staticmethod
+    def _table_html(measured: dict[str, dict[str, Any]]) -> str:
+        """What each method's child inherits, with the run's own "sees the change" result."""
+        head = "".join(f"<th style='color:{COLORS[m]}; padding:1px 6px'>{m}</th>" for m in METHODS)
+        rows = []
+        for what, *cells in INHERITS:
+            tds = "".join(f"<td style='padding:1px 6px'>{c}</td>" for c in cells)
+            rows.append(f"<tr><td style='color:{theme.MUTED}'>{what}</td>{tds}</tr>")
+        seen = []
+        for m in METHODS:
+            result = measured.get(m, {}).get("sees_parent_change")
+            text = "…" if result is None else ("<b>yes</b>" if result else "<b>no</b>")
+            seen.append(f"<td style='padding:1px 6px'>{text}</td>")
+        rows.append(
+            f"<tr><td style='color:{theme.MUTED}'>sees parent's change*</td>{''.join(seen)}</tr>"
+        )
+        return (
+            f"<span style='color:{theme.FOREGROUND}; font-size:9pt'>"
+            f"<b>What the child inherits</b><table><tr><th></th>{head}</tr>"
+            f"{''.join(rows)}</table>"
+            f"<span style='color:{theme.MUTED}'>* measured in this run</span></span>"
+        )
+
+    def readout(self, metrics: dict[str, Any]) -> list[str]:
+        parts = []
+        for method, m in (metrics.get("methods") or {}).items():
+            if m:
+                parts.append(
+                    f"<b style='color:{COLORS.get(method, theme.FOREGROUND)}'>{method}</b> "
+                    f"{m['start_ms_median']:.1f} ms"
+                )
+        parts.append(f"this Python's default: <b>{metrics.get('default_method')}</b>")
+        return parts
+
+
+#: The chart the window shows for this scenario (see scenario_chart.make_chart).
+CHART = StartMethodsChart

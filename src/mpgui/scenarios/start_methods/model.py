@@ -1,0 +1,140 @@
+"""Start methods: how long fork, spawn and forkserver take to start a process, and what the
+child inherits from its parent.
+
+``fork`` copies the parent (memory, module globals as they are *now*); ``spawn`` starts a fresh
+interpreter that imports the modules it needs; ``forkserver`` forks from a small server
+process started once, which is as clean as spawn and nearly as fast as fork after the first.
+Each child (:func:`mpgui.core.bare_child.child`) notes the time at its first line and reads a
+module global that the parent changed after import: only a forked child sees the change.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import statistics
+import time
+
+from mpgui.core.child import bare_child
+from mpgui.core.child.failures import WorkerFailed
+from mpgui.core.child.run_context import RunContext
+from mpgui.core.params import ParamSpec
+from mpgui.core.protocol import events as ev
+from mpgui.core.protocol.run_spec import available_start_methods
+from mpgui.core.scenario import Scenario
+
+#: What a start may take at most before the run fails (a hung start is a failure).
+CHILD_TIMEOUT_S = 30.0
+
+
+def _percentile(values: list[float], q: float) -> float:
+    """The `q`-quantile (0..1) of `values`, linearly interpolated."""
+    data = sorted(values)
+    pos = (len(data) - 1) * q
+    lo = int(pos)
+    hi = min(lo + 1, len(data) - 1)
+    return data[lo] + (data[hi] - data[lo]) * (pos - lo)
+
+
+def measure(ctx: RunContext, method: str, processes: int, first_task: int) -> dict:
+    """Start and join `processes` trivial children with `method`, one at a time.
+
+    One at a time, so each start is timed on an otherwise idle machine. Each start is drawn
+    as a span on the main lane: from ``start()`` to the child's first line.
+    """
+    main = ctx.probe
+    mp = multiprocessing.get_context(method)
+    main.phase(method)
+    starts, joins, sees = [], [], []
+    for i in range(processes):
+        if ctx.should_stop():
+            break
+        reader, writer = mp.Pipe(duplex=False)
+        proc = mp.Process(target=bare_child.child, args=(writer,), name=f"{method}-{i}")
+        task = first_task + i
+        t0 = time.perf_counter_ns()
+        main.emit((ev.START, t0, main.pid, task))
+        proc.start()
+        writer.close()  # the child holds the only writer now: EOF if it dies
+        if not reader.poll(CHILD_TIMEOUT_S):
+            proc.kill()
+            proc.join()
+            raise RuntimeError(f"a {method} child did not start within {CHILD_TIMEOUT_S:g} s")
+        try:
+            t_first, saw_change, cpu = reader.recv()
+        except EOFError:  # the child died before it could report
+            proc.join()
+            raise WorkerFailed(proc.pid, proc.exitcode) from None
+        finally:
+            reader.close()
+        j0 = time.perf_counter_ns()
+        proc.join()
+        j1 = time.perf_counter_ns()
+        main.emit((ev.END, t_first, main.pid, task, cpu))
+        start_ms = (t_first - t0) / 1e6
+        starts.append(start_ms)
+        joins.append((j1 - j0) / 1e6)
+        sees.append(saw_change)
+        main.metric(f"start_ms.{method}", start_ms)
+    if not starts:
+        return {}
+    main.log(
+        f"{method}: start median {statistics.median(starts):.1f} ms over {len(starts)} "
+        f"processes; child sees the parent's change: {all(sees)}"
+    )
+    return {
+        "start_ms_median": statistics.median(starts),
+        "start_ms_p90": _percentile(starts, 0.9),
+        "join_ms_median": statistics.median(joins),
+        "sees_parent_change": all(sees),
+        "start_ms": starts,
+    }
+
+
+def run(ctx: RunContext, params: dict) -> dict:
+    """Measure each chosen start method in turn."""
+    # After import: a forked child copies this change, a spawned one imports the module anew.
+    bare_child.MARK = bare_child.CHANGED
+    processes, methods = params["processes"], params["methods"]
+    ctx.probe.plan(tasks=processes * len(methods), workers=1)
+    measured = {}
+    for k, method in enumerate(methods):
+        if ctx.should_stop():
+            break
+        measured[method] = measure(ctx, method, processes, first_task=k * processes)
+    # The running Python's own default (the first method listed), not the conductor's: the
+    # conductor is a spawn child, and in a spawn child the default context says "spawn".
+    default = multiprocessing.get_all_start_methods()[0]
+    return {"default_method": default, "methods": measured}
+
+
+_OFFERED = tuple(available_start_methods())
+
+SCENARIO = Scenario(
+    id="start-methods",
+    order=4,
+    small_params={"processes": 2},
+    short="Start methods",
+    title="Start methods: fork, spawn, forkserver",
+    summary="Start trivial processes with each start method: how long until the child runs "
+    "its first line, and what it inherits from the parent.",
+    params=(
+        ParamSpec(
+            "processes",
+            "int",
+            default=10,
+            minimum=1,
+            maximum=500,
+            help="Processes started, one after another, with each method.",
+        ),
+        ParamSpec(
+            "methods",
+            "multi",
+            default=_OFFERED,
+            choices=_OFFERED,
+            help="Start methods to measure (comma-separated on the command line).",
+        ),
+    ),
+    run=run,
+    metrics=("default_method", "methods"),
+    uses_start_method=False,
+)

@@ -1,0 +1,1 @@
+"""The worker-failures scenario: model.py (the conductor runs it), chart.py, notice.md."""
