@@ -25,27 +25,6 @@ MAX_METRIC_SAMPLES = 5_000
 MAX_LOG_LINES = 5_000
 
 
-def describe_error(error: dict[str, Any]) -> str:
-    """One line saying what went wrong: type, message, and the dead worker behind it."""
-    line = f"{error.get('type', 'Failed')}: {error.get('message', '')}"
-    code = error.get("exitcode")
-    if code is not None and error.get("type") != "WorkerFailed":  # that one's message says it
-        who = ev.who(error.get("pid", 0), error.get("process", ""))
-        line += f" ({who} {ev.how_it_ended(code)})"
-    if error.get("task") is not None:
-        line += f" · task {error['task']}"
-    return line
-
-
-def failure_line(result: dict[str, Any]) -> str:
-    """The one line a failed run's result says on stderr: ``mpgui: the run failed: …``.
-
-    Only the first line of :func:`describe_error`: the traceback is in the result itself.
-    """
-    reason = describe_error(result["error"] or {"type": result["status"]}).splitlines()[0]
-    return f"mpgui: the run failed: {reason}"
-
-
 @dataclass
 class Lane:
     """One process on the timeline: a pool worker, or the conductor's own ("main") lane."""
