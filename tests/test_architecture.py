@@ -45,3 +45,31 @@ def test_running_a_scenario_headless_never_loads_qt():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
+
+
+def test_the_cli_run_command_and_its_wording_never_load_qt():
+    # `mpgui run` says a failure with mpgui.ui.wording: importing it must not import the
+    # window (mpgui.ui imports MainWindow only when asked for it).
+    code = (
+        "import sys; from mpgui import cli; "
+        "rc = cli.main(['run', 'pool-map', '--set', 'workers=2', '--set', 'tasks=2', "
+        "'--set', 'task_ms=1', '--set', 'baseline=false', '--json']); "
+        "assert rc == 0, rc; "
+        "from mpgui.ui import wording; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph')]; "
+        "assert not bad, bad; "
+        "assert 'mpgui.ui.wording' in sys.modules and 'mpgui.ui.main_window' not in sys.modules"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert '"ok": true' in out.stdout
+
+
+def test_the_ui_package_still_gives_the_window_by_name():
+    code = (
+        "import sys; import mpgui.ui as ui; assert 'PySide6' not in sys.modules; "
+        "from mpgui.ui import MainWindow; assert MainWindow.__name__ == 'MainWindow'; "
+        "assert ui.MainWindow is MainWindow and 'PySide6' in sys.modules"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr

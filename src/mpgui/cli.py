@@ -205,7 +205,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def _format_result(result: dict[str, Any]) -> str:
     """A few human-readable lines summarising a run's result dict."""
-    from mpgui.core.model.run_state import describe_error
+    from mpgui.ui.wording import describe_error
 
     verdict = "ok" if result["ok"] else f"failed ({result['status']})"
     lines = [
@@ -227,7 +227,7 @@ def _format_result(result: dict[str, Any]) -> str:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from mpgui.core.host import runner
-    from mpgui.core.model.run_state import failure_line
+    from mpgui.ui.wording import failure_line
 
     spec = _spec_from_args(args)
     # A terminal closing (SIGHUP) or `kill` (SIGTERM) ends the run as Ctrl+C does: cleanly.

@@ -13,10 +13,10 @@ import shiboken6
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from mpgui.core.model.run_state import failure_line
 from mpgui.core.protocol.run_spec import RunSpec
 from mpgui.ui import theme
 from mpgui.ui.main_window import MainWindow
+from mpgui.ui.wording import failure_line
 
 
 def make_app() -> QApplication:

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from mpgui.bridge import RunController
-from mpgui.core.model.run_state import RunState, describe_error
+from mpgui.core.model.run_state import RunState
 from mpgui.core.params import ParamError
 from mpgui.core.protocol import events as ev
 from mpgui.core.scenario import Scenario
@@ -41,6 +41,7 @@ from mpgui.ui.panels.scenario_chart import ScenarioChart, make_chart
 from mpgui.ui.panels.timeline import TimelinePanel
 from mpgui.ui.panels.workers import WorkersPanel
 from mpgui.ui.param_form import ParamForm
+from mpgui.ui.wording import describe_error
 
 #: Fastest redraw period while a run is going (~30 Hz). Plots are redrawn from state, never
 #: per event.

@@ -80,7 +80,7 @@ def test_a_run_that_ends_without_done_is_reported_as_a_dead_conductor():
 
 def test_a_scenario_error_before_the_conductor_died_is_kept_and_the_run_has_a_status():
     s = RunState(SPEC, t0_ns=0)
-    s.apply([(ev.ERROR, 1, "ValueError", "boom", "tb")])  # no DONE: the conductor was killed
+    s.apply([(ev.ERROR, 1, "ValueError", "boom", "tb", {})])  # no DONE: the conductor was killed
     s.finish(exitcode=-9)
     result = s.result()
     assert result["status"] == ev.STATUS_ERROR
@@ -117,6 +117,65 @@ def test_packed_spans_fold_like_the_start_and_end_events_they_stand_for():
     for column in ("span_lane", "span_t0", "span_t1", "span_cpu", "span_task"):
         assert list(getattr(a, column)) == list(getattr(b, column)), column
     assert list(a.span_t0) == [10, 21, 32] and list(a.span_task) == [0, 1, 2]
+
+
+def _folded(state: RunState) -> tuple:
+    """Everything a fold of finished tasks touches, to compare two states by."""
+    lanes = [
+        (lane.tasks_done, lane.cores, lane.current_core, lane.open_task) for lane in state.lanes
+    ]
+    columns = [
+        list(getattr(state, c))
+        for c in ("span_lane", "span_t0", "span_t1", "span_cpu", "span_task")
+    ]
+    return state.tasks_done, state.phase_done, state.span_total, lanes, columns
+
+
+def _fold_both(before: list[tuple], end: tuple) -> tuple[RunState, RunState]:
+    """`before` then the END `end`, and `before` then the one-row SPANS it stands for."""
+    _, t, pid, task, cpu = end
+    start = t
+    for event in before:
+        match event:
+            case (ev.START, since, _, started) if started == task:
+                start = since
+    a, b = RunState(SPEC, t0_ns=0), RunState(SPEC, t0_ns=0)
+    a.apply([*before, end])
+    b.apply([*before, _spans(pid, [(task, start, t, cpu)])])
+    return a, b
+
+
+def test_an_end_folds_as_a_one_row_span_from_its_start():
+    hello = [(ev.HELLO, 1, 100, 0, "main", "main"), (ev.HELLO, 2, 101, 0, "worker", "")]
+    a, b = _fold_both([*hello, (ev.START, 5, 101, 3)], (ev.END, 9, 101, 3, 1))
+    assert _folded(a) == _folded(b)
+    (w,) = a.workers()
+    assert (w.tasks_done, w.cores, w.current_core, w.open_task) == (1, {0, 1}, 1, None)
+    assert (list(a.span_t0), list(a.span_t1), list(a.span_task)) == ([5], [9], [3])
+
+
+def test_an_end_whose_start_was_not_seen_is_a_span_of_no_length():
+    hello = [(ev.HELLO, 2, 101, 0, "worker", "")]
+    for before in (hello, [*hello, (ev.START, 5, 101, 2)]):  # none, or another task's
+        a, b = _fold_both(before, (ev.END, 9, 101, 3, 0))
+        assert _folded(a) == _folded(b)
+        assert (list(a.span_t0), list(a.span_t1)) == ([9], [9])
+        assert a.workers()[0].open_task is None  # one task at a time: the one running ended
+
+
+def test_an_end_on_an_unknown_core_keeps_the_cores_seen():
+    hello = [(ev.HELLO, 2, 101, 1, "worker", "")]
+    a, b = _fold_both([*hello, (ev.START, 5, 101, 3)], (ev.END, 9, 101, 3, -1))
+    assert _folded(a) == _folded(b)
+    (worker,) = a.workers()
+    assert (worker.cores, worker.current_core, list(a.span_cpu)) == ({1}, 1, [-1])
+
+
+def test_an_end_from_a_process_that_never_said_hello_is_ignored():
+    s = RunState(SPEC, t0_ns=0)
+    s.apply([(ev.END, 9, 555, 3, 0), _spans(555, [(4, 9, 10, 0)])])
+    assert (s.tasks_done, s.span_total, len(s.span_t0)) == (0, 0, 0)
+    assert s.revision == 1
 
 
 def test_a_span_ends_the_task_shown_running():

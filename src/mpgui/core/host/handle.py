@@ -341,8 +341,9 @@ class Conductor:
                     )
                     continue
                 # A probe's HELLO is always flushed alone, as the first event of a batch.
-                if batch and batch[0][0] == ev.HELLO:
-                    self.pids.append(batch[0][2])
+                match batch:
+                    case [(ev.HELLO, _, pid, _, _, _), *_]:
+                        self.pids.append(pid)
                 observe(batch)
                 out.extend(batch)
             if reader.corrupt and reader not in self._reported_corrupt:

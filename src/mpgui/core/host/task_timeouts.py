@@ -40,24 +40,25 @@ class TaskTimeouts:
 
     def observe_control(self, events: list[tuple]) -> None:
         """Fold the conductor's own events: its PLAN sets or clears the limit; EXITs close."""
-        for e in events:
-            if e[0] == ev.PLAN:
-                limit = e[2].get("task_timeout_s")
-                self.limit_ns = int(limit * 1e9) if limit else None
-            elif e[0] == ev.EXIT:
-                self._open.pop(e[2], None)
-                self._term_sent.pop(e[2], None)
+        for event in events:
+            match event:
+                case (ev.PLAN, _, info):
+                    limit = info.get("task_timeout_s")
+                    self.limit_ns = int(limit * 1e9) if limit else None
+                case (ev.EXIT, _, pid, _, _, _):
+                    self._open.pop(pid, None)
+                    self._term_sent.pop(pid, None)
 
     def observe_workers(self, events: list[tuple]) -> None:
         """Fold workers' events (only while a limit is set: otherwise this costs nothing)."""
         if self.limit_ns is None:
             return
-        for e in events:
-            kind = e[0]
-            if kind == ev.START:
-                self._open[e[2]] = (e[3], e[1])
-            elif kind in (ev.END, ev.SPANS):  # a block of finished tasks ends the open one
-                self._open.pop(e[2], None)
+        for event in events:
+            match event:
+                case (ev.START, t, pid, task):
+                    self._open[pid] = (task, t)
+                case (ev.END, _, pid, _, _) | (ev.SPANS, _, pid, _):
+                    self._open.pop(pid, None)  # a block of finished tasks ends the open one
 
     def enforce(self, now: int) -> list[tuple]:
         """End workers whose task is overdue; return the events that say so (host-made)."""

@@ -25,27 +25,6 @@ MAX_METRIC_SAMPLES = 5_000
 MAX_LOG_LINES = 5_000
 
 
-def describe_error(error: dict[str, Any]) -> str:
-    """One line saying what went wrong: type, message, and the dead worker behind it."""
-    line = f"{error.get('type', 'Failed')}: {error.get('message', '')}"
-    code = error.get("exitcode")
-    if code is not None and error.get("type") != "WorkerFailed":  # that one's message says it
-        who = ev.who(error.get("pid", 0), error.get("process", ""))
-        line += f" ({who} {ev.how_it_ended(code)})"
-    if error.get("task") is not None:
-        line += f" · task {error['task']}"
-    return line
-
-
-def failure_line(result: dict[str, Any]) -> str:
-    """The one line a failed run's result says on stderr: ``mpgui: the run failed: …``.
-
-    Only the first line of :func:`describe_error`: the traceback is in the result itself.
-    """
-    reason = describe_error(result["error"] or {"type": result["status"]}).splitlines()[0]
-    return f"mpgui: the run failed: {reason}"
-
-
 @dataclass
 class Lane:
     """One process on the timeline: a pool worker, or the conductor's own ("main") lane."""
@@ -110,128 +89,122 @@ class RunState:
 
     # -- folding events ------------------------------------------------------------------
     def apply(self, events: list[tuple]) -> None:
-        """Fold a batch of events into the state."""
+        """Fold a batch of events into the state (layouts: :data:`~events.FIELDS`)."""
         if not events:
             return
         self.revision += 1
         lane_of = self._lane_of
-        for e in events:
-            kind = e[0]
-            if kind == ev.SPANS:
-                self._apply_spans(e)
-            elif kind == ev.END:
-                lane = lane_of.get(e[2])
-                if lane is None:
-                    continue
-                lane.tasks_done += 1
-                self.tasks_done += 1
-                self.phase_done += 1
-                if e[4] >= 0:
-                    lane.current_core = e[4]
-                    lane.cores.add(e[4])
-                start = lane.open_since if lane.open_task == e[3] else e[1]
-                lane.open_task = None
-                self.span_lane.append(lane.index)
-                self.span_t0.append(start)
-                self.span_t1.append(e[1])
-                self.span_cpu.append(e[4])
-                self.span_task.append(e[3])
-                self.span_total += 1
-            elif kind == ev.START:
-                lane = lane_of.get(e[2])
-                # A process's last START can arrive after the conductor reported its end
-                # (two channels): a dead lane shows no task running.
-                if lane is not None and lane.exitcode is None:
-                    lane.open_task = e[3]
-                    lane.open_since = e[1]
-            elif kind == ev.METRIC:
-                series = self.series.get(e[3])
-                if series is None:
-                    series = self.series[e[3]] = deque(maxlen=MAX_METRIC_SAMPLES)
-                series.append((e[1], e[4]))
-            elif kind == ev.CPU:
-                self.cpu_t.append(e[1])
-                self.cpu_loads.append(e[2])
-            elif kind == ev.WHERE:
-                lane = lane_of.get(e[2])
-                if lane is not None:
-                    lane.see_core(e[3])
-            else:
-                self._apply_rare(e)
+        # The cases are tried in order: the kinds a flood is made of come first.
+        for event in events:
+            match event:
+                case (ev.SPANS, _, pid, data):
+                    lane = lane_of.get(pid)
+                    if lane is not None:
+                        self._fold_spans(lane, data)
+                case (ev.START, t, pid, task):
+                    lane = lane_of.get(pid)
+                    # A process's last START can arrive after the conductor reported its end
+                    # (two channels): a dead lane shows no task running.
+                    if lane is not None and lane.exitcode is None:
+                        lane.open_task = task
+                        lane.open_since = t
+                case (ev.METRIC, t, _, name, value):
+                    series = self.series.get(name)
+                    if series is None:
+                        series = self.series[name] = deque(maxlen=MAX_METRIC_SAMPLES)
+                    series.append((t, value))
+                case (ev.CPU, t, loads):
+                    self.cpu_t.append(t)
+                    self.cpu_loads.append(loads)
+                case (ev.WHERE, _, pid, cpu):
+                    lane = lane_of.get(pid)
+                    if lane is not None:
+                        lane.see_core(cpu)
+                case (ev.END, t, pid, task, cpu):
+                    lane = lane_of.get(pid)
+                    if lane is not None:
+                        # A span of one, folded as SPANS are: it began at the START shown
+                        # running if that was this task's, else (its START unseen) at its END.
+                        start = lane.open_since if lane.open_task == task else t
+                        self._fold_spans(lane, ev.one_span(task, start, t, cpu))
+                case (ev.HELLO, t, pid, cpu, role, label):
+                    self._apply_hello(t, pid, cpu, role, label)
+                case (ev.LOG, t, pid, level, message):
+                    self.add_log(t, pid, level, message)
+                case (ev.PHASE, t, name):
+                    self.phases.append((t, name))
+                    self.phase_done = 0
+                    self.add_log(t, 0, "INFO", f"phase: {name}")
+                case (ev.PLAN, _, info):
+                    self.plan = dict(info)
+                case (ev.RESULT, _, metrics):
+                    self.metrics = dict(metrics)
+                case (ev.EXIT, t, pid, exitcode, bad, name):
+                    self._apply_exit(t, pid, exitcode, bad, name)
+                case (ev.ERROR, t, type_, message, traceback, info):
+                    self._apply_error(t, type_, message, traceback, dict(info))
+                case (ev.DONE, t, status):
+                    if not self._host_verdict:
+                        # A run with an error did not succeed, whatever its conductor thought
+                        # (the host found a malformed message, a task ran past its timeout).
+                        self.status = ev.STATUS_ERROR if self.error is not None else status
+                    self.t_end_ns = t
+                # No case for anything else: the host lets only well-formed events through
+                # (handle.valid_batch checks each against events.FIELDS).
         if len(self.span_t0) > MAX_SPANS + MAX_SPANS // 4:
             cut = len(self.span_t0) - MAX_SPANS
             del self.span_lane[:cut], self.span_t0[:cut], self.span_t1[:cut]
             del self.span_cpu[:cut], self.span_task[:cut]
 
-    def _apply_spans(self, e: tuple) -> None:
-        """Fold a packed SPANS event: a lane's finished tasks, by whole columns, not per task."""
-        lane = self._lane_of.get(e[2])
-        n = ev.span_count(e)
-        if lane is None or n == 0:
+    def _fold_spans(self, lane: Lane, data: bytes) -> None:
+        """Fold a SPANS event's `data`, `lane`'s finished tasks, by whole columns, not per task."""
+        tasks, starts, ends, cpus = ev.span_blocks(data)
+        n = len(cpus) // ev.SPAN_ITEM
+        if n == 0:
             return
         lane.tasks_done += n
         self.tasks_done += n
         self.phase_done += n
         self.span_total += n
         lane.open_task = None  # a process runs one task at a time: the one shown running ended
-        cpus = ev.span_column(e, "cpu")
         raw = cpus.tobytes()
-        if raw == raw[: cpus.itemsize] * n:  # the usual case: every task on one core
-            lane.cores.add(cpus[0])
+        cores = cpus.cast(ev.SPAN_TYPECODE)
+        if raw == raw[: ev.SPAN_ITEM] * n:  # the usual case: every task on one core
+            lane.cores.add(cores[0])
         else:
-            lane.cores.update(cpus.tolist())
+            lane.cores.update(cores.tolist())
         lane.cores.discard(-1)
-        if cpus[-1] >= 0:
-            lane.current_core = cpus[-1]
-        # Only the newest MAX_SPANS are kept: skip copying the rest of a huge block.
-        skip = max(0, n - MAX_SPANS)
-        self.span_lane.extend(array("q", [lane.index]) * (n - skip))
-        for name, column in (
-            ("task", self.span_task),
-            ("start", self.span_t0),
-            ("end", self.span_t1),
-            ("cpu", self.span_cpu),
-        ):
-            column.frombytes(ev.span_bytes(e, name)[skip * column.itemsize :])
+        if cores[-1] >= 0:
+            lane.current_core = cores[-1]
+        if n > MAX_SPANS:  # only the newest MAX_SPANS are kept: skip copying the rest
+            cut = (n - MAX_SPANS) * ev.SPAN_ITEM
+            tasks, starts, ends, cpus = tasks[cut:], starts[cut:], ends[cut:], cpus[cut:]
+            n = MAX_SPANS
+        self.span_lane.extend(array("q", [lane.index]) * n)
+        self.span_task.frombytes(tasks)
+        self.span_t0.frombytes(starts)
+        self.span_t1.frombytes(ends)
+        self.span_cpu.frombytes(cpus)
 
-    def _apply_rare(self, e: tuple) -> None:
-        kind = e[0]
-        if kind == ev.HELLO:
-            _, t, pid, cpu, role, label = e
-            if pid not in self._lane_of:
-                lane = Lane(pid, role, label or f"pid {pid}", len(self.lanes))
-                self.lanes.append(lane)
-                self._lane_of[pid] = lane
-                self.add_log(t, pid, "INFO", f"{role} process {pid} started on core {cpu}")
-            self._lane_of[pid].see_core(cpu)
-        elif kind == ev.LOG:
-            self.add_log(e[1], e[2], e[3], e[4])
-        elif kind == ev.PHASE:
-            self.phases.append((e[1], e[2]))
-            self.phase_done = 0
-            self.add_log(e[1], 0, "INFO", f"phase: {e[2]}")
-        elif kind == ev.PLAN:
-            self.plan = dict(e[2])
-        elif kind == ev.RESULT:
-            self.metrics = dict(e[2])
-        elif kind == ev.EXIT:
-            self._apply_exit(e[1], e[2], e[3], e[4], e[5])
-        elif kind == ev.ERROR:
-            info = dict(e[5]) if len(e) > 5 else {}
-            lane = self._lane_of.get(info.get("pid", -1))
-            if lane is not None and "task" not in info:
-                task = lane.lost_task if lane.lost_task is not None else lane.open_task
-                if task is not None:
-                    info["task"] = task
-            self.add_log(e[1], 0, "ERROR", f"{e[2]}: {e[3]}\n{e[4] or ''}".rstrip())
-            if self.error is None:  # the first failure is the cause; later ones follow from it
-                self.error = {"type": e[2], "message": e[3], "traceback": e[4], **info}
-        elif kind == ev.DONE:
-            if not self._host_verdict:
-                # A run with an error did not succeed, whatever its conductor thought (the
-                # host found a malformed message, a task ran past its timeout).
-                self.status = ev.STATUS_ERROR if self.error is not None else e[2]
-            self.t_end_ns = e[1]
+    def _apply_hello(self, t: int, pid: int, cpu: int, role: str, label: str) -> None:
+        if pid not in self._lane_of:
+            lane = Lane(pid, role, label or f"pid {pid}", len(self.lanes))
+            self.lanes.append(lane)
+            self._lane_of[pid] = lane
+            self.add_log(t, pid, "INFO", f"{role} process {pid} started on core {cpu}")
+        self._lane_of[pid].see_core(cpu)
+
+    def _apply_error(
+        self, t: int, type_: str, message: str, traceback: str | None, info: dict[str, Any]
+    ) -> None:
+        lane = self._lane_of.get(info.get("pid", -1))
+        if lane is not None and "task" not in info:
+            task = lane.lost_task if lane.lost_task is not None else lane.open_task
+            if task is not None:
+                info["task"] = task
+        self.add_log(t, 0, "ERROR", f"{type_}: {message}\n{traceback or ''}".rstrip())
+        if self.error is None:  # the first failure is the cause; later ones follow from it
+            self.error = {"type": type_, "message": message, "traceback": traceback, **info}
 
     def _apply_exit(self, t: int, pid: int, exitcode: int, bad: bool, name: str) -> None:
         lane = self._lane_of.get(pid)

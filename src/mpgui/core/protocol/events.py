@@ -96,7 +96,8 @@ STATUS_STOPPED = "stopped"
 SPAN_FIELDS = ("task", "start", "end", "cpu")
 #: The array typecode of packed spans (int64, native byte order: both ends are one machine).
 SPAN_TYPECODE = "q"
-_ITEM = array(SPAN_TYPECODE).itemsize
+#: The size of one int64 in packed spans, in bytes.
+SPAN_ITEM = array(SPAN_TYPECODE).itemsize
 
 Event = tuple
 
@@ -116,16 +117,30 @@ def spans_event(pid: int, records: array) -> Event:
     return (SPANS, records[1], pid, data)
 
 
+def one_span(task: int, start: int, end: int, cpu: int) -> bytes:
+    """The data of a SPANS event carrying one task (a START and its END)."""
+    # One task is one row: each column holds one int, so columns in order are its fields.
+    return array(SPAN_TYPECODE, (task, start, end, cpu)).tobytes()
+
+
 def span_count(event: Event) -> int:
     """How many tasks a SPANS event carries."""
-    return len(event[3]) // (4 * _ITEM)
+    _, _, _, data = event
+    return len(data) // (4 * SPAN_ITEM)
+
+
+def span_blocks(data: bytes) -> tuple[memoryview, memoryview, memoryview, memoryview]:
+    """A SPANS event's data cut into its columns as raw bytes, not copied: task numbers,
+    starts, ends, cores (the order of :data:`SPAN_FIELDS`)."""
+    view = memoryview(data)
+    width = len(view) // 4
+    return view[:width], view[width : 2 * width], view[2 * width : 3 * width], view[3 * width :]
 
 
 def span_bytes(event: Event, field: str) -> memoryview:
     """One column of a SPANS event (a :data:`SPAN_FIELDS` name) as raw bytes, not copied."""
-    n = span_count(event)
-    i = SPAN_FIELDS.index(field)
-    return memoryview(event[3])[i * n * _ITEM : (i + 1) * n * _ITEM]
+    _, _, _, data = event
+    return span_blocks(data)[SPAN_FIELDS.index(field)]
 
 
 def span_column(event: Event, field: str) -> memoryview:
@@ -159,12 +174,12 @@ def expand(events: Iterable[Event]) -> list[Event]:
     For consumers that want one tuple per event (tests, exports); slow for floods.
     """
     out: list[Event] = []
-    for e in events:
-        if e[0] != SPANS:
-            out.append(e)
+    for event in events:
+        if event[0] != SPANS:  # the kind tag
+            out.append(event)
             continue
-        pid = e[2]
-        for task, start, end, cpu in zip(*span_columns(e), strict=True):
+        _, _, pid, _ = event
+        for task, start, end, cpu in zip(*span_columns(event), strict=True):
             out.append((START, start, pid, task))
             out.append((END, end, pid, task, cpu))
     return out
