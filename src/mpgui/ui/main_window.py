@@ -36,35 +36,13 @@ from mpgui.core.scenario import Scenario
 from mpgui.scenarios import get as get_scenario
 from mpgui.scenarios import listed, make_spec
 from mpgui.ui import theme
+from mpgui.ui.frame_pacing import REDRAW_MS, FramePacer
 from mpgui.ui.panels.cores import CoresPanel
 from mpgui.ui.panels.scenario_chart import ScenarioChart, make_chart
 from mpgui.ui.panels.timeline import TimelinePanel
 from mpgui.ui.panels.workers import WorkersPanel
 from mpgui.ui.param_form import ParamForm
 
-#: Fastest redraw period while a run is going (~30 Hz). Plots are redrawn from state, never
-#: per event.
-REDRAW_MS = 33
-#: Slowest redraw period while events pour in (25 frames a second), however expensive frames
-#: get: what is on screen is then never more than this, plus the bridge's batching and the
-#: frame itself, behind the run. The display lag of a 2M events/s flood, p95: ~145 ms at
-#: 100 ms, ~100 ms at 50 ms, ~90 ms at 40 ms.
-REDRAW_MAX_MS = 40
-#: Events per second from which they "pour in". Below it (a CPU-bound pool finishes a few dozen
-#: tasks a second) a frame shows little that is new, and the CPU budget alone spaces frames, up
-#: to :data:`REDRAW_TRICKLE_MAX_MS`: the cores go to the run being measured.
-FLOOD_EVENTS_PER_S = 1000.0
-#: Slowest redraw period while only a trickle of events arrives.
-REDRAW_TRICKLE_MAX_MS = 250
-#: Share of one core the window may spend on a run's frames (painting included) while the
-#: machine has a core to spare ...
-FRAME_CPU_BUDGET = 0.15
-#: ... and while the run keeps every core busy. Watching must not change what is watched: then
-#: every % the window takes, a worker loses (on 2 cores, 15 % of one core would cut a 1.95×
-#: speedup to ~1.81×).
-FRAME_CPU_BUDGET_BUSY = 0.05
-#: Mean load (%) of all cores, in the latest CPU sample, at which the machine counts as busy.
-BUSY_LOAD_PCT = 85.0
 #: Lines kept in the log pane.
 LOG_LINES = 5000
 
@@ -116,10 +94,7 @@ class MainWindow(QMainWindow):
         self._timer.setObjectName("redrawTimer")
         self._timer.setInterval(REDRAW_MS)
         self._timer.timeout.connect(self._on_tick)
-        self._tick_cpu = 0.0  # main-thread CPU time at the last tick
-        self._frame_cpu = 0.0  # smoothed main-thread CPU seconds per frame
-        self._tick_ns = 0  # when the last frame was drawn
-        self._events_since_tick = 0  # events that arrived since then
+        self._pacer = FramePacer()
 
         self.select_scenario(scenario or listed()[0].id)
         if start_method:
@@ -308,9 +283,7 @@ class MainWindow(QMainWindow):
         if not controller.is_running():
             return True  # it could not start: its failure (and the reason) arrives next
         self._set_running(True)
-        self._tick_cpu = time.thread_time()
-        self._tick_ns, self._events_since_tick = ev.now_ns(), 0
-        self._timer.start(REDRAW_MS)
+        self._timer.start(self._pacer.start(time.thread_time(), ev.now_ns()))
         self.statusBar().showMessage(f"Running {self._scenario.title} …")
         self.runStarted.emit(spec)
         return True
@@ -391,37 +364,16 @@ class MainWindow(QMainWindow):
     # -- drawing -------------------------------------------------------------------------
     @Slot()
     def _on_tick(self) -> None:
-        """Redraw, then space the next frame so the window keeps to its CPU budget.
-
-        The period is what keeps the window's measured cost per frame within
-        :meth:`_frame_budget`, but at least :data:`REDRAW_MS` and at most
-        :data:`REDRAW_MAX_MS` while events pour in (:data:`REDRAW_TRICKLE_MAX_MS` otherwise).
-        """
-        # Main-thread CPU since the last tick: the last frame's painting, event handling and
-        # folding of event batches — everything the window costs the machine.
-        now_cpu = time.thread_time()
-        spent, self._tick_cpu = now_cpu - self._tick_cpu, now_cpu
-        self._frame_cpu = 0.7 * self._frame_cpu + 0.3 * spent
+        """Redraw, then let the pacer say when the next frame is due."""
+        cpu_s = time.thread_time()  # before the frame: see FramePacer.frame_done
         self._redraw()
-        now = ev.now_ns()
-        elapsed_s = max(now - self._tick_ns, 1) / 1e9
-        pouring = self._events_since_tick / elapsed_s >= FLOOD_EVENTS_PER_S
-        self._tick_ns, self._events_since_tick = now, 0
-        slowest = REDRAW_MAX_MS if pouring else REDRAW_TRICKLE_MAX_MS
-        wanted_ms = 1000.0 * self._frame_cpu / self._frame_budget()
-        self._timer.setInterval(int(min(max(wanted_ms, REDRAW_MS), slowest)))
+        state = self.state
+        loads = state.cpu_loads[-1] if state is not None and state.cpu_loads else ()
+        self._timer.setInterval(self._pacer.frame_done(cpu_s, ev.now_ns(), loads))
 
     @Slot(object)
     def _count_events(self, events: list[tuple]) -> None:
-        self._events_since_tick += ev.count(events)
-
-    def _frame_budget(self) -> float:
-        """The share of one core frames may take now: less while the run needs every core."""
-        state = self.state
-        loads = state.cpu_loads[-1] if state is not None and state.cpu_loads else ()
-        if loads and sum(loads) / len(loads) >= BUSY_LOAD_PCT:
-            return FRAME_CPU_BUDGET_BUSY
-        return FRAME_CPU_BUDGET
+        self._pacer.count(ev.count(events))
 
     @Slot()
     def _redraw(self) -> None:
