@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import html
 import sys
 import time
 from typing import Any
@@ -42,6 +41,7 @@ from mpgui.ui.panels.scenario_chart import ScenarioChart, make_chart
 from mpgui.ui.panels.timeline import TimelinePanel
 from mpgui.ui.panels.workers import WorkersPanel
 from mpgui.ui.param_form import ParamForm
+from mpgui.ui.readout import IDLE_TEXT, readout_text
 
 #: Lines kept in the log pane.
 LOG_LINES = 5000
@@ -129,7 +129,7 @@ class MainWindow(QMainWindow):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setStyleSheet(f"color: {theme.MUTED};")
-        self.readout = QLabel("Press Run to start.")
+        self.readout = QLabel(IDLE_TEXT)
         self.readout.setObjectName("readout")
         self.readout.setTextFormat(Qt.TextFormat.RichText)
         # Wrap rather than widen: an unwrapped label's minimum width is its whole text, and a
@@ -328,7 +328,7 @@ class MainWindow(QMainWindow):
             each.setObjectName("scenarioPlot" if owner == scenario.id else f"scenarioPlot-{owner}")
         self.chart_stack.setCurrentWidget(chart)
         self.chart = chart
-        self.readout.setText("Press Run to start.")
+        self.readout.setText(IDLE_TEXT)
 
     def _reset_panels(self) -> None:
         for panel in (self.workers_panel, self.cores_panel, self.timeline_panel, self.chart):
@@ -385,7 +385,7 @@ class MainWindow(QMainWindow):
         self.cores_panel.redraw(state, now)
         self.timeline_panel.redraw(state, now)
         self.chart.redraw(state, now)
-        text = self._readout_text(state, now)
+        text = readout_text(state, now, self.chart.readout)
         if text != self.readout.text():  # a new text lays the label out again
             self.readout.setText(text)
         lines, self._log_seen = state.new_logs(self._log_seen)
@@ -401,28 +401,6 @@ class MainWindow(QMainWindow):
 
     def _append_log(self, line: str) -> None:
         self.log_view.appendPlainText(line)
-
-    def _readout_text(self, state: RunState, now_ns: int) -> str:
-        elapsed = state.elapsed_s(now_ns)
-        if not state.finished:
-            parts = [f"<b>Running</b> · {elapsed:.1f} s"]
-            phase = state.current_phase()
-            if phase:
-                parts.append(f"phase <b>{phase}</b>")
-            total = state.plan.get("tasks")
-            if total:
-                parts.append(f"{state.phase_done} / {total} tasks")
-            if state.phases and state.phase_done:
-                phase_s = (now_ns - state.phases[-1][0]) / 1e9
-                parts.append(f"{state.phase_done / max(phase_s, 1e-9):.1f} tasks/s")
-            return " · ".join(parts)
-        if not state.ok:
-            kind, _, rest = describe_error(state.error or {}).partition(": ")
-            return (
-                f"<span style='color:{theme.BAD}'><b>{html.escape(kind)}</b>: "
-                f"{html.escape(rest)}</span> · {elapsed:.1f} s"
-            )
-        return " · ".join([f"<b>Done</b> in {elapsed:.2f} s", *self.chart.readout(state.metrics)])
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
         """On the first show, :func:`settle_after_start` once the event loop is idle."""
