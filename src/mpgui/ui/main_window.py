@@ -103,11 +103,28 @@ class MainWindow(QMainWindow):
 
     # -- building ------------------------------------------------------------------------
     def _build(self) -> None:
+        """Three columns in a splitter: the scenarios, the live panels, the controls and text."""
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setObjectName("mainSplitter")
         self.setCentralWidget(splitter)
+        left = self._build_scenario_list()
+        centre = self._build_centre()
+        right = self._build_side()
+        splitter.addWidget(left)
+        splitter.addWidget(centre)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(2, 0)
+        # The list as wide as its longest name, the panels take the rest.
+        list_w = self.scenario_list.sizeHintForColumn(0) + 40
+        # A minimum too: a wide chart must not squeeze the names into "Counter ra…".
+        left.setMinimumWidth(list_w)
+        splitter.setSizes([list_w, 1090 - list_w, 360])
+        self.resize(1440, 900)
 
-        # Left: the scenarios.
+    def _build_scenario_list(self) -> QWidget:
+        """Left: the listed scenarios under a heading; choosing one shows it."""
         self.scenario_list = QListWidget()
         self.scenario_list.setObjectName("scenarioList")
         for s in listed():
@@ -120,8 +137,10 @@ class MainWindow(QMainWindow):
         left_col = QVBoxLayout(left)
         left_col.addWidget(QLabel("Scenarios"))
         left_col.addWidget(self.scenario_list)
+        return left
 
-        # Centre: title, readout, the four panels.
+    def _build_centre(self) -> QWidget:
+        """Centre: the scenario's title and summary, the readout, then the four panels."""
         centre = QWidget()
         centre_col = QVBoxLayout(centre)
         self.title = QLabel()
@@ -135,6 +154,15 @@ class MainWindow(QMainWindow):
         # Wrap rather than widen: an unwrapped label's minimum width is its whole text, and a
         # long readout would push the window wider than the screen.
         self.readout.setWordWrap(True)
+        self._grid = self._build_panel_grid()
+        centre_col.addWidget(self.title)
+        centre_col.addWidget(self.summary)
+        centre_col.addWidget(self.readout)
+        centre_col.addLayout(self._grid, 1)
+        return centre
+
+    def _build_panel_grid(self) -> QGridLayout:
+        """The panels, two by two: Workers and Cores above, Timeline and the scenario's chart."""
         self.workers_panel = WorkersPanel()
         self.cores_panel = CoresPanel()
         self.timeline_panel = TimelinePanel()
@@ -143,19 +171,30 @@ class MainWindow(QMainWindow):
         self._charts: dict[str, ScenarioChart] = {}
         self.chart_stack = QStackedWidget()
         self.chart: ScenarioChart | None = None
-        self._grid = QGridLayout()
-        self._grid.addWidget(self.workers_panel, 0, 0)
-        self._grid.addWidget(self.cores_panel, 0, 1)
-        self._grid.addWidget(self.timeline_panel, 1, 0)
-        self._grid.addWidget(self.chart_stack, 1, 1)
+        grid = QGridLayout()
+        grid.addWidget(self.workers_panel, 0, 0)
+        grid.addWidget(self.cores_panel, 0, 1)
+        grid.addWidget(self.timeline_panel, 1, 0)
+        grid.addWidget(self.chart_stack, 1, 1)
         for panel in (self.workers_panel, self.cores_panel, self.timeline_panel, self.chart_stack):
             panel.setMinimumSize(320, 220)
-        centre_col.addWidget(self.title)
-        centre_col.addWidget(self.summary)
-        centre_col.addWidget(self.readout)
-        centre_col.addLayout(self._grid, 1)
+        return grid
 
-        # Right: parameters and Run/Stop, then notes and code, then the log.
+    def _build_side(self) -> QSplitter:
+        """Right, top to bottom: parameters and Run/Stop, then notes and code, then the log."""
+        params_box = self._build_params()
+        self.tabs = self._build_tabs()
+        log_box = self._build_log()
+        right_split = QSplitter(Qt.Orientation.Vertical)
+        right_split.addWidget(params_box)
+        right_split.addWidget(self.tabs)
+        right_split.addWidget(log_box)
+        right_split.setStretchFactor(1, 2)
+        right_split.setStretchFactor(2, 1)
+        return right_split
+
+    def _build_params(self) -> QGroupBox:
+        """The scenario's parameter form, with Run and Stop (and their shortcuts) below it."""
         self.form = ParamForm()
         self.form.changed.connect(self._update_buttons)
         self.run_button = QPushButton("Run")
@@ -176,7 +215,10 @@ class MainWindow(QMainWindow):
         params_col = QVBoxLayout(params_box)
         params_col.addWidget(self.form)
         params_col.addLayout(buttons)
+        return params_box
 
+    def _build_tabs(self) -> QTabWidget:
+        """What to notice, and the code that runs: the scenario's own text, read-only."""
         self.notice_view = QTextBrowser()
         self.notice_view.setObjectName("noticeView")
         self.notice_view.setOpenExternalLinks(False)
@@ -184,10 +226,14 @@ class MainWindow(QMainWindow):
         self.code_view.setObjectName("codeView")
         self.code_view.setReadOnly(True)
         self.code_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.tabs = QTabWidget()
-        self.tabs.setObjectName("infoTabs")
-        self.tabs.addTab(self.notice_view, "What to notice")
-        self.tabs.addTab(self.code_view, "Code")
+        tabs = QTabWidget()
+        tabs.setObjectName("infoTabs")
+        tabs.addTab(self.notice_view, "What to notice")
+        tabs.addTab(self.code_view, "Code")
+        return tabs
+
+    def _build_log(self) -> QGroupBox:
+        """The log pane: the run's log lines, the last :data:`LOG_LINES` of them."""
         self.log_view = QPlainTextEdit()
         self.log_view.setObjectName("logView")
         self.log_view.setReadOnly(True)
@@ -196,25 +242,7 @@ class MainWindow(QMainWindow):
         log_box = QGroupBox("Log")
         log_col = QVBoxLayout(log_box)
         log_col.addWidget(self.log_view)
-        right_split = QSplitter(Qt.Orientation.Vertical)
-        right_split.addWidget(params_box)
-        right_split.addWidget(self.tabs)
-        right_split.addWidget(log_box)
-        right_split.setStretchFactor(1, 2)
-        right_split.setStretchFactor(2, 1)
-
-        splitter.addWidget(left)
-        splitter.addWidget(centre)
-        splitter.addWidget(right_split)
-        splitter.setStretchFactor(0, 0)
-        splitter.setStretchFactor(1, 1)
-        splitter.setStretchFactor(2, 0)
-        # The list as wide as its longest name, the panels take the rest.
-        list_w = self.scenario_list.sizeHintForColumn(0) + 40
-        # A minimum too: a wide chart must not squeeze the names into "Counter ra…".
-        left.setMinimumWidth(list_w)
-        splitter.setSizes([list_w, 1090 - list_w, 360])
-        self.resize(1440, 900)
+        return log_box
 
     # -- the scripting interface ---------------------------------------------------------
     def select_scenario(self, scenario_id: str) -> None:
