@@ -51,8 +51,8 @@ def settle_after_start() -> None:
     """Once the window is on screen and idle: prepare for the first run, quiet the collector.
 
     Starting a run loads multiprocessing's queue, lock and spawn modules, and the first
-    timeline frame loads ``numpy.ma`` (through ``np.unique``) — ~0.1 s in all, which would
-    otherwise hold up the first frames of the user's first run. Then ``gc.freeze()`` moves
+    timeline frame loads ``numpy.ma`` (through ``np.unique``) — together long enough to hold
+    up the first frames of the user's first run if left until then. Then ``gc.freeze()`` moves
     everything alive after start-up (Qt wrappers, pyqtgraph's items, modules) out of the
     collector's sight: a full collection during a run then walks only what the run made,
     instead of pausing a frame for the whole start-up heap.
