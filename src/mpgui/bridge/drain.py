@@ -6,8 +6,8 @@ conductor's sentinel and a wake-up pipe), coalesces what arrives, and emits at m
 per second, so a flood of events costs the GUI thread ~30 slot calls a second, not millions.
 While a batch waits for its slot, the loop does not wake for every message of a flood: the
 queue's pipe (enlarged to 1 MiB where the platform allows) gathers them, and they are read in
-a few large gulps — a tenth of the wake-ups and of this thread's CPU, which it would otherwise
-take from the GUI thread under the GIL.
+a few large gulps — far fewer wake-ups, and far less of this thread's CPU, which it would
+otherwise take from the GUI thread under the GIL.
 
 Stop and kill requests from the GUI thread reach the loop through flags and the wake-up pipe;
 the loop hands them to the Conductor, whose ``collect`` carries out the escalation (grace →

@@ -1,8 +1,8 @@
 """mpgui.core: everything that runs without Qt — in the host process and in a run's children.
 
 Nothing here imports Qt or pyqtgraph (an import-linter contract enforces it: a spawn child that
-imported Qt would start ~10x slower), nor any scenario: the conductor imports the one scenario
-model a :class:`~mpgui.core.protocol.run_spec.RunSpec` names.
+imported Qt would start many times slower), nor any scenario: the conductor imports the one
+scenario model a :class:`~mpgui.core.protocol.run_spec.RunSpec` names.
 
 Which module runs where::
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import html
 import sys
 import time
 from typing import Any
@@ -36,36 +35,15 @@ from mpgui.core.scenario import Scenario
 from mpgui.scenarios import get as get_scenario
 from mpgui.scenarios import listed, make_spec
 from mpgui.ui import theme
+from mpgui.ui.frame_pacing import REDRAW_MS, FramePacer
 from mpgui.ui.panels.cores import CoresPanel
 from mpgui.ui.panels.scenario_chart import ScenarioChart, make_chart
 from mpgui.ui.panels.timeline import TimelinePanel
 from mpgui.ui.panels.workers import WorkersPanel
 from mpgui.ui.param_form import ParamForm
+from mpgui.ui.readout import IDLE_TEXT, readout_text
 from mpgui.ui.wording import describe_error
 
-#: Fastest redraw period while a run is going (~30 Hz). Plots are redrawn from state, never
-#: per event.
-REDRAW_MS = 33
-#: Slowest redraw period while events pour in (25 frames a second), however expensive frames
-#: get: what is on screen is then never more than this, plus the bridge's batching and the
-#: frame itself, behind the run. The display lag of a 2M events/s flood, p95: ~145 ms at
-#: 100 ms, ~100 ms at 50 ms, ~90 ms at 40 ms.
-REDRAW_MAX_MS = 40
-#: Events per second from which they "pour in". Below it (a CPU-bound pool finishes a few dozen
-#: tasks a second) a frame shows little that is new, and the CPU budget alone spaces frames, up
-#: to :data:`REDRAW_TRICKLE_MAX_MS`: the cores go to the run being measured.
-FLOOD_EVENTS_PER_S = 1000.0
-#: Slowest redraw period while only a trickle of events arrives.
-REDRAW_TRICKLE_MAX_MS = 250
-#: Share of one core the window may spend on a run's frames (painting included) while the
-#: machine has a core to spare ...
-FRAME_CPU_BUDGET = 0.15
-#: ... and while the run keeps every core busy. Watching must not change what is watched: then
-#: every % the window takes, a worker loses (on 2 cores, 15 % of one core would cut a 1.95×
-#: speedup to ~1.81×).
-FRAME_CPU_BUDGET_BUSY = 0.05
-#: Mean load (%) of all cores, in the latest CPU sample, at which the machine counts as busy.
-BUSY_LOAD_PCT = 85.0
 #: Lines kept in the log pane.
 LOG_LINES = 5000
 
@@ -74,8 +52,8 @@ def settle_after_start() -> None:
     """Once the window is on screen and idle: prepare for the first run, quiet the collector.
 
     Starting a run loads multiprocessing's queue, lock and spawn modules, and the first
-    timeline frame loads ``numpy.ma`` (through ``np.unique``) — ~0.1 s in all, which would
-    otherwise hold up the first frames of the user's first run. Then ``gc.freeze()`` moves
+    timeline frame loads ``numpy.ma`` (through ``np.unique``) — together long enough to hold
+    up the first frames of the user's first run if left until then. Then ``gc.freeze()`` moves
     everything alive after start-up (Qt wrappers, pyqtgraph's items, modules) out of the
     collector's sight: a full collection during a run then walks only what the run made,
     instead of pausing a frame for the whole start-up heap.
@@ -117,10 +95,7 @@ class MainWindow(QMainWindow):
         self._timer.setObjectName("redrawTimer")
         self._timer.setInterval(REDRAW_MS)
         self._timer.timeout.connect(self._on_tick)
-        self._tick_cpu = 0.0  # main-thread CPU time at the last tick
-        self._frame_cpu = 0.0  # smoothed main-thread CPU seconds per frame
-        self._tick_ns = 0  # when the last frame was drawn
-        self._events_since_tick = 0  # events that arrived since then
+        self._pacer = FramePacer()
 
         self.select_scenario(scenario or listed()[0].id)
         if start_method:
@@ -129,11 +104,28 @@ class MainWindow(QMainWindow):
 
     # -- building ------------------------------------------------------------------------
     def _build(self) -> None:
+        """Three columns in a splitter: the scenarios, the live panels, the controls and text."""
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setObjectName("mainSplitter")
         self.setCentralWidget(splitter)
+        left = self._build_scenario_list()
+        centre = self._build_centre()
+        right = self._build_side()
+        splitter.addWidget(left)
+        splitter.addWidget(centre)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(2, 0)
+        # The list as wide as its longest name, the panels take the rest.
+        list_w = self.scenario_list.sizeHintForColumn(0) + 40
+        # A minimum too: a wide chart must not squeeze the names into "Counter ra…".
+        left.setMinimumWidth(list_w)
+        splitter.setSizes([list_w, 1090 - list_w, 360])
+        self.resize(1440, 900)
 
-        # Left: the scenarios.
+    def _build_scenario_list(self) -> QWidget:
+        """Left: the listed scenarios under a heading; choosing one shows it."""
         self.scenario_list = QListWidget()
         self.scenario_list.setObjectName("scenarioList")
         for s in listed():
@@ -146,8 +138,10 @@ class MainWindow(QMainWindow):
         left_col = QVBoxLayout(left)
         left_col.addWidget(QLabel("Scenarios"))
         left_col.addWidget(self.scenario_list)
+        return left
 
-        # Centre: title, readout, the four panels.
+    def _build_centre(self) -> QWidget:
+        """Centre: the scenario's title and summary, the readout, then the four panels."""
         centre = QWidget()
         centre_col = QVBoxLayout(centre)
         self.title = QLabel()
@@ -155,12 +149,21 @@ class MainWindow(QMainWindow):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setStyleSheet(f"color: {theme.MUTED};")
-        self.readout = QLabel("Press Run to start.")
+        self.readout = QLabel(IDLE_TEXT)
         self.readout.setObjectName("readout")
         self.readout.setTextFormat(Qt.TextFormat.RichText)
         # Wrap rather than widen: an unwrapped label's minimum width is its whole text, and a
         # long readout would push the window wider than the screen.
         self.readout.setWordWrap(True)
+        self._grid = self._build_panel_grid()
+        centre_col.addWidget(self.title)
+        centre_col.addWidget(self.summary)
+        centre_col.addWidget(self.readout)
+        centre_col.addLayout(self._grid, 1)
+        return centre
+
+    def _build_panel_grid(self) -> QGridLayout:
+        """The panels, two by two: Workers and Cores above, Timeline and the scenario's chart."""
         self.workers_panel = WorkersPanel()
         self.cores_panel = CoresPanel()
         self.timeline_panel = TimelinePanel()
@@ -169,19 +172,30 @@ class MainWindow(QMainWindow):
         self._charts: dict[str, ScenarioChart] = {}
         self.chart_stack = QStackedWidget()
         self.chart: ScenarioChart | None = None
-        self._grid = QGridLayout()
-        self._grid.addWidget(self.workers_panel, 0, 0)
-        self._grid.addWidget(self.cores_panel, 0, 1)
-        self._grid.addWidget(self.timeline_panel, 1, 0)
-        self._grid.addWidget(self.chart_stack, 1, 1)
+        grid = QGridLayout()
+        grid.addWidget(self.workers_panel, 0, 0)
+        grid.addWidget(self.cores_panel, 0, 1)
+        grid.addWidget(self.timeline_panel, 1, 0)
+        grid.addWidget(self.chart_stack, 1, 1)
         for panel in (self.workers_panel, self.cores_panel, self.timeline_panel, self.chart_stack):
             panel.setMinimumSize(320, 220)
-        centre_col.addWidget(self.title)
-        centre_col.addWidget(self.summary)
-        centre_col.addWidget(self.readout)
-        centre_col.addLayout(self._grid, 1)
+        return grid
 
-        # Right: parameters and Run/Stop, then notes and code, then the log.
+    def _build_side(self) -> QSplitter:
+        """Right, top to bottom: parameters and Run/Stop, then notes and code, then the log."""
+        params_box = self._build_params()
+        self.tabs = self._build_tabs()
+        log_box = self._build_log()
+        right_split = QSplitter(Qt.Orientation.Vertical)
+        right_split.addWidget(params_box)
+        right_split.addWidget(self.tabs)
+        right_split.addWidget(log_box)
+        right_split.setStretchFactor(1, 2)
+        right_split.setStretchFactor(2, 1)
+        return right_split
+
+    def _build_params(self) -> QGroupBox:
+        """The scenario's parameter form, with Run and Stop (and their shortcuts) below it."""
         self.form = ParamForm()
         self.form.changed.connect(self._update_buttons)
         self.run_button = QPushButton("Run")
@@ -202,7 +216,10 @@ class MainWindow(QMainWindow):
         params_col = QVBoxLayout(params_box)
         params_col.addWidget(self.form)
         params_col.addLayout(buttons)
+        return params_box
 
+    def _build_tabs(self) -> QTabWidget:
+        """What to notice, and the code that runs: the scenario's own text, read-only."""
         self.notice_view = QTextBrowser()
         self.notice_view.setObjectName("noticeView")
         self.notice_view.setOpenExternalLinks(False)
@@ -210,10 +227,14 @@ class MainWindow(QMainWindow):
         self.code_view.setObjectName("codeView")
         self.code_view.setReadOnly(True)
         self.code_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.tabs = QTabWidget()
-        self.tabs.setObjectName("infoTabs")
-        self.tabs.addTab(self.notice_view, "What to notice")
-        self.tabs.addTab(self.code_view, "Code")
+        tabs = QTabWidget()
+        tabs.setObjectName("infoTabs")
+        tabs.addTab(self.notice_view, "What to notice")
+        tabs.addTab(self.code_view, "Code")
+        return tabs
+
+    def _build_log(self) -> QGroupBox:
+        """The log pane: the run's log lines, the last :data:`LOG_LINES` of them."""
         self.log_view = QPlainTextEdit()
         self.log_view.setObjectName("logView")
         self.log_view.setReadOnly(True)
@@ -222,25 +243,7 @@ class MainWindow(QMainWindow):
         log_box = QGroupBox("Log")
         log_col = QVBoxLayout(log_box)
         log_col.addWidget(self.log_view)
-        right_split = QSplitter(Qt.Orientation.Vertical)
-        right_split.addWidget(params_box)
-        right_split.addWidget(self.tabs)
-        right_split.addWidget(log_box)
-        right_split.setStretchFactor(1, 2)
-        right_split.setStretchFactor(2, 1)
-
-        splitter.addWidget(left)
-        splitter.addWidget(centre)
-        splitter.addWidget(right_split)
-        splitter.setStretchFactor(0, 0)
-        splitter.setStretchFactor(1, 1)
-        splitter.setStretchFactor(2, 0)
-        # The list as wide as its longest name, the panels take the rest.
-        list_w = self.scenario_list.sizeHintForColumn(0) + 40
-        # A minimum too: a wide chart must not squeeze the names into "Counter ra…".
-        left.setMinimumWidth(list_w)
-        splitter.setSizes([list_w, 1090 - list_w, 360])
-        self.resize(1440, 900)
+        return log_box
 
     # -- the scripting interface ---------------------------------------------------------
     def select_scenario(self, scenario_id: str) -> None:
@@ -309,9 +312,7 @@ class MainWindow(QMainWindow):
         if not controller.is_running():
             return True  # it could not start: its failure (and the reason) arrives next
         self._set_running(True)
-        self._tick_cpu = time.thread_time()
-        self._tick_ns, self._events_since_tick = ev.now_ns(), 0
-        self._timer.start(REDRAW_MS)
+        self._timer.start(self._pacer.start(time.thread_time(), ev.now_ns()))
         self.statusBar().showMessage(f"Running {self._scenario.title} …")
         self.runStarted.emit(spec)
         return True
@@ -356,7 +357,7 @@ class MainWindow(QMainWindow):
             each.setObjectName("scenarioPlot" if owner == scenario.id else f"scenarioPlot-{owner}")
         self.chart_stack.setCurrentWidget(chart)
         self.chart = chart
-        self.readout.setText("Press Run to start.")
+        self.readout.setText(IDLE_TEXT)
 
     def _reset_panels(self) -> None:
         for panel in (self.workers_panel, self.cores_panel, self.timeline_panel, self.chart):
@@ -392,37 +393,16 @@ class MainWindow(QMainWindow):
     # -- drawing -------------------------------------------------------------------------
     @Slot()
     def _on_tick(self) -> None:
-        """Redraw, then space the next frame so the window keeps to its CPU budget.
-
-        The period is what keeps the window's measured cost per frame within
-        :meth:`_frame_budget`, but at least :data:`REDRAW_MS` and at most
-        :data:`REDRAW_MAX_MS` while events pour in (:data:`REDRAW_TRICKLE_MAX_MS` otherwise).
-        """
-        # Main-thread CPU since the last tick: the last frame's painting, event handling and
-        # folding of event batches — everything the window costs the machine.
-        now_cpu = time.thread_time()
-        spent, self._tick_cpu = now_cpu - self._tick_cpu, now_cpu
-        self._frame_cpu = 0.7 * self._frame_cpu + 0.3 * spent
+        """Redraw, then let the pacer say when the next frame is due."""
+        cpu_s = time.thread_time()  # before the frame: see FramePacer.frame_done
         self._redraw()
-        now = ev.now_ns()
-        elapsed_s = max(now - self._tick_ns, 1) / 1e9
-        pouring = self._events_since_tick / elapsed_s >= FLOOD_EVENTS_PER_S
-        self._tick_ns, self._events_since_tick = now, 0
-        slowest = REDRAW_MAX_MS if pouring else REDRAW_TRICKLE_MAX_MS
-        wanted_ms = 1000.0 * self._frame_cpu / self._frame_budget()
-        self._timer.setInterval(int(min(max(wanted_ms, REDRAW_MS), slowest)))
+        state = self.state
+        loads = state.cpu_loads[-1] if state is not None and state.cpu_loads else ()
+        self._timer.setInterval(self._pacer.frame_done(cpu_s, ev.now_ns(), loads))
 
     @Slot(object)
     def _count_events(self, events: list[tuple]) -> None:
-        self._events_since_tick += ev.count(events)
-
-    def _frame_budget(self) -> float:
-        """The share of one core frames may take now: less while the run needs every core."""
-        state = self.state
-        loads = state.cpu_loads[-1] if state is not None and state.cpu_loads else ()
-        if loads and sum(loads) / len(loads) >= BUSY_LOAD_PCT:
-            return FRAME_CPU_BUDGET_BUSY
-        return FRAME_CPU_BUDGET
+        self._pacer.count(ev.count(events))
 
     @Slot()
     def _redraw(self) -> None:
@@ -434,7 +414,7 @@ class MainWindow(QMainWindow):
         self.cores_panel.redraw(state, now)
         self.timeline_panel.redraw(state, now)
         self.chart.redraw(state, now)
-        text = self._readout_text(state, now)
+        text = readout_text(state, now, self.chart.readout)
         if text != self.readout.text():  # a new text lays the label out again
             self.readout.setText(text)
         lines, self._log_seen = state.new_logs(self._log_seen)
@@ -450,28 +430,6 @@ class MainWindow(QMainWindow):
 
     def _append_log(self, line: str) -> None:
         self.log_view.appendPlainText(line)
-
-    def _readout_text(self, state: RunState, now_ns: int) -> str:
-        elapsed = state.elapsed_s(now_ns)
-        if not state.finished:
-            parts = [f"<b>Running</b> · {elapsed:.1f} s"]
-            phase = state.current_phase()
-            if phase:
-                parts.append(f"phase <b>{phase}</b>")
-            total = state.plan.get("tasks")
-            if total:
-                parts.append(f"{state.phase_done} / {total} tasks")
-            if state.phases and state.phase_done:
-                phase_s = (now_ns - state.phases[-1][0]) / 1e9
-                parts.append(f"{state.phase_done / max(phase_s, 1e-9):.1f} tasks/s")
-            return " · ".join(parts)
-        if not state.ok:
-            kind, _, rest = describe_error(state.error or {}).partition(": ")
-            return (
-                f"<span style='color:{theme.BAD}'><b>{html.escape(kind)}</b>: "
-                f"{html.escape(rest)}</span> · {elapsed:.1f} s"
-            )
-        return " · ".join([f"<b>Done</b> in {elapsed:.2f} s", *self.chart.readout(state.metrics)])
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
         """On the first show, :func:`settle_after_start` once the event loop is idle."""

@@ -52,7 +52,8 @@ after a fork made some other way), so a forked worker is made by a process with 
 threads the scenario's own code runs (Python 3.12+ warns, rightly, about forking a process
 with other threads; 3.13 counts them after the after-fork hooks). Between stop and start it
 keeps what it knew, and the first look after a fork catches up on anything that ended
-meanwhile. Stopping and starting costs about 0.3 ms a fork. The thread only ever blocks in
+meanwhile. Stopping and starting adds little to a fork: the thread is started without
+waiting for it to run (see :class:`_Runner`). The thread only ever blocks in
 ``select``-style waits; it also hears the conductor's SIGTERM through
 ``signal.set_wakeup_fd`` and can end the run while the main thread is blocked.
 
@@ -186,10 +187,10 @@ class _Runner:
     """The watch's OS thread, started and stopped around forks at the lowest cost.
 
     ``threading.Thread.start()`` waits for the new thread to run; right after a fork, in a
-    parent whose pages are all copy-on-write, that wait was ~1.5 ms per fork (a Pool of 8
-    forks 8 times). ``_thread.start_new_thread`` returns at once. Stopping waits until the
-    OS thread is really gone (its ``/proc/self/task`` entry), since that is what CPython
-    counts when it warns about forking a threaded process.
+    parent whose pages are all copy-on-write, that wait is long next to the fork itself, and
+    a Pool pays it once per worker. ``_thread.start_new_thread`` returns at once. Stopping
+    waits until the OS thread is really gone (its ``/proc/self/task`` entry), since that is
+    what CPython counts when it warns about forking a threaded process.
     """
 
     def __init__(self, target: Callable[[Callable[[], bool]], None]) -> None:

@@ -50,9 +50,9 @@ from mpgui.core.protocol.run_spec import RunSpec
 #: are batch work that may keep every core busy; the window watching them must still get a
 #: core the moment it has a frame to draw or a click to handle. Niceness only decides who
 #: waits when both want a core: the window's few % still come out of the run's time, and
-#: the run's processes share the CPU among themselves exactly as before. (Measured: during
-#: manager-list the GUI thread sat runnable but unscheduled for up to ~0.5 s at a time;
-#: with this, under 30 ms.)
+#: the run's processes share the CPU among themselves exactly as before. Without it, a run
+#: that keeps every core busy can leave the GUI thread runnable but unscheduled for long
+#: enough to freeze the window (``benchmarks/gui_responsiveness.py`` reports how late it gets).
 RUN_NICENESS = 10
 
 

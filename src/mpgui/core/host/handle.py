@@ -81,8 +81,8 @@ def valid_batch(batch: Any) -> bool:
 def _enlarge_pipe(fd: int, size: int) -> int:
     """Ask for a pipe buffer of `size` bytes (Linux); return the capacity it now has.
 
-    A pipe holds 64 KiB by default: about 2 ms of a flood of events. A larger one lets the
-    host read a flood in a few large gulps instead of a wake-up per message, and lets
+    A pipe holds 64 KiB by default: a flood of events fills it in moments. A larger one lets
+    the host read a flood in a few large gulps instead of a wake-up per message, and lets
     workers write on while it does. Elsewhere, or if refused, the pipe stays as it is (0:
     unknown).
     """
@@ -123,7 +123,7 @@ def _main_module_hidden() -> Iterator[None]:
     """Hide the host's ``__main__`` while a spawn child is being prepared.
 
     A spawn child normally re-imports the parent's main module. For the conductor that would
-    mean importing whatever hosts mpgui (pytest, a teacher's script that imports Qt — ~0.4 s)
+    mean importing whatever hosts mpgui (pytest, a teacher's script that imports Qt: slow)
     and, for a script without an ``if __name__ == "__main__":`` guard, starting its window and
     its run all over again. The conductor needs nothing from ``__main__`` (its target lives in
     this package), so it is prepared against an empty stand-in. Runs in the thread that calls

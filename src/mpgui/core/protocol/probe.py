@@ -45,7 +45,8 @@ from mpgui.core.protocol.cpu import current_cpu
 #: Flush the buffer when its oldest unflushed event is this old (ns) ...
 FLUSH_NS = 30_000_000
 #: ... or when it holds this many events (a finished task counts two: its START and END).
-#: 2048 events of short tasks are 32 KB on the pipe, sent in ~4 ms by a flooding worker.
+#: 2048 events of short tasks are 32 KB on the pipe; a flooding worker reaches that count
+#: well within :data:`FLUSH_NS`, so in a flood the count, not the age, sends a batch.
 MAX_BATCH = 2048
 #: Tasks at least this long (ns) are "long": their START is flushed at once so the window
 #: shows them running. One put per such task costs well under 1 % of the task.
