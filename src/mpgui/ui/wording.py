@@ -15,7 +15,8 @@ from mpgui.core.protocol import events as ev
 
 def describe_error(error: dict[str, Any]) -> str:
     """One line saying what went wrong: type, message, and the dead worker behind it."""
-    line = f"{error.get('type', 'Failed')}: {error.get('message', '')}"
+    kind, message = error.get("type", "Failed"), error.get("message", "")
+    line = f"{kind}: {message}" if message else kind  # a Stop has no message: no dangling ": "
     code = error.get("exitcode")
     if code is not None and error.get("type") != "WorkerFailed":  # that one's message says it
         who = ev.who(error.get("pid", 0), error.get("process", ""))

@@ -48,3 +48,7 @@ def test_a_failed_run_is_one_line_without_its_traceback():
     except ValueError as exc:
         state = _failed([ev.error_event(exc), (ev.DONE, 2, ev.STATUS_ERROR)])
     assert failure_line(state.result()) == "mpgui: the run failed: ValueError: boom"
+
+
+def test_an_outcome_without_a_message_has_no_dangling_colon():
+    assert failure_line({"status": "stopped", "error": None}) == "mpgui: the run failed: stopped"
