@@ -8,12 +8,23 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from mpgui.core.model.run_state import RunState
+from mpgui.scenarios.counter_race.model import (
+    EXPECTED,
+    LOCK_COST,
+    LOCKED,
+    LOCKED_FINAL,
+    LOST_PCT,
+    LOST_UPDATES,
+    UNLOCKED,
+    counter_series,
+    expected_series,
+)
 from mpgui.ui import theme
 from mpgui.ui.panels.base import SteppedRange, style_plot
 from mpgui.ui.panels.scenario_chart import ScenarioChart, phase_start, series_xy
 
 #: The two races, and the colour each is drawn in.
-RACES = (("unlocked", theme.BAD), ("locked", theme.GOOD))
+RACES = ((UNLOCKED, theme.BAD), (LOCKED, theme.GOOD))
 
 
 class CounterRaceChart(ScenarioChart):
@@ -55,7 +66,7 @@ class CounterRaceChart(ScenarioChart):
         self.big.setText(self._big_html(None, None, None))
 
     def redraw(self, state: RunState, now_ns: int) -> None:
-        shown = tuple(len(state.series.get(f"{n}.counter", ())) for n, _ in RACES)
+        shown = tuple(len(state.series.get(counter_series(n), ())) for n, _ in RACES)
         if shown == self._shown and not state.finished:
             return
         self._shown = shown
@@ -74,8 +85,8 @@ class CounterRaceChart(ScenarioChart):
             if t0 is None:
                 gaps[name] = None
                 continue
-            xc, yc = series_xy(state, f"{name}.counter", t0)
-            xe, ye = series_xy(state, f"{name}.expected", t0)
+            xc, yc = series_xy(state, counter_series(name), t0)
+            xe, ye = series_xy(state, expected_series(name), t0)
             counter.setData(xc, yc)
             expected.setData(xe, ye)
             if len(yc) and len(ye):
@@ -86,7 +97,7 @@ class CounterRaceChart(ScenarioChart):
                 gaps[name] = (float(ye[-1]), float(yc[-1]), over)
                 if self._x.fit(max(xc.max(), xe.max()), headroom=1.1):
                     self.plot.setXRange(0, self._x.value, padding=0)
-        self.big.setText(self._big_html(gaps.get("unlocked"), gaps.get("locked"), top or None))
+        self.big.setText(self._big_html(gaps.get(UNLOCKED), gaps.get(LOCKED), top or None))
 
     @staticmethod
     def _big_html(
@@ -139,18 +150,18 @@ class CounterRaceChart(ScenarioChart):
 
     def readout(self, metrics: dict[str, Any]) -> list[str]:
         parts = []
-        if metrics.get("lost_updates") is not None:
+        if metrics.get(LOST_UPDATES) is not None:
             parts.append(
-                f"unlocked lost <b style='color:{theme.BAD}'>{metrics['lost_updates']:,}</b> "
-                f"of {metrics['expected']:,} updates ({metrics['lost_pct']:.1f} %)"
+                f"unlocked lost <b style='color:{theme.BAD}'>{metrics[LOST_UPDATES]:,}</b> "
+                f"of {metrics[EXPECTED]:,} updates ({metrics[LOST_PCT]:.1f} %)"
             )
-        if metrics.get("locked_final") is not None:
-            exact = metrics["locked_final"] == metrics["expected"]
+        if metrics.get(LOCKED_FINAL) is not None:
+            exact = metrics[LOCKED_FINAL] == metrics[EXPECTED]
             parts.append(
                 f"locked <b style='color:{theme.GOOD}'>{'exact' if exact else 'NOT exact'}</b>"
             )
-        if metrics.get("lock_cost") is not None:
-            parts.append(f"the lock made it {metrics['lock_cost']:.1f}× slower")
+        if metrics.get(LOCK_COST) is not None:
+            parts.append(f"the lock made it {metrics[LOCK_COST]:.1f}× slower")
         return parts
 
 

@@ -9,12 +9,24 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from mpgui.core.model.run_state import RunState
+from mpgui.scenarios.manager_list.model import (
+    APPENDS_PER_S,
+    BY_WORKER_PREFIX,
+    EXPECTED,
+    MANAGER,
+    MANAGER_LEN,
+    PLAIN_LEN_IN_PARENT,
+    QUEUE,
+    QUEUE_ITEMS_PER_S,
+    QUEUE_SPEEDUP,
+    SERIES_MANAGER_LEN,
+    SERIES_PLAIN_LEN,
+    SERIES_QUEUE_GATHERED,
+    by_worker_series,
+)
 from mpgui.ui import theme
 from mpgui.ui.panels.base import LabelledBars, SteppedRange, style_plot
 from mpgui.ui.panels.scenario_chart import ScenarioChart, phase_start, series_xy
-
-#: Live series the workers report: each one's running count of appends.
-BY_WORKER = "manager.by_worker."
 
 
 class ManagerListChart(ScenarioChart):
@@ -98,12 +110,14 @@ class ManagerListChart(ScenarioChart):
         if state.revision == self._shown:
             return
         self._shown = state.revision
-        t0 = phase_start(state, "manager")
+        t0 = phase_start(state, MANAGER)
         if t0 is None:
             return
         # Each worker's count as a step function on one shared time grid, then stacked.
-        workers = sorted(int(n[len(BY_WORKER) :]) for n in state.series if n.startswith(BY_WORKER))
-        per_worker = [series_xy(state, f"{BY_WORKER}{w}", t0) for w in workers]
+        workers = sorted(
+            int(n[len(BY_WORKER_PREFIX) :]) for n in state.series if n.startswith(BY_WORKER_PREFIX)
+        )
+        per_worker = [series_xy(state, by_worker_series(w), t0) for w in workers]
         if per_worker:
             grid = np.unique(np.concatenate([np.zeros(1)] + [x for x, _ in per_worker]))
             total = np.zeros_like(grid)
@@ -111,15 +125,15 @@ class ManagerListChart(ScenarioChart):
                 idx = np.searchsorted(x, grid, side="right") - 1
                 total = total + np.where(idx >= 0, y[np.maximum(idx, 0)], 0.0)
                 self._layer(k).setData(grid, total)
-        xm, ym = series_xy(state, "manager.len", t0)
+        xm, ym = series_xy(state, SERIES_MANAGER_LEN, t0)
         self.parent_len.setData(xm, ym)
-        xp, yp = series_xy(state, "plain.len_in_parent", t0)
+        xp, yp = series_xy(state, SERIES_PLAIN_LEN, t0)
         self.plain.setData(xp, yp)
         if len(yp):
             self.plain_label.setText(f"plain list in the parent: {int(yp[-1])} items")
-        tq = phase_start(state, "queue")
+        tq = phase_start(state, QUEUE)
         if tq is not None:
-            xq, yq = series_xy(state, "queue.gathered", tq)
+            xq, yq = series_xy(state, SERIES_QUEUE_GATHERED, tq)
             self.queue_len.setData(xq, yq)
         xmax = max([0.0] + [float(x.max()) for x, _ in per_worker if len(x)] + list(xm[-1:]))
         ymax = max([0.0] + list(ym[-1:]) + [float(sum(y[-1] for _, y in per_worker if len(y)))])
@@ -132,9 +146,9 @@ class ManagerListChart(ScenarioChart):
     def _draw_rates(self, state: RunState) -> None:
         """Items per second through each route: final metrics, or the phase so far."""
         m = state.metrics
-        rates = [m.get("appends_per_s"), m.get("queue_items_per_s")]
+        rates = [m.get(APPENDS_PER_S), m.get(QUEUE_ITEMS_PER_S)]
         if not m:
-            routes = (("manager", "manager.len"), ("queue", "queue.gathered"))
+            routes = ((MANAGER, SERIES_MANAGER_LEN), (QUEUE, SERIES_QUEUE_GATHERED))
             for i, (phase, name) in enumerate(routes):
                 t0, series = phase_start(state, phase), state.series.get(name)
                 # The conductor alone samples these, so its last sample is the latest.
@@ -145,14 +159,14 @@ class ManagerListChart(ScenarioChart):
 
     def readout(self, metrics: dict[str, Any]) -> list[str]:
         parts = [
-            f"Manager list <b style='color:{theme.GOOD}'>{metrics['manager_len']:,}</b> / "
-            f"{metrics['expected']:,} items",
+            f"Manager list <b style='color:{theme.GOOD}'>{metrics[MANAGER_LEN]:,}</b> / "
+            f"{metrics[EXPECTED]:,} items",
             f"plain list in the parent <b style='color:{theme.BAD}'>"
-            f"{metrics['plain_len_in_parent']}</b>",
-            f"proxy {metrics['appends_per_s']:,.0f} appends/s",
+            f"{metrics[PLAIN_LEN_IN_PARENT]}</b>",
+            f"proxy {metrics[APPENDS_PER_S]:,.0f} appends/s",
         ]
-        if metrics.get("queue_speedup"):
-            parts.append(f"Queue {metrics['queue_speedup']:.1f}× faster")
+        if metrics.get(QUEUE_SPEEDUP):
+            parts.append(f"Queue {metrics[QUEUE_SPEEDUP]:.1f}× faster")
         return parts
 
 

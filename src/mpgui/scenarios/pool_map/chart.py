@@ -9,6 +9,15 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from mpgui.core.model.run_state import RunState
+from mpgui.scenarios.pool_map.model import (
+    EFFICIENCY,
+    PARALLEL,
+    PARALLEL_S,
+    SERIAL,
+    SERIAL_S,
+    SPEEDUP,
+    TASKS_PER_S,
+)
 from mpgui.ui import theme
 from mpgui.ui.panels.base import LabelledBars, Throttle, style_plot, text_item
 from mpgui.ui.panels.scenario_chart import ScenarioChart
@@ -72,34 +81,34 @@ class PoolMapChart(ScenarioChart):
         serial, parallel = self._times(state, now_ns)
         self.time_bars.set([serial, parallel])
         if state.finished:
-            self._draw_speedup(state.metrics.get("speedup"))
+            self._draw_speedup(state.metrics.get(SPEEDUP))
 
     @staticmethod
     def _times(state: RunState, now_ns: int) -> tuple[float | None, float | None]:
         """Serial and parallel seconds: final metrics when known, else phase time so far."""
         if state.metrics:
-            return state.metrics.get("serial_s"), state.metrics.get("parallel_s")
+            return state.metrics.get(SERIAL_S), state.metrics.get(PARALLEL_S)
         out: dict[str, float] = {}
         end = state.t_end_ns or now_ns
         for i, (t, name) in enumerate(state.phases):
             t_next = state.phases[i + 1][0] if i + 1 < len(state.phases) else end
             out[name] = (t_next - t) / 1e9
-        return out.get("serial"), out.get("parallel")
+        return out.get(SERIAL), out.get(PARALLEL)
 
     def run_finished(self, result: dict[str, Any]) -> None:
-        speedup = result["metrics"].get("speedup") if result["ok"] else None
+        speedup = result["metrics"].get(SPEEDUP) if result["ok"] else None
         if speedup is not None:
             self._runs.append((result["params"]["workers"], speedup))
         self._draw_speedup(speedup)
 
     def readout(self, metrics: dict[str, Any]) -> list[str]:
         parts = []
-        if metrics.get("speedup") is not None:
-            parts.append(f"speedup <b style='color:{theme.GOOD}'>{metrics['speedup']:.2f}×</b>")
-        if metrics.get("efficiency") is not None:
-            parts.append(f"efficiency {100 * metrics['efficiency']:.0f} %")
-        if metrics.get("tasks_per_s") is not None:
-            parts.append(f"{metrics['tasks_per_s']:.1f} tasks/s")
+        if metrics.get(SPEEDUP) is not None:
+            parts.append(f"speedup <b style='color:{theme.GOOD}'>{metrics[SPEEDUP]:.2f}×</b>")
+        if metrics.get(EFFICIENCY) is not None:
+            parts.append(f"efficiency {100 * metrics[EFFICIENCY]:.0f} %")
+        if metrics.get(TASKS_PER_S) is not None:
+            parts.append(f"{metrics[TASKS_PER_S]:.1f} tasks/s")
         return parts
 
     def _draw_speedup(self, speedup: float | None) -> None:

@@ -9,11 +9,18 @@ import numpy as np
 import pyqtgraph as pg
 
 from mpgui.core.model.run_state import RunState
+from mpgui.scenarios.start_methods.model import (
+    DEFAULT_METHOD,
+    METHODS,
+    OFFERED,
+    SEES_PARENT_CHANGE,
+    START_MS_MEDIAN,
+    start_ms_series,
+)
 from mpgui.ui import theme
 from mpgui.ui.panels.base import style_plot
 from mpgui.ui.panels.scenario_chart import ScenarioChart
 
-METHODS = ("fork", "spawn", "forkserver")
 #: Each method's colour.
 COLORS = {"fork": theme.GOOD, "spawn": theme.BAD, "forkserver": theme.ACCENT}
 #: Latency ticks (ms) on the log axis.
@@ -44,15 +51,15 @@ class StartMethodsChart(ScenarioChart):
         self.plot = self.addPlot(row=0, col=0)
         style_plot(self.plot, "Start → child's first line", left="milliseconds (log)")
         self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.getAxis("bottom").setTicks([list(enumerate(METHODS))])
+        self.plot.getAxis("bottom").setTicks([list(enumerate(OFFERED))])
         self.plot.getAxis("left").setTicks([[(math.log10(ms), f"{ms:g}") for ms in TICKS_MS]])
-        self.plot.setXRange(-0.6, len(METHODS) - 0.4, padding=0)
+        self.plot.setXRange(-0.6, len(OFFERED) - 0.4, padding=0)
         self.plot.setYRange(math.log10(0.3), math.log10(300), padding=0)
         self.dots = pg.ScatterPlotItem(size=7, pen=None)
         self.plot.addItem(self.dots)
         self.medians = pg.ErrorBarItem(beam=0.3, pen=pg.mkPen(theme.FOREGROUND, width=2))
         self.plot.addItem(self.medians)
-        self.labels = {m: pg.TextItem(anchor=(0.5, 1), color=COLORS[m]) for m in METHODS}
+        self.labels = {m: pg.TextItem(anchor=(0.5, 1), color=COLORS[m]) for m in OFFERED}
         for label in self.labels.values():
             self.plot.addItem(label)
         # Below the plot: the panel is narrower than it is tall on most screens.
@@ -79,9 +86,9 @@ class StartMethodsChart(ScenarioChart):
         self._shown = state.revision
         xs, ys, brushes = [], [], []
         mx, my, top, bottom = [], [], [], []
-        measured: dict[str, dict[str, Any]] = dict(state.metrics.get("methods") or {})
-        for i, method in enumerate(METHODS):
-            samples = [v for _, v in state.series.get(f"start_ms.{method}", ())]
+        measured: dict[str, dict[str, Any]] = dict(state.metrics.get(METHODS) or {})
+        for i, method in enumerate(OFFERED):
+            samples = [v for _, v in state.series.get(start_ms_series(method), ())]
             if not samples:
                 continue
             n = len(samples)
@@ -112,14 +119,14 @@ class StartMethodsChart(ScenarioChart):
     @staticmethod
     def _table_html(measured: dict[str, dict[str, Any]]) -> str:
         """What each method's child inherits, with the run's own "sees the change" result."""
-        head = "".join(f"<th style='color:{COLORS[m]}; padding:1px 6px'>{m}</th>" for m in METHODS)
+        head = "".join(f"<th style='color:{COLORS[m]}; padding:1px 6px'>{m}</th>" for m in OFFERED)
         rows = []
         for what, *cells in INHERITS:
             tds = "".join(f"<td style='padding:1px 6px'>{c}</td>" for c in cells)
             rows.append(f"<tr><td style='color:{theme.MUTED}'>{what}</td>{tds}</tr>")
         seen = []
-        for m in METHODS:
-            result = measured.get(m, {}).get("sees_parent_change")
+        for m in OFFERED:
+            result = measured.get(m, {}).get(SEES_PARENT_CHANGE)
             text = "…" if result is None else ("<b>yes</b>" if result else "<b>no</b>")
             seen.append(f"<td style='padding:1px 6px'>{text}</td>")
         rows.append(
@@ -134,13 +141,13 @@ class StartMethodsChart(ScenarioChart):
 
     def readout(self, metrics: dict[str, Any]) -> list[str]:
         parts = []
-        for method, m in (metrics.get("methods") or {}).items():
+        for method, m in (metrics.get(METHODS) or {}).items():
             if m:
                 parts.append(
                     f"<b style='color:{COLORS.get(method, theme.FOREGROUND)}'>{method}</b> "
-                    f"{m['start_ms_median']:.1f} ms"
+                    f"{m[START_MS_MEDIAN]:.1f} ms"
                 )
-        parts.append(f"this Python's default: <b>{metrics.get('default_method')}</b>")
+        parts.append(f"this Python's default: <b>{metrics.get(DEFAULT_METHOD)}</b>")
         return parts
 
 

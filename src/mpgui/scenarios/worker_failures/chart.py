@@ -11,6 +11,7 @@ import pyqtgraph as pg
 
 from mpgui.core.model.run_state import RunState
 from mpgui.core.protocol import events as ev
+from mpgui.scenarios.worker_failures.model import SERIES_FAILING, TASKS_RETURNED
 from mpgui.ui import theme
 from mpgui.ui.panels.base import style_plot
 from mpgui.ui.panels.scenario_chart import ScenarioChart
@@ -36,7 +37,7 @@ def task_states(state: RunState) -> list[str]:
     for task in state.span_task:  # every task whose end was reported
         if 0 <= task < total:
             out[task] = "returned"
-    for _, value in state.series.get("failing", ()):
+    for _, value in state.series.get(SERIES_FAILING, ()):
         if 0 <= int(value) < total:
             out[int(value)] = "went wrong"
     for lane in state.lanes:
@@ -119,7 +120,7 @@ class WorkerFailuresChart(ScenarioChart):
         self._shown = (state, state.revision)
         states = task_states(state)
         self._api = str(state.spec.params.get("api", ""))
-        failing = [int(v) for _, v in state.series.get("failing", ())]
+        failing = [int(v) for _, v in state.series.get(SERIES_FAILING, ())]
         self._failing = failing[0] if failing else None
         if not states:
             return
@@ -143,7 +144,7 @@ class WorkerFailuresChart(ScenarioChart):
         error = result.get("error")
         if error is None:
             m = result.get("metrics", {})
-            self._say(f"Nothing went wrong: {m.get('tasks_returned')} tasks returned.", theme.GOOD)
+            self._say(f"Nothing went wrong: {m.get(TASKS_RETURNED)} tasks returned.", theme.GOOD)
             return
         self._say(lesson(error, self._api, self._failing), theme.BAD)
 
@@ -161,7 +162,7 @@ class WorkerFailuresChart(ScenarioChart):
             self._say(*said)
 
     def readout(self, metrics: dict[str, Any]) -> list[str]:
-        return [f"<b>{metrics.get('tasks_returned')}</b> tasks returned"]
+        return [f"<b>{metrics.get(TASKS_RETURNED)}</b> tasks returned"]
 
 
 #: The chart the window shows for this scenario (see scenario_chart.make_chart).
