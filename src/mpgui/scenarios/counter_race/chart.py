@@ -15,13 +15,14 @@ from mpgui.scenarios.counter_race.model import (
     LOCKED_FINAL,
     LOST_PCT,
     LOST_UPDATES,
+    PHASES,
     UNLOCKED,
     counter_series,
     expected_series,
 )
 from mpgui.ui import theme
 from mpgui.ui.panels.base import SteppedRange, style_plot
-from mpgui.ui.panels.scenario_chart import ScenarioChart, phase_start, series_xy
+from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart, phase_start, series_xy
 
 #: The two races, and the colour each is drawn in.
 RACES = ((UNLOCKED, theme.BAD), (LOCKED, theme.GOOD))
@@ -34,6 +35,12 @@ class CounterRaceChart(ScenarioChart):
     without the lock the gap between the two lines opens while you watch. A big readout on the
     right says how many updates were lost.
     """
+
+    READS = Reads(
+        series=tuple(each(race) for race in PHASES for each in (counter_series, expected_series)),
+        phases=PHASES,
+        metrics=(LOST_UPDATES, EXPECTED, LOST_PCT, LOCKED_FINAL, LOCK_COST),
+    )
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -51,25 +58,19 @@ class CounterRaceChart(ScenarioChart):
         self.ci.layout.setColumnStretchFactor(1, 2)
         self._x = SteppedRange(0.5)
         self._top = 0  # the count every race should reach: the y axis's top
-        self._shown: tuple = ()
         self.reset()
 
-    def reset(self) -> None:
+    def clear_run(self) -> None:
         for counter, expected in self.curves.values():
             counter.setData([], [])
             expected.setData([], [])
         self._x.reset()
-        self._shown = ()
         self._top = 0
         self.plot.setXRange(0, self._x.value, padding=0)
         self.plot.setYRange(0, 1000, padding=0)
         self.big.setText(self._big_html(None, None, None))
 
-    def redraw(self, state: RunState, now_ns: int) -> None:
-        shown = tuple(len(state.series.get(counter_series(n), ())) for n, _ in RACES)
-        if shown == self._shown and not state.finished:
-            return
-        self._shown = shown
+    def draw(self, state: RunState, now_ns: int) -> None:
         params = state.spec.params
         top = int(params.get("workers", 0)) * int(params.get("increments", 0))
         if top and top != self._top:

@@ -15,6 +15,7 @@ from mpgui.scenarios.manager_list.model import (
     EXPECTED,
     MANAGER,
     MANAGER_LEN,
+    PHASES,
     PLAIN_LEN_IN_PARENT,
     QUEUE,
     QUEUE_ITEMS_PER_S,
@@ -26,7 +27,7 @@ from mpgui.scenarios.manager_list.model import (
 )
 from mpgui.ui import theme
 from mpgui.ui.panels.base import LabelledBars, SteppedRange, style_plot
-from mpgui.ui.panels.scenario_chart import ScenarioChart, phase_start, series_xy
+from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart, phase_start, series_xy
 
 
 class ManagerListChart(ScenarioChart):
@@ -34,6 +35,20 @@ class ManagerListChart(ScenarioChart):
     length the parent reads through its proxy, the plain list's flat line at zero, and the
     same items gathered through a Queue. Below: items per second, proxy vs Queue.
     """
+
+    READS = Reads(
+        series=(SERIES_MANAGER_LEN, SERIES_PLAIN_LEN, SERIES_QUEUE_GATHERED),
+        series_prefixes=(BY_WORKER_PREFIX,),
+        phases=PHASES,
+        metrics=(
+            APPENDS_PER_S,
+            QUEUE_ITEMS_PER_S,
+            MANAGER_LEN,
+            EXPECTED,
+            PLAIN_LEN_IN_PARENT,
+            QUEUE_SPEEDUP,
+        ),
+    )
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -70,10 +85,9 @@ class ManagerListChart(ScenarioChart):
         self.ci.layout.setRowStretchFactor(1, 1)
         self._x = SteppedRange(0.5)
         self._y = SteppedRange(100.0, factor=2.0)
-        self._shown = -1
         self.reset()
 
-    def reset(self) -> None:
+    def clear_run(self) -> None:
         for layer in self.layers:
             layer.setData([], [])
         for curve in (self.parent_len, self.queue_len, self.plain):
@@ -82,7 +96,6 @@ class ManagerListChart(ScenarioChart):
         self.rate_bars.reset()
         for rng in (self._x, self._y):
             rng.reset()
-        self._shown = -1
         self.plot.setXRange(0, self._x.value, padding=0)
         self.plot.setYRange(0, self._y.value, padding=0)
 
@@ -106,10 +119,7 @@ class ManagerListChart(ScenarioChart):
             self.layers.append(layer)
         return self.layers[k]
 
-    def redraw(self, state: RunState, now_ns: int) -> None:
-        if state.revision == self._shown:
-            return
-        self._shown = state.revision
+    def draw(self, state: RunState, now_ns: int) -> None:
         t0 = phase_start(state, MANAGER)
         if t0 is None:
             return

@@ -13,14 +13,15 @@ from mpgui.scenarios.pool_map.model import (
     EFFICIENCY,
     PARALLEL,
     PARALLEL_S,
+    PHASES,
     SERIAL,
     SERIAL_S,
     SPEEDUP,
     TASKS_PER_S,
 )
 from mpgui.ui import theme
-from mpgui.ui.panels.base import LabelledBars, Throttle, style_plot, text_item
-from mpgui.ui.panels.scenario_chart import ScenarioChart
+from mpgui.ui.panels.base import LabelledBars, style_plot, text_item
+from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart
 
 
 class PoolMapChart(ScenarioChart):
@@ -29,6 +30,13 @@ class PoolMapChart(ScenarioChart):
     The speedup plot keeps every finished run of the session, so running with 1, 2, 4, 8
     workers draws the real scaling curve next to the ideal one.
     """
+
+    # The wall-time bars grow with the clock while a phase runs: 10 times a second will do.
+    READS = Reads(
+        phases=PHASES,
+        metrics=(SERIAL_S, PARALLEL_S, SPEEDUP, EFFICIENCY, TASKS_PER_S),
+        clock_s=0.1,
+    )
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -41,7 +49,6 @@ class PoolMapChart(ScenarioChart):
             fmt=lambda v: f"{v:.2f} s",
             initial=1.0,
         )
-        self._clock = Throttle()
 
         self.speed = self.addPlot(row=0, col=1)
         style_plot(self.speed, "Speedup vs workers", left="speedup (×)", bottom="workers")
@@ -67,17 +74,14 @@ class PoolMapChart(ScenarioChart):
         self._workers = 2
         self._draw_speedup(None)
 
-    def reset(self) -> None:
-        self._clock.reset()
+    def clear_run(self) -> None:
         self.time_bars.reset()
         self.current.setData([], [])
         self.current.setVisible(False)
         self.speed_label.setText("")
 
-    def redraw(self, state: RunState, now_ns: int) -> None:
+    def draw(self, state: RunState, now_ns: int) -> None:
         self._workers = int(state.spec.params.get("workers", self._workers))
-        if not (self._clock.due(now_ns) or state.finished):
-            return
         serial, parallel = self._times(state, now_ns)
         self.time_bars.set([serial, parallel])
         if state.finished:

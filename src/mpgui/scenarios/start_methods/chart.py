@@ -19,7 +19,7 @@ from mpgui.scenarios.start_methods.model import (
 )
 from mpgui.ui import theme
 from mpgui.ui.panels.base import style_plot
-from mpgui.ui.panels.scenario_chart import ScenarioChart
+from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart
 
 #: Each method's colour.
 COLORS = {"fork": theme.GOOD, "spawn": theme.BAD, "forkserver": theme.ACCENT}
@@ -46,6 +46,11 @@ class StartMethodsChart(ScenarioChart):
     spread (min to p90) as a whisker. Below: a table of what each method's child inherits.
     """
 
+    READS = Reads(
+        series=tuple(start_ms_series(method) for method in OFFERED),
+        metrics=(METHODS, DEFAULT_METHOD),
+    )
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.plot = self.addPlot(row=0, col=0)
@@ -67,23 +72,18 @@ class StartMethodsChart(ScenarioChart):
         self.addItem(self.table, row=1, col=0)
         self.ci.layout.setRowStretchFactor(0, 3)
         self.ci.layout.setRowStretchFactor(1, 1)
-        self._shown = -1
         # Fixed jitter, so the dots do not dance from frame to frame.
         self._jitter = np.random.default_rng(7).uniform(-0.18, 0.18, 500)
         self.reset()
 
-    def reset(self) -> None:
+    def clear_run(self) -> None:
         self.dots.setData([], [])
         self.medians.setData(x=np.zeros(0), y=np.zeros(0), top=np.zeros(0), bottom=np.zeros(0))
         for label in self.labels.values():
             label.setText("")
-        self._shown = -1
         self.table.setText(self._table_html({}))
 
-    def redraw(self, state: RunState, now_ns: int) -> None:
-        if state.revision == self._shown:
-            return
-        self._shown = state.revision
+    def draw(self, state: RunState, now_ns: int) -> None:
         xs, ys, brushes = [], [], []
         mx, my, top, bottom = [], [], [], []
         measured: dict[str, dict[str, Any]] = dict(state.metrics.get(METHODS) or {})

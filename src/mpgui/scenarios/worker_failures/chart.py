@@ -14,7 +14,7 @@ from mpgui.core.protocol import events as ev
 from mpgui.scenarios.worker_failures.model import SERIES_FAILING, TASKS_RETURNED
 from mpgui.ui import theme
 from mpgui.ui.panels.base import style_plot
-from mpgui.ui.panels.scenario_chart import ScenarioChart
+from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart
 
 #: Roughly how wide (px) a character of the verdict is, to wrap it to the chart's width.
 VERDICT_CHAR_PX = 9.5
@@ -86,6 +86,8 @@ def lesson(error: dict[str, Any], api: str, failing: int | None) -> str:
 class WorkerFailuresChart(ScenarioChart):
     """A grid of the tasks, coloured by what became of them, and a line saying how it ended."""
 
+    READS = Reads(series=(SERIES_FAILING,), metrics=(TASKS_RETURNED,), tasks=True)
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.verdict = pg.LabelItem("", color=theme.FOREGROUND, size="11pt", justify="left")
@@ -104,20 +106,15 @@ class WorkerFailuresChart(ScenarioChart):
             self.plot.legend.addItem(
                 pg.ScatterPlotItem(symbol="s", brush=pg.mkBrush(color), pen=None, size=10), word
             )
-        self._shown: tuple | None = None  # (state, revision) last drawn
         self._api = ""
         self._failing: int | None = None
         self._said = ("", theme.FOREGROUND)
 
-    def reset(self) -> None:
+    def clear_run(self) -> None:
         self.cells.setData([], [])
         self._say("", theme.FOREGROUND)
-        self._shown = None
 
-    def redraw(self, state: RunState, now_ns: int) -> None:
-        if (state, state.revision) == self._shown:  # nothing new since the last frame
-            return
-        self._shown = (state, state.revision)
+    def draw(self, state: RunState, now_ns: int) -> None:
         states = task_states(state)
         self._api = str(state.spec.params.get("api", ""))
         failing = [int(v) for _, v in state.series.get(SERIES_FAILING, ())]
