@@ -22,7 +22,19 @@ from mpgui.scenarios.counter_race.model import (
 )
 from mpgui.ui import theme
 from mpgui.ui.panels.base import SteppedRange, style_plot
-from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart, phase_start, series_xy
+from mpgui.ui.panels.scenario_chart import (
+    Reads,
+    ScenarioChart,
+    bold,
+    caption,
+    figure,
+    headline,
+    lines,
+    note,
+    paragraphs,
+    phase_start,
+    series_xy,
+)
 
 #: The two races, and the colour each is drawn in.
 RACES = ((UNLOCKED, theme.BAD), (LOCKED, theme.GOOD))
@@ -118,11 +130,11 @@ class CounterRaceChart(ScenarioChart):
             lost = max(0, int(expected - counter))
             pct = 100.0 * lost / expected if expected else 0.0
             rows.append(
-                f"<span style='font-size:13pt; color:{theme.MUTED}'>without the lock</span><br>"
-                f"<span style='font-size:30pt; font-weight:bold; color:{theme.BAD}'>"
-                f"{lost:,}</span><br>"
-                f"<span style='font-size:13pt; color:{theme.BAD}'>updates lost ({pct:.1f} %)"
-                "</span>"
+                lines(
+                    caption("without the lock"),
+                    headline(f"{lost:,}", theme.BAD),
+                    caption(f"updates lost ({pct:.1f} %)", theme.BAD),
+                )
             )
         if locked is not None:
             expected, counter, over = locked
@@ -131,36 +143,29 @@ class CounterRaceChart(ScenarioChart):
             if over:
                 verdict = "exact" if lost == 0 else f"{lost:,} lost"
             rows.append(
-                f"<span style='font-size:13pt; color:{theme.MUTED}'>with the lock</span><br>"
-                f"<span style='font-size:22pt; font-weight:bold; color:{theme.GOOD}'>"
-                f"{int(counter):,}</span> "
-                f"<span style='font-size:13pt; color:{theme.GOOD}'>{verdict}</span>"
+                lines(
+                    caption("with the lock"),
+                    f"{figure(f'{int(counter):,}', theme.GOOD)} {caption(verdict, theme.GOOD)}",
+                )
             )
         if not rows:
-            rows.append(
-                f"<span style='font-size:13pt; color:{theme.MUTED}'>lost updates appear here</span>"
-            )
-        key = (
-            f"<span style='font-size:10pt; color:{theme.MUTED}'>solid: the shared counter<br>"
-            "dashed: increments really done"
-        )
+            rows.append(caption("lost updates appear here"))
+        key = ["solid: the shared counter", "dashed: increments really done"]
         if target is not None:
-            key += f"<br>expected at the end: {target:,}"
-        rows.append(key + "</span>")
-        return "<br><br>".join(rows)
+            key.append(f"expected at the end: {target:,}")
+        rows.append(note(lines(*key)))
+        return paragraphs(*rows)
 
     def readout(self, metrics: dict[str, Any]) -> list[str]:
         parts = []
         if metrics.get(LOST_UPDATES) is not None:
             parts.append(
-                f"unlocked lost <b style='color:{theme.BAD}'>{metrics[LOST_UPDATES]:,}</b> "
+                f"unlocked lost {bold(f'{metrics[LOST_UPDATES]:,}', theme.BAD)} "
                 f"of {metrics[EXPECTED]:,} updates ({metrics[LOST_PCT]:.1f} %)"
             )
         if metrics.get(LOCKED_FINAL) is not None:
             exact = metrics[LOCKED_FINAL] == metrics[EXPECTED]
-            parts.append(
-                f"locked <b style='color:{theme.GOOD}'>{'exact' if exact else 'NOT exact'}</b>"
-            )
+            parts.append(f"locked {bold('exact' if exact else 'NOT exact', theme.GOOD)}")
         if metrics.get(LOCK_COST) is not None:
             parts.append(f"the lock made it {metrics[LOCK_COST]:.1f}× slower")
         return parts

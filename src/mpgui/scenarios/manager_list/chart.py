@@ -27,7 +27,7 @@ from mpgui.scenarios.manager_list.model import (
 )
 from mpgui.ui import theme
 from mpgui.ui.panels.base import LabelledBars, SteppedRange, style_plot
-from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart, phase_start, series_xy
+from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart, bold, phase_start, series_xy
 
 
 class ManagerListChart(ScenarioChart):
@@ -169,10 +169,9 @@ class ManagerListChart(ScenarioChart):
 
     def readout(self, metrics: dict[str, Any]) -> list[str]:
         parts = [
-            f"Manager list <b style='color:{theme.GOOD}'>{metrics[MANAGER_LEN]:,}</b> / "
+            f"Manager list {bold(f'{metrics[MANAGER_LEN]:,}', theme.GOOD)} / "
             f"{metrics[EXPECTED]:,} items",
-            f"plain list in the parent <b style='color:{theme.BAD}'>"
-            f"{metrics[PLAIN_LEN_IN_PARENT]}</b>",
+            f"plain list in the parent {bold(str(metrics[PLAIN_LEN_IN_PARENT]), theme.BAD)}",
             f"proxy {metrics[APPENDS_PER_S]:,.0f} appends/s",
         ]
         if metrics.get(QUEUE_SPEEDUP):

@@ -21,7 +21,7 @@ from mpgui.scenarios.pool_map.model import (
 )
 from mpgui.ui import theme
 from mpgui.ui.panels.base import LabelledBars, style_plot, text_item
-from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart
+from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart, bold
 
 
 class PoolMapChart(ScenarioChart):
@@ -108,7 +108,7 @@ class PoolMapChart(ScenarioChart):
     def readout(self, metrics: dict[str, Any]) -> list[str]:
         parts = []
         if metrics.get(SPEEDUP) is not None:
-            parts.append(f"speedup <b style='color:{theme.GOOD}'>{metrics[SPEEDUP]:.2f}×</b>")
+            parts.append(f"speedup {bold(f'{metrics[SPEEDUP]:.2f}×', theme.GOOD)}")
         if metrics.get(EFFICIENCY) is not None:
             parts.append(f"efficiency {100 * metrics[EFFICIENCY]:.0f} %")
         if metrics.get(TASKS_PER_S) is not None:

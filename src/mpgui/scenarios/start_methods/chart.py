@@ -19,10 +19,12 @@ from mpgui.scenarios.start_methods.model import (
 )
 from mpgui.ui import theme
 from mpgui.ui.panels.base import style_plot
-from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart
+from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart, bold, styled, table
 
 #: Each method's colour.
 COLORS = {"fork": theme.GOOD, "spawn": theme.BAD, "forkserver": theme.ACCENT}
+#: Text size (pt) of the table: it shares the panel with the plot.
+TABLE_PT = 9
 #: Latency ticks (ms) on the log axis.
 TICKS_MS = (0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000, 3000)
 
@@ -119,35 +121,24 @@ class StartMethodsChart(ScenarioChart):
     @staticmethod
     def _table_html(measured: dict[str, dict[str, Any]]) -> str:
         """What each method's child inherits, with the run's own "sees the change" result."""
-        head = "".join(f"<th style='color:{COLORS[m]}; padding:1px 6px'>{m}</th>" for m in OFFERED)
-        rows = []
-        for what, *cells in INHERITS:
-            tds = "".join(f"<td style='padding:1px 6px'>{c}</td>" for c in cells)
-            rows.append(f"<tr><td style='color:{theme.MUTED}'>{what}</td>{tds}</tr>")
         seen = []
         for m in OFFERED:
             result = measured.get(m, {}).get(SEES_PARENT_CHANGE)
-            text = "…" if result is None else ("<b>yes</b>" if result else "<b>no</b>")
-            seen.append(f"<td style='padding:1px 6px'>{text}</td>")
-        rows.append(
-            f"<tr><td style='color:{theme.MUTED}'>sees parent's change*</td>{''.join(seen)}</tr>"
+            seen.append("…" if result is None else bold("yes" if result else "no"))
+        grid = table(
+            [(m, COLORS[m]) for m in OFFERED], [*INHERITS, ("sees parent's change*", *seen)]
         )
-        return (
-            f"<span style='color:{theme.FOREGROUND}; font-size:9pt'>"
-            f"<b>What the child inherits</b><table><tr><th></th>{head}</tr>"
-            f"{''.join(rows)}</table>"
-            f"<span style='color:{theme.MUTED}'>* measured in this run</span></span>"
-        )
+        footnote = styled("* measured in this run", color=theme.MUTED)
+        title = bold("What the child inherits")
+        return styled(title + grid + footnote, size=TABLE_PT, color=theme.FOREGROUND)
 
     def readout(self, metrics: dict[str, Any]) -> list[str]:
         parts = []
         for method, m in (metrics.get(METHODS) or {}).items():
             if m:
-                parts.append(
-                    f"<b style='color:{COLORS.get(method, theme.FOREGROUND)}'>{method}</b> "
-                    f"{m[START_MS_MEDIAN]:.1f} ms"
-                )
-        parts.append(f"this Python's default: <b>{metrics.get(DEFAULT_METHOD)}</b>")
+                color = COLORS.get(method, theme.FOREGROUND)
+                parts.append(f"{bold(method, color)} {m[START_MS_MEDIAN]:.1f} ms")
+        parts.append(f"this Python's default: {bold(str(metrics.get(DEFAULT_METHOD)))}")
         return parts
 
 

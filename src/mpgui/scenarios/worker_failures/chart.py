@@ -14,7 +14,7 @@ from mpgui.core.protocol import events as ev
 from mpgui.scenarios.worker_failures.model import SERIES_FAILING, TASKS_RETURNED
 from mpgui.ui import theme
 from mpgui.ui.panels.base import style_plot
-from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart
+from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart, bold, lines
 
 #: Roughly how wide (px) a character of the verdict is, to wrap it to the chart's width.
 VERDICT_CHAR_PX = 9.5
@@ -150,7 +150,7 @@ class WorkerFailuresChart(ScenarioChart):
         # A LabelItem does not wrap, and a long line would widen the chart past its panel:
         # wrap to the chart's width (re-wrapped when it is resized).
         chars = max(24, int(self.width() / VERDICT_CHAR_PX))
-        self.verdict.setText("<br>".join(textwrap.wrap(text, chars)), color=color)
+        self.verdict.setText(lines(*textwrap.wrap(text, chars)), color=color)
 
     def resizeEvent(self, event) -> None:  # noqa: N802, D102 - Qt's name
         super().resizeEvent(event)
@@ -159,7 +159,7 @@ class WorkerFailuresChart(ScenarioChart):
             self._say(*said)
 
     def readout(self, metrics: dict[str, Any]) -> list[str]:
-        return [f"<b>{metrics.get(TASKS_RETURNED)}</b> tasks returned"]
+        return [f"{bold(str(metrics.get(TASKS_RETURNED)))} tasks returned"]
 
 
 #: The chart the window shows for this scenario (see scenario_chart.make_chart).

@@ -52,6 +52,78 @@ def fmt_value(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+# -- Readout text -------------------------------------------------------------------------
+# Charts write their readouts (the window's line above the panels, a chart's own big label)
+# with these instead of inline HTML, so every chart's figures look alike. Each takes and
+# returns HTML: pass our own words and numbers, and html.escape anything else first.
+
+#: Text sizes of a chart's own readout label: its headline figure, a second figure, the
+#: captions and verdicts beside them, and small print (a key to the lines, a footnote).
+HEADLINE_PT, FIGURE_PT, CAPTION_PT, NOTE_PT = 30, 22, 13, 10
+#: Padding of a table cell (:func:`table`).
+CELL_PADDING = "1px 6px"
+
+
+def styled(text: str, *, size: float | None = None, bold: bool = False, color: str = "") -> str:
+    """`text` in a span of its own size (pt), weight and colour (each optional)."""
+    style = []
+    if size is not None:
+        style.append(f"font-size:{size:g}pt")
+    if bold:
+        style.append("font-weight:bold")
+    if color:
+        style.append(f"color:{color}")
+    return f"<span style='{'; '.join(style)}'>{text}</span>"
+
+
+def bold(text: str, color: str = "") -> str:
+    """`text` in bold (and `color`): a figure in a line of text, like the window's readout."""
+    return f"<b style='color:{color}'>{text}</b>" if color else f"<b>{text}</b>"
+
+
+def headline(text: str, color: str) -> str:
+    """The one figure the chart is about, as big as the panel allows (lost updates, say)."""
+    return styled(text, size=HEADLINE_PT, bold=True, color=color)
+
+
+def figure(text: str, color: str) -> str:
+    """A figure beside the headline: big, bold, a size smaller."""
+    return styled(text, size=FIGURE_PT, bold=True, color=color)
+
+
+def caption(text: str, color: str = theme.MUTED) -> str:
+    """What a figure is (muted), or a verdict beside it (in the figure's colour)."""
+    return styled(text, size=CAPTION_PT, color=color)
+
+
+def note(text: str) -> str:
+    """Small muted print: a key to the lines, a footnote."""
+    return styled(text, size=NOTE_PT, color=theme.MUTED)
+
+
+def lines(*parts: str) -> str:
+    """`parts` one under another."""
+    return "<br>".join(parts)
+
+
+def paragraphs(*parts: str) -> str:
+    """`parts` one under another with a blank line between."""
+    return "<br><br>".join(parts)
+
+
+def table(head: list[tuple[str, str]], rows: list[tuple[str, ...]]) -> str:
+    """A table: column headings as (text, colour) over an empty corner, then each row a muted
+    label and its cells."""
+    ths = "".join(f"<th style='color:{c}; padding:{CELL_PADDING}'>{t}</th>" for t, c in head)
+    trs = "".join(
+        f"<tr><td style='color:{theme.MUTED}'>{label}</td>"
+        + "".join(f"<td style='padding:{CELL_PADDING}'>{cell}</td>" for cell in cells)
+        + "</tr>"
+        for label, *cells in rows
+    )
+    return f"<table><tr><th></th>{ths}</tr>{trs}</table>"
+
+
 @dataclass(frozen=True)
 class Reads:
     """What a chart reads of a run, named with its model's constants.
@@ -112,7 +184,8 @@ class ScenarioChart(pg.GraphicsLayoutWidget):
     :meth:`readout`. A subclass declares what it reads in :attr:`READS` and draws in
     :meth:`draw`, which the base calls only when something it reads changed since the last
     frame; it clears in :meth:`clear_run`; :meth:`readout` gives the finished run's headline
-    figures.
+    figures. Readout text is written with :func:`bold`, :func:`headline`, :func:`caption` and
+    the other helpers above, not inline HTML.
     """
 
     #: What :meth:`draw` and :meth:`readout` read: the base redraws when one of them changed.
