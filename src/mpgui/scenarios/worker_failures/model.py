@@ -109,6 +109,8 @@ SCENARIO = Scenario(
     id="worker-failures",
     order=5,
     small_params={"failure": "none", "tasks": 4, "task_ms": 5.0},
+    # Only a task that goes wrong reports SERIES_FAILING.
+    small_variants=({"failure": "raise", "fail_task": 1},),
     title="Worker failures",
     short="Worker failures",
     summary="A task raises, exits, segfaults, hangs or returns the unpicklable: Pool vs executor.",
