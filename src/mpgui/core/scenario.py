@@ -28,7 +28,9 @@ class Scenario:
     there (lowest first); an unlisted scenario (`listed` False: an instrument for benchmarks
     and tests) still runs by id. `uses_start_method` is False for a scenario that picks its
     own start methods, so the form does not offer one. `small_params` are parameters that
-    make a run of a second or so, for the every-scenario tests.
+    make a run of a second or so, for the every-scenario tests; `small_variants` changes to
+    them for paths that run does not take (a task that fails), so that between them the small
+    runs emit every name the scenario's chart reads.
     """
 
     id: str
@@ -39,6 +41,7 @@ class Scenario:
     metrics: tuple[str, ...]
     order: int
     small_params: dict[str, Any]
+    small_variants: tuple[dict[str, Any], ...] = ()
     listed: bool = True
     uses_start_method: bool = True
     short: str = ""

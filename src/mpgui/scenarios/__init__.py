@@ -7,7 +7,7 @@ A scenario is ``mpgui/scenarios/<name>/``, `<name>` being its id with ``_`` for 
   named ``SCENARIO`` (which says where it sits in the list, or that it is unlisted);
 - ``chart.py`` — optional: its chart for the window, a
   :class:`~mpgui.ui.panels.scenario_chart.ScenarioChart` subclass named ``CHART`` that imports
-  those names from ``model.py``;
+  those names from ``model.py`` and lists the ones it reads in its ``READS``;
 - ``notice.md`` — "what to notice".
 
 Nothing here imports a scenario until it is asked for: a spawn worker unpickling its task

@@ -13,29 +13,6 @@ from mpgui.core.host import runner
 from mpgui.core.host.handle import STOP_GRACE_S, Conductor
 from mpgui.core.model.run_state import RunState
 from mpgui.core.protocol.run_spec import available_start_methods
-from mpgui.scenarios import listed
-
-#: Small parameters per scenario, for the checks that every scenario honours its contract.
-SMALL = {
-    "pool-map": {"workers": 2, "tasks": 4, "task_ms": 2.0},
-    "counter-race": {"workers": 2, "increments": 2000},
-    "manager-list": {"workers": 2, "items": 50},
-    "start-methods": {"processes": 2},
-    "worker-failures": {"failure": "none", "tasks": 4, "task_ms": 5.0},
-}
-
-
-def test_every_scenario_has_small_parameters_here():
-    assert set(SMALL) == {s.id for s in listed()}
-
-
-@pytest.mark.parametrize("scenario", listed(), ids=lambda s: s.id)
-def test_every_scenario_reports_the_metrics_it_declares(scenario):
-    result = runner.run(scenarios.make_spec(scenario.id, SMALL[scenario.id], "fork"))
-    assert result["ok"] is True, result["error"]
-    assert tuple(result["metrics"]) == scenario.metrics
-    assert scenario.notice().startswith("**What to notice**")
-    assert "def run(" in scenario.source()
 
 
 @pytest.mark.parametrize("method", available_start_methods())

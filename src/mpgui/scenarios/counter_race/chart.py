@@ -8,12 +8,36 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from mpgui.core.model.run_state import RunState
+from mpgui.scenarios.counter_race.model import (
+    EXPECTED,
+    LOCK_COST,
+    LOCKED,
+    LOCKED_FINAL,
+    LOST_PCT,
+    LOST_UPDATES,
+    PHASES,
+    UNLOCKED,
+    counter_series,
+    expected_series,
+)
 from mpgui.ui import theme
 from mpgui.ui.panels.base import SteppedRange, style_plot
-from mpgui.ui.panels.scenario_chart import ScenarioChart, phase_start, series_xy
+from mpgui.ui.panels.scenario_chart import (
+    Reads,
+    ScenarioChart,
+    bold,
+    caption,
+    figure,
+    headline,
+    lines,
+    note,
+    paragraphs,
+    phase_start,
+    series_xy,
+)
 
 #: The two races, and the colour each is drawn in.
-RACES = (("unlocked", theme.BAD), ("locked", theme.GOOD))
+RACES = ((UNLOCKED, theme.BAD), (LOCKED, theme.GOOD))
 
 
 class CounterRaceChart(ScenarioChart):
@@ -23,6 +47,12 @@ class CounterRaceChart(ScenarioChart):
     without the lock the gap between the two lines opens while you watch. A big readout on the
     right says how many updates were lost.
     """
+
+    READS = Reads(
+        series=tuple(each(race) for race in PHASES for each in (counter_series, expected_series)),
+        phases=PHASES,
+        metrics=(LOST_UPDATES, EXPECTED, LOST_PCT, LOCKED_FINAL, LOCK_COST),
+    )
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -40,25 +70,19 @@ class CounterRaceChart(ScenarioChart):
         self.ci.layout.setColumnStretchFactor(1, 2)
         self._x = SteppedRange(0.5)
         self._top = 0  # the count every race should reach: the y axis's top
-        self._shown: tuple = ()
         self.reset()
 
-    def reset(self) -> None:
+    def clear_run(self) -> None:
         for counter, expected in self.curves.values():
             counter.setData([], [])
             expected.setData([], [])
         self._x.reset()
-        self._shown = ()
         self._top = 0
         self.plot.setXRange(0, self._x.value, padding=0)
         self.plot.setYRange(0, 1000, padding=0)
         self.big.setText(self._big_html(None, None, None))
 
-    def redraw(self, state: RunState, now_ns: int) -> None:
-        shown = tuple(len(state.series.get(f"{n}.counter", ())) for n, _ in RACES)
-        if shown == self._shown and not state.finished:
-            return
-        self._shown = shown
+    def draw(self, state: RunState, now_ns: int) -> None:
         params = state.spec.params
         top = int(params.get("workers", 0)) * int(params.get("increments", 0))
         if top and top != self._top:
@@ -74,8 +98,8 @@ class CounterRaceChart(ScenarioChart):
             if t0 is None:
                 gaps[name] = None
                 continue
-            xc, yc = series_xy(state, f"{name}.counter", t0)
-            xe, ye = series_xy(state, f"{name}.expected", t0)
+            xc, yc = series_xy(state, counter_series(name), t0)
+            xe, ye = series_xy(state, expected_series(name), t0)
             counter.setData(xc, yc)
             expected.setData(xe, ye)
             if len(yc) and len(ye):
@@ -86,7 +110,7 @@ class CounterRaceChart(ScenarioChart):
                 gaps[name] = (float(ye[-1]), float(yc[-1]), over)
                 if self._x.fit(max(xc.max(), xe.max()), headroom=1.1):
                     self.plot.setXRange(0, self._x.value, padding=0)
-        self.big.setText(self._big_html(gaps.get("unlocked"), gaps.get("locked"), top or None))
+        self.big.setText(self._big_html(gaps.get(UNLOCKED), gaps.get(LOCKED), top or None))
 
     @staticmethod
     def _big_html(
@@ -106,11 +130,11 @@ class CounterRaceChart(ScenarioChart):
             lost = max(0, int(expected - counter))
             pct = 100.0 * lost / expected if expected else 0.0
             rows.append(
-                f"<span style='font-size:13pt; color:{theme.MUTED}'>without the lock</span><br>"
-                f"<span style='font-size:30pt; font-weight:bold; color:{theme.BAD}'>"
-                f"{lost:,}</span><br>"
-                f"<span style='font-size:13pt; color:{theme.BAD}'>updates lost ({pct:.1f} %)"
-                "</span>"
+                lines(
+                    caption("without the lock"),
+                    headline(f"{lost:,}", theme.BAD),
+                    caption(f"updates lost ({pct:.1f} %)", theme.BAD),
+                )
             )
         if locked is not None:
             expected, counter, over = locked
@@ -119,38 +143,31 @@ class CounterRaceChart(ScenarioChart):
             if over:
                 verdict = "exact" if lost == 0 else f"{lost:,} lost"
             rows.append(
-                f"<span style='font-size:13pt; color:{theme.MUTED}'>with the lock</span><br>"
-                f"<span style='font-size:22pt; font-weight:bold; color:{theme.GOOD}'>"
-                f"{int(counter):,}</span> "
-                f"<span style='font-size:13pt; color:{theme.GOOD}'>{verdict}</span>"
+                lines(
+                    caption("with the lock"),
+                    f"{figure(f'{int(counter):,}', theme.GOOD)} {caption(verdict, theme.GOOD)}",
+                )
             )
         if not rows:
-            rows.append(
-                f"<span style='font-size:13pt; color:{theme.MUTED}'>lost updates appear here</span>"
-            )
-        key = (
-            f"<span style='font-size:10pt; color:{theme.MUTED}'>solid: the shared counter<br>"
-            "dashed: increments really done"
-        )
+            rows.append(caption("lost updates appear here"))
+        key = ["solid: the shared counter", "dashed: increments really done"]
         if target is not None:
-            key += f"<br>expected at the end: {target:,}"
-        rows.append(key + "</span>")
-        return "<br><br>".join(rows)
+            key.append(f"expected at the end: {target:,}")
+        rows.append(note(lines(*key)))
+        return paragraphs(*rows)
 
     def readout(self, metrics: dict[str, Any]) -> list[str]:
         parts = []
-        if metrics.get("lost_updates") is not None:
+        if metrics.get(LOST_UPDATES) is not None:
             parts.append(
-                f"unlocked lost <b style='color:{theme.BAD}'>{metrics['lost_updates']:,}</b> "
-                f"of {metrics['expected']:,} updates ({metrics['lost_pct']:.1f} %)"
+                f"unlocked lost {bold(f'{metrics[LOST_UPDATES]:,}', theme.BAD)} "
+                f"of {metrics[EXPECTED]:,} updates ({metrics[LOST_PCT]:.1f} %)"
             )
-        if metrics.get("locked_final") is not None:
-            exact = metrics["locked_final"] == metrics["expected"]
-            parts.append(
-                f"locked <b style='color:{theme.GOOD}'>{'exact' if exact else 'NOT exact'}</b>"
-            )
-        if metrics.get("lock_cost") is not None:
-            parts.append(f"the lock made it {metrics['lock_cost']:.1f}× slower")
+        if metrics.get(LOCKED_FINAL) is not None:
+            exact = metrics[LOCKED_FINAL] == metrics[EXPECTED]
+            parts.append(f"locked {bold('exact' if exact else 'NOT exact', theme.GOOD)}")
+        if metrics.get(LOCK_COST) is not None:
+            parts.append(f"the lock made it {metrics[LOCK_COST]:.1f}× slower")
         return parts
 
 

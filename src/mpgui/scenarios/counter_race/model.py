@@ -19,6 +19,40 @@ from mpgui.core.scenario import Scenario
 #: Each worker's increments are reported as this many blocks (its tasks on the timeline).
 BLOCKS = 100
 
+# The names this scenario reports (its chart imports them from here).
+#: The two races, in the order they run; each is its phase's name and its workers' label.
+UNLOCKED, LOCKED = "unlocked", "locked"
+PHASES = (UNLOCKED, LOCKED)
+#: The metrics `run` returns.
+EXPECTED = "expected"
+UNLOCKED_FINAL = "unlocked_final"
+LOCKED_FINAL = "locked_final"
+LOST_UPDATES = "lost_updates"
+LOST_PCT = "lost_pct"
+UNLOCKED_S = "unlocked_s"
+LOCKED_S = "locked_s"
+LOCK_COST = "lock_cost"
+METRICS = (
+    EXPECTED,
+    UNLOCKED_FINAL,
+    LOCKED_FINAL,
+    LOST_UPDATES,
+    LOST_PCT,
+    UNLOCKED_S,
+    LOCKED_S,
+    LOCK_COST,
+)
+
+
+def counter_series(race: str) -> str:
+    """The live series of the shared counter's value during `race`."""
+    return f"{race}.counter"
+
+
+def expected_series(race: str) -> str:
+    """The live series of the increments really done during `race` (what it should read)."""
+    return f"{race}.expected"
+
 
 def increment(counter, progress, slot: int, increments: int, locked: bool, start) -> None:
     """One worker: add 1 to `counter` `increments` times, and report as it goes.
@@ -29,7 +63,7 @@ def increment(counter, progress, slot: int, increments: int, locked: bool, start
     """
     p = probe.current()
     lock = counter.get_lock()
-    name = "locked" if locked else "unlocked"
+    name = LOCKED if locked else UNLOCKED
     start.wait()  # all workers start incrementing at the same moment
     for task, block in enumerate(blocks(increments, BLOCKS)):
         if p.should_stop():
@@ -43,14 +77,14 @@ def increment(counter, progress, slot: int, increments: int, locked: bool, start
                 for _ in block:
                     counter.value += 1  # read (locked), add, write (locked): not atomic
         progress[slot] = block.stop
-        p.metric(f"{name}.counter", counter.value)
-        p.metric(f"{name}.expected", sum(progress))
+        p.metric(counter_series(name), counter.value)
+        p.metric(expected_series(name), sum(progress))
     start.finished(slot)
 
 
 def race(ctx: RunContext, workers: int, increments: int, locked: bool) -> tuple[int, float]:
     """Run one race; return the counter's final value and the seconds the increments took."""
-    name = "locked" if locked else "unlocked"
+    name = LOCKED if locked else UNLOCKED
     main = ctx.probe
     main.phase(name)
     main.plan(tasks=workers * len(blocks(increments, BLOCKS)), workers=workers)
@@ -65,8 +99,8 @@ def race(ctx: RunContext, workers: int, increments: int, locked: bool) -> tuple[
         pass  # the workers race; leaving the block waits for them (and reports a crash)
     seconds = start.seconds()  # from the release to the last worker's last increment
     final = counter.value
-    main.metric(f"{name}.counter", final)
-    main.metric(f"{name}.expected", sum(progress))
+    main.metric(counter_series(name), final)
+    main.metric(expected_series(name), sum(progress))
     lost = workers * increments - final
     main.log(
         f"{name}: counter {final:,} of {workers * increments:,} ({lost:,} lost) in {seconds:.3f} s"
@@ -78,28 +112,20 @@ def run(ctx: RunContext, params: dict) -> dict:
     """Race without the lock, with it, or both (``mode``), and compare."""
     workers, increments, mode = params["workers"], params["increments"], params["mode"]
     expected = workers * increments
-    metrics: dict = {
-        "expected": expected,
-        "unlocked_final": None,
-        "locked_final": None,
-        "lost_updates": None,
-        "lost_pct": None,
-        "unlocked_s": None,
-        "locked_s": None,
-        "lock_cost": None,
-    }
-    if mode in ("both", "unlocked"):
-        final, metrics["unlocked_s"] = race(ctx, workers, increments, locked=False)
-        metrics["unlocked_final"] = final
-        metrics["lost_updates"] = expected - final
-        metrics["lost_pct"] = 100.0 * (expected - final) / expected
+    metrics: dict = dict.fromkeys(METRICS)  # every figure None until it is measured
+    metrics[EXPECTED] = expected
+    if mode in ("both", UNLOCKED):
+        final, metrics[UNLOCKED_S] = race(ctx, workers, increments, locked=False)
+        metrics[UNLOCKED_FINAL] = final
+        metrics[LOST_UPDATES] = expected - final
+        metrics[LOST_PCT] = 100.0 * (expected - final) / expected
         if ctx.should_stop():
             return metrics
-    if mode in ("both", "locked"):
-        metrics["locked_final"], metrics["locked_s"] = race(ctx, workers, increments, locked=True)
-    if metrics["unlocked_s"] and metrics["locked_s"]:
+    if mode in ("both", LOCKED):
+        metrics[LOCKED_FINAL], metrics[LOCKED_S] = race(ctx, workers, increments, locked=True)
+    if metrics[UNLOCKED_S] and metrics[LOCKED_S]:
         # How many times longer the exact count took: the price of the lock.
-        metrics["lock_cost"] = metrics["locked_s"] / metrics["unlocked_s"]
+        metrics[LOCK_COST] = metrics[LOCKED_S] / metrics[UNLOCKED_S]
     return metrics
 
 
@@ -127,19 +153,10 @@ SCENARIO = Scenario(
             "mode",
             "choice",
             default="both",
-            choices=("both", "unlocked", "locked"),
+            choices=("both", UNLOCKED, LOCKED),
             help="Race without the lock, with it, or both one after the other.",
         ),
     ),
     run=run,
-    metrics=(
-        "expected",
-        "unlocked_final",
-        "locked_final",
-        "lost_updates",
-        "lost_pct",
-        "unlocked_s",
-        "locked_s",
-        "lock_cost",
-    ),
+    metrics=METRICS,
 )

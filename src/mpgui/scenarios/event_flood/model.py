@@ -21,6 +21,19 @@ from mpgui.core.scenario import Scenario
 #: stop event takes a semaphore: far too slow to do per task).
 STEP = 1024
 
+# The names this scenario reports (it has no chart of its own: the window plots every series).
+#: Its one phase.
+FLOOD = "flood"
+PHASES = (FLOOD,)
+#: The live series each producer reports now and then: tasks it has done so far.
+SERIES_TASKS_DONE = "tasks per producer"
+#: The metrics `run` returns.
+EVENTS = "events"
+SECONDS = "seconds"
+EVENTS_PER_S = "events_per_s"
+PRODUCERS = "producers"
+METRICS = (EVENTS, SECONDS, EVENTS_PER_S, PRODUCERS)
+
 
 def flood(
     index: int, producers: int, events: int, duration_s: float, rate: float, metric_every: int
@@ -46,7 +59,7 @@ def flood(
             task += producers
             done += 1
             if done % metric_every == 0:
-                p.metric("tasks per producer", done)
+                p.metric(SERIES_TASKS_DONE, done)
                 metrics += 1
         now = time.perf_counter_ns()
         if p.should_stop() or (tasks is None and now >= deadline):
@@ -67,7 +80,7 @@ def run(ctx: RunContext, params: dict) -> dict:
     """Start `producers` pool workers, each flooding the bridge; report what they sent."""
     producers = params["producers"]
     main = ctx.probe
-    main.phase("flood")
+    main.phase(FLOOD)
     per = params["events"]
     if params["duration_s"] <= 0:
         main.plan(tasks=producers * (per // 2), workers=producers)
@@ -88,10 +101,10 @@ def run(ctx: RunContext, params: dict) -> dict:
     seconds = (max(r[3] for r in reports) - min(r[2] for r in reports)) / 1e9
     main.log(f"{producers} producers sent {sent} events in {seconds:.3f} s")
     return {
-        "events": sent,
-        "seconds": seconds,
-        "events_per_s": sent / seconds if seconds > 0 else None,
-        "producers": len({r[0] for r in reports}),
+        EVENTS: sent,
+        SECONDS: seconds,
+        EVENTS_PER_S: sent / seconds if seconds > 0 else None,
+        PRODUCERS: len({r[0] for r in reports}),
     }
 
 
@@ -143,5 +156,5 @@ SCENARIO = Scenario(
         ),
     ),
     run=run,
-    metrics=("events", "seconds", "events_per_s", "producers"),
+    metrics=METRICS,
 )

@@ -9,12 +9,25 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from mpgui.core.model.run_state import RunState
+from mpgui.scenarios.manager_list.model import (
+    APPENDS_PER_S,
+    BY_WORKER_PREFIX,
+    EXPECTED,
+    MANAGER,
+    MANAGER_LEN,
+    PHASES,
+    PLAIN_LEN_IN_PARENT,
+    QUEUE,
+    QUEUE_ITEMS_PER_S,
+    QUEUE_SPEEDUP,
+    SERIES_MANAGER_LEN,
+    SERIES_PLAIN_LEN,
+    SERIES_QUEUE_GATHERED,
+    by_worker_series,
+)
 from mpgui.ui import theme
 from mpgui.ui.panels.base import LabelledBars, SteppedRange, style_plot
-from mpgui.ui.panels.scenario_chart import ScenarioChart, phase_start, series_xy
-
-#: Live series the workers report: each one's running count of appends.
-BY_WORKER = "manager.by_worker."
+from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart, bold, phase_start, series_xy
 
 
 class ManagerListChart(ScenarioChart):
@@ -22,6 +35,20 @@ class ManagerListChart(ScenarioChart):
     length the parent reads through its proxy, the plain list's flat line at zero, and the
     same items gathered through a Queue. Below: items per second, proxy vs Queue.
     """
+
+    READS = Reads(
+        series=(SERIES_MANAGER_LEN, SERIES_PLAIN_LEN, SERIES_QUEUE_GATHERED),
+        series_prefixes=(BY_WORKER_PREFIX,),
+        phases=PHASES,
+        metrics=(
+            APPENDS_PER_S,
+            QUEUE_ITEMS_PER_S,
+            MANAGER_LEN,
+            EXPECTED,
+            PLAIN_LEN_IN_PARENT,
+            QUEUE_SPEEDUP,
+        ),
+    )
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -58,10 +85,9 @@ class ManagerListChart(ScenarioChart):
         self.ci.layout.setRowStretchFactor(1, 1)
         self._x = SteppedRange(0.5)
         self._y = SteppedRange(100.0, factor=2.0)
-        self._shown = -1
         self.reset()
 
-    def reset(self) -> None:
+    def clear_run(self) -> None:
         for layer in self.layers:
             layer.setData([], [])
         for curve in (self.parent_len, self.queue_len, self.plain):
@@ -70,7 +96,6 @@ class ManagerListChart(ScenarioChart):
         self.rate_bars.reset()
         for rng in (self._x, self._y):
             rng.reset()
-        self._shown = -1
         self.plot.setXRange(0, self._x.value, padding=0)
         self.plot.setYRange(0, self._y.value, padding=0)
 
@@ -94,16 +119,15 @@ class ManagerListChart(ScenarioChart):
             self.layers.append(layer)
         return self.layers[k]
 
-    def redraw(self, state: RunState, now_ns: int) -> None:
-        if state.revision == self._shown:
-            return
-        self._shown = state.revision
-        t0 = phase_start(state, "manager")
+    def draw(self, state: RunState, now_ns: int) -> None:
+        t0 = phase_start(state, MANAGER)
         if t0 is None:
             return
         # Each worker's count as a step function on one shared time grid, then stacked.
-        workers = sorted(int(n[len(BY_WORKER) :]) for n in state.series if n.startswith(BY_WORKER))
-        per_worker = [series_xy(state, f"{BY_WORKER}{w}", t0) for w in workers]
+        workers = sorted(
+            int(n[len(BY_WORKER_PREFIX) :]) for n in state.series if n.startswith(BY_WORKER_PREFIX)
+        )
+        per_worker = [series_xy(state, by_worker_series(w), t0) for w in workers]
         if per_worker:
             grid = np.unique(np.concatenate([np.zeros(1)] + [x for x, _ in per_worker]))
             total = np.zeros_like(grid)
@@ -111,15 +135,15 @@ class ManagerListChart(ScenarioChart):
                 idx = np.searchsorted(x, grid, side="right") - 1
                 total = total + np.where(idx >= 0, y[np.maximum(idx, 0)], 0.0)
                 self._layer(k).setData(grid, total)
-        xm, ym = series_xy(state, "manager.len", t0)
+        xm, ym = series_xy(state, SERIES_MANAGER_LEN, t0)
         self.parent_len.setData(xm, ym)
-        xp, yp = series_xy(state, "plain.len_in_parent", t0)
+        xp, yp = series_xy(state, SERIES_PLAIN_LEN, t0)
         self.plain.setData(xp, yp)
         if len(yp):
             self.plain_label.setText(f"plain list in the parent: {int(yp[-1])} items")
-        tq = phase_start(state, "queue")
+        tq = phase_start(state, QUEUE)
         if tq is not None:
-            xq, yq = series_xy(state, "queue.gathered", tq)
+            xq, yq = series_xy(state, SERIES_QUEUE_GATHERED, tq)
             self.queue_len.setData(xq, yq)
         xmax = max([0.0] + [float(x.max()) for x, _ in per_worker if len(x)] + list(xm[-1:]))
         ymax = max([0.0] + list(ym[-1:]) + [float(sum(y[-1] for _, y in per_worker if len(y)))])
@@ -132,9 +156,9 @@ class ManagerListChart(ScenarioChart):
     def _draw_rates(self, state: RunState) -> None:
         """Items per second through each route: final metrics, or the phase so far."""
         m = state.metrics
-        rates = [m.get("appends_per_s"), m.get("queue_items_per_s")]
+        rates = [m.get(APPENDS_PER_S), m.get(QUEUE_ITEMS_PER_S)]
         if not m:
-            routes = (("manager", "manager.len"), ("queue", "queue.gathered"))
+            routes = ((MANAGER, SERIES_MANAGER_LEN), (QUEUE, SERIES_QUEUE_GATHERED))
             for i, (phase, name) in enumerate(routes):
                 t0, series = phase_start(state, phase), state.series.get(name)
                 # The conductor alone samples these, so its last sample is the latest.
@@ -145,14 +169,13 @@ class ManagerListChart(ScenarioChart):
 
     def readout(self, metrics: dict[str, Any]) -> list[str]:
         parts = [
-            f"Manager list <b style='color:{theme.GOOD}'>{metrics['manager_len']:,}</b> / "
-            f"{metrics['expected']:,} items",
-            f"plain list in the parent <b style='color:{theme.BAD}'>"
-            f"{metrics['plain_len_in_parent']}</b>",
-            f"proxy {metrics['appends_per_s']:,.0f} appends/s",
+            f"Manager list {bold(f'{metrics[MANAGER_LEN]:,}', theme.GOOD)} / "
+            f"{metrics[EXPECTED]:,} items",
+            f"plain list in the parent {bold(str(metrics[PLAIN_LEN_IN_PARENT]), theme.BAD)}",
+            f"proxy {metrics[APPENDS_PER_S]:,.0f} appends/s",
         ]
-        if metrics.get("queue_speedup"):
-            parts.append(f"Queue {metrics['queue_speedup']:.1f}× faster")
+        if metrics.get(QUEUE_SPEEDUP):
+            parts.append(f"Queue {metrics[QUEUE_SPEEDUP]:.1f}× faster")
         return parts
 
 

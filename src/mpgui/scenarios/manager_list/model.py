@@ -25,6 +25,38 @@ BLOCKS = 50
 #: How often (s) the conductor samples the lists' lengths while the workers append.
 SAMPLE_S = 0.05
 
+# The names this scenario reports (its chart imports them from here).
+#: The two phases: gather through a Manager list (a plain list alongside), then a Queue.
+MANAGER, QUEUE = "manager", "queue"
+PHASES = (MANAGER, QUEUE)
+#: Live series the conductor samples: the lists' lengths as the parent reads them, and the
+#: items it has taken off the queue.
+SERIES_MANAGER_LEN = "manager.len"
+SERIES_PLAIN_LEN = "plain.len_in_parent"
+SERIES_QUEUE_GATHERED = "queue.gathered"
+#: What begins the name of each worker's live series (:func:`by_worker_series`).
+BY_WORKER_PREFIX = "manager.by_worker."
+#: The metrics `run` returns.
+EXPECTED = "expected"
+MANAGER_LEN = "manager_len"
+PLAIN_LEN_IN_PARENT = "plain_len_in_parent"
+APPENDS_PER_S = "appends_per_s"
+QUEUE_ITEMS_PER_S = "queue_items_per_s"
+QUEUE_SPEEDUP = "queue_speedup"
+METRICS = (
+    EXPECTED,
+    MANAGER_LEN,
+    PLAIN_LEN_IN_PARENT,
+    APPENDS_PER_S,
+    QUEUE_ITEMS_PER_S,
+    QUEUE_SPEEDUP,
+)
+
+
+def by_worker_series(worker: int) -> str:
+    """The live series of how many items worker `worker` has appended to the Manager list."""
+    return f"{BY_WORKER_PREFIX}{worker}"
+
 
 def append_items(shared, plain: list, worker: int, items: int, start) -> None:
     """One worker: append `items` entries to the Manager list and to its plain list.
@@ -40,7 +72,7 @@ def append_items(shared, plain: list, worker: int, items: int, start) -> None:
             for i in block:
                 shared.append((worker, i))  # a round trip to the manager's server
                 plain.append((worker, i))  # this process's copy only
-        p.metric(f"manager.by_worker.{worker}", block.stop)
+        p.metric(by_worker_series(worker), block.stop)
     start.finished(worker)
 
 
@@ -64,20 +96,20 @@ def gather_with_manager(ctx: RunContext, workers: int, items: int) -> tuple[int,
     lengths itself: the Manager list grows, the plain list stays empty.
     """
     main = ctx.probe
-    main.phase("manager")
+    main.phase(MANAGER)
     main.plan(tasks=workers * len(blocks(items, BLOCKS)), workers=workers)
     with ctx.manager() as manager:
         shared = manager.list()
         plain: list = []
         start = ctx.start_line(workers)
         procs = [
-            ctx.process(append_items, shared, plain, w, items, start, label="manager")
+            ctx.process(append_items, shared, plain, w, items, start, label=MANAGER)
             for w in range(workers)
         ]
         with ctx.running(procs, start_line=start):
             while True:
-                main.metric("manager.len", len(shared))
-                main.metric("plain.len_in_parent", len(plain))
+                main.metric(SERIES_MANAGER_LEN, len(shared))
+                main.metric(SERIES_PLAIN_LEN, len(plain))
                 ctx.check_workers(procs)
                 alive = [proc.sentinel for proc in procs if proc.is_alive()]
                 if not alive:
@@ -91,11 +123,11 @@ def gather_with_manager(ctx: RunContext, workers: int, items: int) -> tuple[int,
 def gather_with_queue(ctx: RunContext, workers: int, items: int) -> tuple[int, float]:
     """Phase 2: the same items sent through a ``Queue`` and gathered by the parent."""
     main = ctx.probe
-    main.phase("queue")
+    main.phase(QUEUE)
     main.plan(tasks=workers * len(blocks(items, BLOCKS)), workers=workers)
     queue = ctx.mp.Queue()
     start = ctx.start_line(workers)
-    procs = [ctx.process(put_items, queue, w, items, start, label="queue") for w in range(workers)]
+    procs = [ctx.process(put_items, queue, w, items, start, label=QUEUE) for w in range(workers)]
     got = 0
     total = workers * items
     seconds = 0.0
@@ -112,9 +144,9 @@ def gather_with_queue(ctx: RunContext, workers: int, items: int) -> tuple[int, f
                 continue
             got += 1
             if got % 1000 == 0:
-                main.metric("queue.gathered", got)
+                main.metric(SERIES_QUEUE_GATHERED, got)
         seconds = (time.perf_counter_ns() - start.released_ns) / 1e9
-    main.metric("queue.gathered", got)
+    main.metric(SERIES_QUEUE_GATHERED, got)
     main.log(f"queue: gathered {got:,} items in {seconds:.3f} s")
     return got, seconds
 
@@ -127,18 +159,18 @@ def run(ctx: RunContext, params: dict) -> dict:
     if ctx.should_stop():
         return {}  # a stopped run reports no figures
     metrics = {
-        "expected": expected,
-        "manager_len": manager_len,
-        "plain_len_in_parent": plain_len,
-        "appends_per_s": manager_len / manager_s,
-        "queue_items_per_s": None,
-        "queue_speedup": None,
+        EXPECTED: expected,
+        MANAGER_LEN: manager_len,
+        PLAIN_LEN_IN_PARENT: plain_len,
+        APPENDS_PER_S: manager_len / manager_s,
+        QUEUE_ITEMS_PER_S: None,
+        QUEUE_SPEEDUP: None,
     }
     queue_len, queue_s = gather_with_queue(ctx, workers, items)
     if ctx.should_stop():
         return {}
-    metrics["queue_items_per_s"] = queue_len / queue_s
-    metrics["queue_speedup"] = metrics["queue_items_per_s"] / metrics["appends_per_s"]
+    metrics[QUEUE_ITEMS_PER_S] = queue_len / queue_s
+    metrics[QUEUE_SPEEDUP] = metrics[QUEUE_ITEMS_PER_S] / metrics[APPENDS_PER_S]
     return metrics
 
 
@@ -162,12 +194,5 @@ SCENARIO = Scenario(
         ),
     ),
     run=run,
-    metrics=(
-        "expected",
-        "manager_len",
-        "plain_len_in_parent",
-        "appends_per_s",
-        "queue_items_per_s",
-        "queue_speedup",
-    ),
+    metrics=METRICS,
 )

@@ -9,9 +9,19 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from mpgui.core.model.run_state import RunState
+from mpgui.scenarios.pool_map.model import (
+    EFFICIENCY,
+    PARALLEL,
+    PARALLEL_S,
+    PHASES,
+    SERIAL,
+    SERIAL_S,
+    SPEEDUP,
+    TASKS_PER_S,
+)
 from mpgui.ui import theme
-from mpgui.ui.panels.base import LabelledBars, Throttle, style_plot, text_item
-from mpgui.ui.panels.scenario_chart import ScenarioChart
+from mpgui.ui.panels.base import LabelledBars, style_plot, text_item
+from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart, bold
 
 
 class PoolMapChart(ScenarioChart):
@@ -20,6 +30,13 @@ class PoolMapChart(ScenarioChart):
     The speedup plot keeps every finished run of the session, so running with 1, 2, 4, 8
     workers draws the real scaling curve next to the ideal one.
     """
+
+    # The wall-time bars grow with the clock while a phase runs: 10 times a second will do.
+    READS = Reads(
+        phases=PHASES,
+        metrics=(SERIAL_S, PARALLEL_S, SPEEDUP, EFFICIENCY, TASKS_PER_S),
+        clock_s=0.1,
+    )
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -32,7 +49,6 @@ class PoolMapChart(ScenarioChart):
             fmt=lambda v: f"{v:.2f} s",
             initial=1.0,
         )
-        self._clock = Throttle()
 
         self.speed = self.addPlot(row=0, col=1)
         style_plot(self.speed, "Speedup vs workers", left="speedup (×)", bottom="workers")
@@ -58,48 +74,45 @@ class PoolMapChart(ScenarioChart):
         self._workers = 2
         self._draw_speedup(None)
 
-    def reset(self) -> None:
-        self._clock.reset()
+    def clear_run(self) -> None:
         self.time_bars.reset()
         self.current.setData([], [])
         self.current.setVisible(False)
         self.speed_label.setText("")
 
-    def redraw(self, state: RunState, now_ns: int) -> None:
+    def draw(self, state: RunState, now_ns: int) -> None:
         self._workers = int(state.spec.params.get("workers", self._workers))
-        if not (self._clock.due(now_ns) or state.finished):
-            return
         serial, parallel = self._times(state, now_ns)
         self.time_bars.set([serial, parallel])
         if state.finished:
-            self._draw_speedup(state.metrics.get("speedup"))
+            self._draw_speedup(state.metrics.get(SPEEDUP))
 
     @staticmethod
     def _times(state: RunState, now_ns: int) -> tuple[float | None, float | None]:
         """Serial and parallel seconds: final metrics when known, else phase time so far."""
         if state.metrics:
-            return state.metrics.get("serial_s"), state.metrics.get("parallel_s")
+            return state.metrics.get(SERIAL_S), state.metrics.get(PARALLEL_S)
         out: dict[str, float] = {}
         end = state.t_end_ns or now_ns
         for i, (t, name) in enumerate(state.phases):
             t_next = state.phases[i + 1][0] if i + 1 < len(state.phases) else end
             out[name] = (t_next - t) / 1e9
-        return out.get("serial"), out.get("parallel")
+        return out.get(SERIAL), out.get(PARALLEL)
 
     def run_finished(self, result: dict[str, Any]) -> None:
-        speedup = result["metrics"].get("speedup") if result["ok"] else None
+        speedup = result["metrics"].get(SPEEDUP) if result["ok"] else None
         if speedup is not None:
             self._runs.append((result["params"]["workers"], speedup))
         self._draw_speedup(speedup)
 
     def readout(self, metrics: dict[str, Any]) -> list[str]:
         parts = []
-        if metrics.get("speedup") is not None:
-            parts.append(f"speedup <b style='color:{theme.GOOD}'>{metrics['speedup']:.2f}×</b>")
-        if metrics.get("efficiency") is not None:
-            parts.append(f"efficiency {100 * metrics['efficiency']:.0f} %")
-        if metrics.get("tasks_per_s") is not None:
-            parts.append(f"{metrics['tasks_per_s']:.1f} tasks/s")
+        if metrics.get(SPEEDUP) is not None:
+            parts.append(f"speedup {bold(f'{metrics[SPEEDUP]:.2f}×', theme.GOOD)}")
+        if metrics.get(EFFICIENCY) is not None:
+            parts.append(f"efficiency {100 * metrics[EFFICIENCY]:.0f} %")
+        if metrics.get(TASKS_PER_S) is not None:
+            parts.append(f"{metrics[TASKS_PER_S]:.1f} tasks/s")
         return parts
 
     def _draw_speedup(self, speedup: float | None) -> None:

@@ -12,6 +12,18 @@ from mpgui.core.params import ParamSpec
 from mpgui.core.protocol import probe
 from mpgui.core.scenario import Scenario
 
+# The names this scenario reports (its chart imports them from here).
+#: The phases: the tasks one after another (optional), then on the pool.
+SERIAL, PARALLEL = "serial", "parallel"
+PHASES = (SERIAL, PARALLEL)
+#: The metrics `run` returns.
+SERIAL_S = "serial_s"
+PARALLEL_S = "parallel_s"
+SPEEDUP = "speedup"
+EFFICIENCY = "efficiency"
+TASKS_PER_S = "tasks_per_s"
+METRICS = (SERIAL_S, PARALLEL_S, SPEEDUP, EFFICIENCY, TASKS_PER_S)
+
 
 def burn(iterations: int) -> int:
     """Deterministic CPU work: `iterations` steps of a linear congruential generator.
@@ -60,7 +72,7 @@ def run(ctx: RunContext, params: dict) -> dict:
 
     serial_s = None
     if params["baseline"]:
-        main.phase("serial")
+        main.phase(SERIAL)
         main.plan(tasks=tasks, workers=1)
         t0 = time.perf_counter()
         for i in range(tasks):  # exactly the work the pool will do, one task after another
@@ -70,7 +82,7 @@ def run(ctx: RunContext, params: dict) -> dict:
         serial_s = time.perf_counter() - t0
         main.log(f"serial: {tasks} tasks in {serial_s:.3f} s")
 
-    main.phase("parallel")
+    main.phase(PARALLEL)
     main.plan(tasks=tasks, workers=workers)
     with ctx.pool(workers) as pool:
         t0 = time.perf_counter()
@@ -79,16 +91,16 @@ def run(ctx: RunContext, params: dict) -> dict:
     main.log(f"parallel: {tasks} tasks on {workers} processes in {parallel_s:.3f} s")
 
     metrics = {
-        "serial_s": serial_s,
-        "parallel_s": parallel_s,
-        "speedup": None,
-        "efficiency": None,
-        "tasks_per_s": tasks / parallel_s,
+        SERIAL_S: serial_s,
+        PARALLEL_S: parallel_s,
+        SPEEDUP: None,
+        EFFICIENCY: None,
+        TASKS_PER_S: tasks / parallel_s,
     }
     if serial_s is not None:
-        metrics["speedup"] = serial_s / parallel_s
+        metrics[SPEEDUP] = serial_s / parallel_s
         # Efficiency is speedup per process that could actually run at once.
-        metrics["efficiency"] = metrics["speedup"] / min(workers, tasks)
+        metrics[EFFICIENCY] = metrics[SPEEDUP] / min(workers, tasks)
     return metrics
 
 
@@ -135,5 +147,5 @@ SCENARIO = Scenario(
         ),
     ),
     run=run,
-    metrics=("serial_s", "parallel_s", "speedup", "efficiency", "tasks_per_s"),
+    metrics=METRICS,
 )

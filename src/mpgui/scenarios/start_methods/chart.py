@@ -9,13 +9,22 @@ import numpy as np
 import pyqtgraph as pg
 
 from mpgui.core.model.run_state import RunState
+from mpgui.scenarios.start_methods.model import (
+    DEFAULT_METHOD,
+    METHODS,
+    OFFERED,
+    SEES_PARENT_CHANGE,
+    START_MS_MEDIAN,
+    start_ms_series,
+)
 from mpgui.ui import theme
 from mpgui.ui.panels.base import style_plot
-from mpgui.ui.panels.scenario_chart import ScenarioChart
+from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart, bold, styled, table
 
-METHODS = ("fork", "spawn", "forkserver")
 #: Each method's colour.
 COLORS = {"fork": theme.GOOD, "spawn": theme.BAD, "forkserver": theme.ACCENT}
+#: Text size (pt) of the table: it shares the panel with the plot.
+TABLE_PT = 9
 #: Latency ticks (ms) on the log axis.
 TICKS_MS = (0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000, 3000)
 
@@ -39,20 +48,25 @@ class StartMethodsChart(ScenarioChart):
     spread (min to p90) as a whisker. Below: a table of what each method's child inherits.
     """
 
+    READS = Reads(
+        series=tuple(start_ms_series(method) for method in OFFERED),
+        metrics=(METHODS, DEFAULT_METHOD),
+    )
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.plot = self.addPlot(row=0, col=0)
         style_plot(self.plot, "Start → child's first line", left="milliseconds (log)")
         self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.getAxis("bottom").setTicks([list(enumerate(METHODS))])
+        self.plot.getAxis("bottom").setTicks([list(enumerate(OFFERED))])
         self.plot.getAxis("left").setTicks([[(math.log10(ms), f"{ms:g}") for ms in TICKS_MS]])
-        self.plot.setXRange(-0.6, len(METHODS) - 0.4, padding=0)
+        self.plot.setXRange(-0.6, len(OFFERED) - 0.4, padding=0)
         self.plot.setYRange(math.log10(0.3), math.log10(300), padding=0)
         self.dots = pg.ScatterPlotItem(size=7, pen=None)
         self.plot.addItem(self.dots)
         self.medians = pg.ErrorBarItem(beam=0.3, pen=pg.mkPen(theme.FOREGROUND, width=2))
         self.plot.addItem(self.medians)
-        self.labels = {m: pg.TextItem(anchor=(0.5, 1), color=COLORS[m]) for m in METHODS}
+        self.labels = {m: pg.TextItem(anchor=(0.5, 1), color=COLORS[m]) for m in OFFERED}
         for label in self.labels.values():
             self.plot.addItem(label)
         # Below the plot: the panel is narrower than it is tall on most screens.
@@ -60,28 +74,23 @@ class StartMethodsChart(ScenarioChart):
         self.addItem(self.table, row=1, col=0)
         self.ci.layout.setRowStretchFactor(0, 3)
         self.ci.layout.setRowStretchFactor(1, 1)
-        self._shown = -1
         # Fixed jitter, so the dots do not dance from frame to frame.
         self._jitter = np.random.default_rng(7).uniform(-0.18, 0.18, 500)
         self.reset()
 
-    def reset(self) -> None:
+    def clear_run(self) -> None:
         self.dots.setData([], [])
         self.medians.setData(x=np.zeros(0), y=np.zeros(0), top=np.zeros(0), bottom=np.zeros(0))
         for label in self.labels.values():
             label.setText("")
-        self._shown = -1
         self.table.setText(self._table_html({}))
 
-    def redraw(self, state: RunState, now_ns: int) -> None:
-        if state.revision == self._shown:
-            return
-        self._shown = state.revision
+    def draw(self, state: RunState, now_ns: int) -> None:
         xs, ys, brushes = [], [], []
         mx, my, top, bottom = [], [], [], []
-        measured: dict[str, dict[str, Any]] = dict(state.metrics.get("methods") or {})
-        for i, method in enumerate(METHODS):
-            samples = [v for _, v in state.series.get(f"start_ms.{method}", ())]
+        measured: dict[str, dict[str, Any]] = dict(state.metrics.get(METHODS) or {})
+        for i, method in enumerate(OFFERED):
+            samples = [v for _, v in state.series.get(start_ms_series(method), ())]
             if not samples:
                 continue
             n = len(samples)
@@ -112,35 +121,24 @@ class StartMethodsChart(ScenarioChart):
     @staticmethod
     def _table_html(measured: dict[str, dict[str, Any]]) -> str:
         """What each method's child inherits, with the run's own "sees the change" result."""
-        head = "".join(f"<th style='color:{COLORS[m]}; padding:1px 6px'>{m}</th>" for m in METHODS)
-        rows = []
-        for what, *cells in INHERITS:
-            tds = "".join(f"<td style='padding:1px 6px'>{c}</td>" for c in cells)
-            rows.append(f"<tr><td style='color:{theme.MUTED}'>{what}</td>{tds}</tr>")
         seen = []
-        for m in METHODS:
-            result = measured.get(m, {}).get("sees_parent_change")
-            text = "…" if result is None else ("<b>yes</b>" if result else "<b>no</b>")
-            seen.append(f"<td style='padding:1px 6px'>{text}</td>")
-        rows.append(
-            f"<tr><td style='color:{theme.MUTED}'>sees parent's change*</td>{''.join(seen)}</tr>"
+        for m in OFFERED:
+            result = measured.get(m, {}).get(SEES_PARENT_CHANGE)
+            seen.append("…" if result is None else bold("yes" if result else "no"))
+        grid = table(
+            [(m, COLORS[m]) for m in OFFERED], [*INHERITS, ("sees parent's change*", *seen)]
         )
-        return (
-            f"<span style='color:{theme.FOREGROUND}; font-size:9pt'>"
-            f"<b>What the child inherits</b><table><tr><th></th>{head}</tr>"
-            f"{''.join(rows)}</table>"
-            f"<span style='color:{theme.MUTED}'>* measured in this run</span></span>"
-        )
+        footnote = styled("* measured in this run", color=theme.MUTED)
+        title = bold("What the child inherits")
+        return styled(title + grid + footnote, size=TABLE_PT, color=theme.FOREGROUND)
 
     def readout(self, metrics: dict[str, Any]) -> list[str]:
         parts = []
-        for method, m in (metrics.get("methods") or {}).items():
+        for method, m in (metrics.get(METHODS) or {}).items():
             if m:
-                parts.append(
-                    f"<b style='color:{COLORS.get(method, theme.FOREGROUND)}'>{method}</b> "
-                    f"{m['start_ms_median']:.1f} ms"
-                )
-        parts.append(f"this Python's default: <b>{metrics.get('default_method')}</b>")
+                color = COLORS.get(method, theme.FOREGROUND)
+                parts.append(f"{bold(method, color)} {m[START_MS_MEDIAN]:.1f} ms")
+        parts.append(f"this Python's default: {bold(str(metrics.get(DEFAULT_METHOD)))}")
         return parts
 
 

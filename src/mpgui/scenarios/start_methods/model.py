@@ -25,6 +25,27 @@ from mpgui.core.scenario import Scenario
 #: What a start may take at most before the run fails (a hung start is a failure).
 CHILD_TIMEOUT_S = 30.0
 
+# The names this scenario reports (its chart imports them from here).
+#: The start methods this platform offers, in order; each one measured is a phase of its name.
+OFFERED = tuple(available_start_methods())
+PHASES = OFFERED
+#: The metrics `run` returns: this Python's default method, and figures per method measured.
+DEFAULT_METHOD = "default_method"
+METHODS = "methods"
+METRICS = (DEFAULT_METHOD, METHODS)
+#: The figures of one method, in ``METHODS``: medians and 90th percentile (ms), whether the
+#: child saw the parent's change, and every start's latency (ms).
+START_MS_MEDIAN = "start_ms_median"
+START_MS_P90 = "start_ms_p90"
+JOIN_MS_MEDIAN = "join_ms_median"
+SEES_PARENT_CHANGE = "sees_parent_change"
+START_MS = "start_ms"
+
+
+def start_ms_series(method: str) -> str:
+    """The live series of each start's latency (ms) with `method`."""
+    return f"{START_MS}.{method}"
+
 
 def _percentile(values: list[float], q: float) -> float:
     """The `q`-quantile (0..1) of `values`, linearly interpolated."""
@@ -74,7 +95,7 @@ def measure(ctx: RunContext, method: str, processes: int, first_task: int) -> di
         starts.append(start_ms)
         joins.append((j1 - j0) / 1e6)
         sees.append(saw_change)
-        main.metric(f"start_ms.{method}", start_ms)
+        main.metric(start_ms_series(method), start_ms)
     if not starts:
         return {}
     main.log(
@@ -82,11 +103,11 @@ def measure(ctx: RunContext, method: str, processes: int, first_task: int) -> di
         f"processes; child sees the parent's change: {all(sees)}"
     )
     return {
-        "start_ms_median": statistics.median(starts),
-        "start_ms_p90": _percentile(starts, 0.9),
-        "join_ms_median": statistics.median(joins),
-        "sees_parent_change": all(sees),
-        "start_ms": starts,
+        START_MS_MEDIAN: statistics.median(starts),
+        START_MS_P90: _percentile(starts, 0.9),
+        JOIN_MS_MEDIAN: statistics.median(joins),
+        SEES_PARENT_CHANGE: all(sees),
+        START_MS: starts,
     }
 
 
@@ -104,10 +125,8 @@ def run(ctx: RunContext, params: dict) -> dict:
     # The running Python's own default (the first method listed), not the conductor's: the
     # conductor is a spawn child, and in a spawn child the default context says "spawn".
     default = multiprocessing.get_all_start_methods()[0]
-    return {"default_method": default, "methods": measured}
+    return {DEFAULT_METHOD: default, METHODS: measured}
 
-
-_OFFERED = tuple(available_start_methods())
 
 SCENARIO = Scenario(
     id="start-methods",
@@ -129,12 +148,12 @@ SCENARIO = Scenario(
         ParamSpec(
             "methods",
             "multi",
-            default=_OFFERED,
-            choices=_OFFERED,
+            default=OFFERED,
+            choices=OFFERED,
             help="Start methods to measure (comma-separated on the command line).",
         ),
     ),
     run=run,
-    metrics=("default_method", "methods"),
+    metrics=METRICS,
     uses_start_method=False,
 )

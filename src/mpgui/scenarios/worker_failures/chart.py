@@ -11,9 +11,10 @@ import pyqtgraph as pg
 
 from mpgui.core.model.run_state import RunState
 from mpgui.core.protocol import events as ev
+from mpgui.scenarios.worker_failures.model import SERIES_FAILING, TASKS_RETURNED
 from mpgui.ui import theme
 from mpgui.ui.panels.base import style_plot
-from mpgui.ui.panels.scenario_chart import ScenarioChart
+from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart, bold, lines
 
 #: Roughly how wide (px) a character of the verdict is, to wrap it to the chart's width.
 VERDICT_CHAR_PX = 9.5
@@ -36,7 +37,7 @@ def task_states(state: RunState) -> list[str]:
     for task in state.span_task:  # every task whose end was reported
         if 0 <= task < total:
             out[task] = "returned"
-    for _, value in state.series.get("failing", ()):
+    for _, value in state.series.get(SERIES_FAILING, ()):
         if 0 <= int(value) < total:
             out[int(value)] = "went wrong"
     for lane in state.lanes:
@@ -85,6 +86,8 @@ def lesson(error: dict[str, Any], api: str, failing: int | None) -> str:
 class WorkerFailuresChart(ScenarioChart):
     """A grid of the tasks, coloured by what became of them, and a line saying how it ended."""
 
+    READS = Reads(series=(SERIES_FAILING,), metrics=(TASKS_RETURNED,), tasks=True)
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.verdict = pg.LabelItem("", color=theme.FOREGROUND, size="11pt", justify="left")
@@ -103,23 +106,18 @@ class WorkerFailuresChart(ScenarioChart):
             self.plot.legend.addItem(
                 pg.ScatterPlotItem(symbol="s", brush=pg.mkBrush(color), pen=None, size=10), word
             )
-        self._shown: tuple | None = None  # (state, revision) last drawn
         self._api = ""
         self._failing: int | None = None
         self._said = ("", theme.FOREGROUND)
 
-    def reset(self) -> None:
+    def clear_run(self) -> None:
         self.cells.setData([], [])
         self._say("", theme.FOREGROUND)
-        self._shown = None
 
-    def redraw(self, state: RunState, now_ns: int) -> None:
-        if (state, state.revision) == self._shown:  # nothing new since the last frame
-            return
-        self._shown = (state, state.revision)
+    def draw(self, state: RunState, now_ns: int) -> None:
         states = task_states(state)
         self._api = str(state.spec.params.get("api", ""))
-        failing = [int(v) for _, v in state.series.get("failing", ())]
+        failing = [int(v) for _, v in state.series.get(SERIES_FAILING, ())]
         self._failing = failing[0] if failing else None
         if not states:
             return
@@ -143,7 +141,7 @@ class WorkerFailuresChart(ScenarioChart):
         error = result.get("error")
         if error is None:
             m = result.get("metrics", {})
-            self._say(f"Nothing went wrong: {m.get('tasks_returned')} tasks returned.", theme.GOOD)
+            self._say(f"Nothing went wrong: {m.get(TASKS_RETURNED)} tasks returned.", theme.GOOD)
             return
         self._say(lesson(error, self._api, self._failing), theme.BAD)
 
@@ -152,7 +150,7 @@ class WorkerFailuresChart(ScenarioChart):
         # A LabelItem does not wrap, and a long line would widen the chart past its panel:
         # wrap to the chart's width (re-wrapped when it is resized).
         chars = max(24, int(self.width() / VERDICT_CHAR_PX))
-        self.verdict.setText("<br>".join(textwrap.wrap(text, chars)), color=color)
+        self.verdict.setText(lines(*textwrap.wrap(text, chars)), color=color)
 
     def resizeEvent(self, event) -> None:  # noqa: N802, D102 - Qt's name
         super().resizeEvent(event)
@@ -161,7 +159,7 @@ class WorkerFailuresChart(ScenarioChart):
             self._say(*said)
 
     def readout(self, metrics: dict[str, Any]) -> list[str]:
-        return [f"<b>{metrics.get('tasks_returned')}</b> tasks returned"]
+        return [f"{bold(str(metrics.get(TASKS_RETURNED)))} tasks returned"]
 
 
 #: The chart the window shows for this scenario (see scenario_chart.make_chart).

@@ -33,6 +33,17 @@ FAILURES = {
     "unpicklable": "return a threading.Lock, which cannot be pickled",
 }
 
+# The names this scenario reports (its chart imports them from here).
+#: The APIs it maps the tasks with; the run's one phase is named after the API chosen.
+POOL, EXECUTOR = "Pool", "ProcessPoolExecutor"
+PHASES = (POOL, EXECUTOR)
+#: The live series the failing task reports once, with its number, just before it goes wrong.
+SERIES_FAILING = "failing"
+#: The metrics `run` returns.
+TASKS_RETURNED = "tasks_returned"
+SECONDS = "seconds"
+METRICS = (TASKS_RETURNED, SECONDS)
+
 
 def go_wrong(failure: str, task: int) -> object:
     """Do `failure` for real, in this worker process."""
@@ -59,7 +70,7 @@ def work(task: int, fail_task: int, failure: str, task_ms: float) -> object:
         return None
     with p.task(task):
         if task == fail_task and failure != "none":
-            p.metric("failing", task)
+            p.metric(SERIES_FAILING, task)
             p.log(f"task {task}: about to {FAILURES[failure]}", "WARNING")  # log flushes
             # log() has written its line to the pipe already; the pause lets the window show
             # the task running before it goes wrong (and keeps the failure-detection
@@ -81,7 +92,7 @@ def run(ctx: RunContext, params: dict) -> dict:
     # The host ends a worker whose task runs past the timeout (SIGTERM, then SIGKILL).
     main.plan(tasks=tasks, workers=workers, task_timeout_s=params["timeout_s"])
     t0 = time.perf_counter()
-    if api == "Pool":
+    if api == POOL:
         with ctx.pool(workers) as pool:
             # chunksize=1: one task per message, so a dead worker loses exactly one task
             results = pool.map(job, range(tasks), chunksize=1)
@@ -91,13 +102,15 @@ def run(ctx: RunContext, params: dict) -> dict:
     seconds = time.perf_counter() - t0
     done = sum(r is not None for r in results)
     main.log(f"{api}: {done} of {tasks} tasks returned in {seconds:.2f} s")
-    return {"tasks_returned": done, "seconds": seconds}
+    return {TASKS_RETURNED: done, SECONDS: seconds}
 
 
 SCENARIO = Scenario(
     id="worker-failures",
     order=5,
     small_params={"failure": "none", "tasks": 4, "task_ms": 5.0},
+    # Only a task that goes wrong reports SERIES_FAILING.
+    small_variants=({"failure": "raise", "fail_task": 1},),
     title="Worker failures",
     short="Worker failures",
     summary="A task raises, exits, segfaults, hangs or returns the unpicklable: Pool vs executor.",
@@ -113,8 +126,8 @@ SCENARIO = Scenario(
         ParamSpec(
             "api",
             "choice",
-            default="Pool",
-            choices=("Pool", "ProcessPoolExecutor"),
+            default=POOL,
+            choices=PHASES,
             label="API",
             help="multiprocessing.Pool or concurrent.futures.ProcessPoolExecutor.",
         ),
@@ -151,5 +164,5 @@ SCENARIO = Scenario(
         ),
     ),
     run=run,
-    metrics=("tasks_returned", "seconds"),
+    metrics=METRICS,
 )

@@ -1,16 +1,19 @@
 """The base of scenario charts, the fallback chart, and :func:`make_chart`, which finds a
 scenario's own chart (``mpgui/scenarios/<name>/chart.py``, its ``CHART``).
 
-Every chart is a ``GraphicsLayoutWidget`` named ``scenarioPlot`` with ``reset()``,
-``redraw(state, now_ns)``, ``run_finished(result)`` and ``readout(metrics)``. A chart may
-remember earlier runs of the session (pool-map plots every run's speedup against the ideal
-line).
+Every chart is a ``GraphicsLayoutWidget`` named ``scenarioPlot``; the window calls its
+``reset()``, ``redraw(state, now_ns)``, ``run_finished(result)`` and ``readout(metrics)``. A
+chart says what it reads of a run (:class:`Reads`, from its model's names); the base redraws it
+only when one of those changed. A chart may remember earlier runs of the session (pool-map
+plots every run's speedup against the ideal line).
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pyqtgraph as pg
@@ -49,22 +52,168 @@ def fmt_value(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+# -- Readout text -------------------------------------------------------------------------
+# Charts write their readouts (the window's line above the panels, a chart's own big label)
+# with these instead of inline HTML, so every chart's figures look alike. Each takes and
+# returns HTML: pass our own words and numbers, and html.escape anything else first.
+
+#: Text sizes of a chart's own readout label: its headline figure, a second figure, the
+#: captions and verdicts beside them, and small print (a key to the lines, a footnote).
+HEADLINE_PT, FIGURE_PT, CAPTION_PT, NOTE_PT = 30, 22, 13, 10
+#: Padding of a table cell (:func:`table`).
+CELL_PADDING = "1px 6px"
+
+
+def styled(text: str, *, size: float | None = None, bold: bool = False, color: str = "") -> str:
+    """`text` in a span of its own size (pt), weight and colour (each optional)."""
+    style = []
+    if size is not None:
+        style.append(f"font-size:{size:g}pt")
+    if bold:
+        style.append("font-weight:bold")
+    if color:
+        style.append(f"color:{color}")
+    return f"<span style='{'; '.join(style)}'>{text}</span>"
+
+
+def bold(text: str, color: str = "") -> str:
+    """`text` in bold (and `color`): a figure in a line of text, like the window's readout."""
+    return f"<b style='color:{color}'>{text}</b>" if color else f"<b>{text}</b>"
+
+
+def headline(text: str, color: str) -> str:
+    """The one figure the chart is about, as big as the panel allows (lost updates, say)."""
+    return styled(text, size=HEADLINE_PT, bold=True, color=color)
+
+
+def figure(text: str, color: str) -> str:
+    """A figure beside the headline: big, bold, a size smaller."""
+    return styled(text, size=FIGURE_PT, bold=True, color=color)
+
+
+def caption(text: str, color: str = theme.MUTED) -> str:
+    """What a figure is (muted), or a verdict beside it (in the figure's colour)."""
+    return styled(text, size=CAPTION_PT, color=color)
+
+
+def note(text: str) -> str:
+    """Small muted print: a key to the lines, a footnote."""
+    return styled(text, size=NOTE_PT, color=theme.MUTED)
+
+
+def lines(*parts: str) -> str:
+    """`parts` one under another."""
+    return "<br>".join(parts)
+
+
+def paragraphs(*parts: str) -> str:
+    """`parts` one under another with a blank line between."""
+    return "<br><br>".join(parts)
+
+
+def table(head: list[tuple[str, str]], rows: list[tuple[str, ...]]) -> str:
+    """A table: column headings as (text, colour) over an empty corner, then each row a muted
+    label and its cells."""
+    ths = "".join(f"<th style='color:{c}; padding:{CELL_PADDING}'>{t}</th>" for t, c in head)
+    trs = "".join(
+        f"<tr><td style='color:{theme.MUTED}'>{label}</td>"
+        + "".join(f"<td style='padding:{CELL_PADDING}'>{cell}</td>" for cell in cells)
+        + "</tr>"
+        for label, *cells in rows
+    )
+    return f"<table><tr><th></th>{ths}</tr>{trs}</table>"
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What a chart reads of a run, named with its model's constants.
+
+    `series` are live metric series by name; `series_prefixes` families of them by how their
+    names begin (one per worker, say); `phases` and `metrics` (the result's figures, the
+    readout's too) by name. `tasks`: the chart reads the plan, the tasks' spans or the lanes,
+    which any batch of events may move. `clock_s`: while the run is on, the chart shows time
+    passing and is redrawn this often (s) even if nothing it reads changed.
+
+    The base chart redraws only when one of these changed, and the every-scenario test checks
+    that a real run emits every name listed (each prefix at least once).
+    """
+
+    series: tuple[str, ...] = ()
+    series_prefixes: tuple[str, ...] = ()
+    phases: tuple[str, ...] = ()
+    metrics: tuple[str, ...] = ()
+    tasks: bool = False
+    clock_s: float = 0.0
+
+    def key(self, state: RunState, now_ns: int) -> Hashable:
+        """What changes whenever something listed here does: a frame with the same key as the
+        last one drawn would draw the same picture.
+
+        `state` itself is part of it (a new run), and so is its status (a run that ended).
+        """
+        key: list[Any] = [state, state.status]
+        if self.tasks:
+            key.append(state.revision)  # spans and lanes move with any batch: no finer key
+        if self.clock_s and not state.finished:
+            key.append(now_ns // int(self.clock_s * 1e9))
+        for name in self.series:
+            key.append(_series_key(state.series.get(name)))
+        for prefix in self.series_prefixes:
+            key.extend(
+                (name, _series_key(series))
+                for name, series in state.series.items()
+                if name.startswith(prefix)
+            )
+        if self.phases:
+            key.append(len(state.phases))
+        if self.metrics:
+            key.append(len(state.metrics))  # the result's metrics arrive once, all together
+        return tuple(key)
+
+
+def _series_key(series: Any) -> Hashable:
+    """A series' length and newest sample: it changes with every sample added, even once the
+    bounded series is full and its length stays put."""
+    return (len(series), series[-1]) if series else None
+
+
 class ScenarioChart(pg.GraphicsLayoutWidget):
     """Base of scenario charts: a graphics layout that draws a run's state.
 
-    Subclasses override :meth:`redraw` (called on every frame: skip work when nothing
-    changed) and :meth:`readout` (the finished run's headline figures, as HTML snippets).
+    The window calls :meth:`reset`, :meth:`redraw` on every frame, :meth:`run_finished` and
+    :meth:`readout`. A subclass declares what it reads in :attr:`READS` and draws in
+    :meth:`draw`, which the base calls only when something it reads changed since the last
+    frame; it clears in :meth:`clear_run`; :meth:`readout` gives the finished run's headline
+    figures. Readout text is written with :func:`bold`, :func:`headline`, :func:`caption` and
+    the other helpers above, not inline HTML.
     """
+
+    #: What :meth:`draw` and :meth:`readout` read: the base redraws when one of them changed.
+    READS: ClassVar[Reads] = Reads()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("scenarioPlot")
+        self._drawn: Hashable = None  # the key of the frame last drawn (see Reads.key)
 
     def reset(self) -> None:
         """Clear for a new run (keeping what the chart remembers of earlier runs)."""
+        self._drawn = None
+        self.clear_run()
 
     def redraw(self, state: RunState, now_ns: int) -> None:
-        """Draw `state`."""
+        """Draw `state`, unless nothing the chart reads changed since the last frame."""
+        key = self.READS.key(state, now_ns)
+        if key == self._drawn:
+            return
+        self._drawn = key
+        self.draw(state, now_ns)
+
+    def clear_run(self) -> None:
+        """Override: clear what the last run drew (:meth:`reset` calls it)."""
+
+    def draw(self, state: RunState, now_ns: int) -> None:
+        """Override: draw `state` (:meth:`redraw` calls it when there is something new)."""
 
     def run_finished(self, result: dict[str, Any]) -> None:
         """A run ended with `result` (ok or not)."""
@@ -77,6 +226,8 @@ class ScenarioChart(pg.GraphicsLayoutWidget):
 class MetricsChart(ScenarioChart):
     """Fallback chart: every live metric series (``probe.metric``) as a line over run time."""
 
+    READS = Reads(series_prefixes=("",))  # every series there is
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.plot = self.addPlot()
@@ -84,11 +235,11 @@ class MetricsChart(ScenarioChart):
         self.plot.addLegend(offset=(10, 10))
         self._curves: dict[str, pg.PlotDataItem] = {}
 
-    def reset(self) -> None:
+    def clear_run(self) -> None:
         for curve in self._curves.values():
             curve.setData([], [])
 
-    def redraw(self, state: RunState, now_ns: int) -> None:
+    def draw(self, state: RunState, now_ns: int) -> None:
         for i, (name, series) in enumerate(state.series.items()):
             curve = self._curves.get(name)
             if curve is None:
@@ -100,14 +251,19 @@ class MetricsChart(ScenarioChart):
             self.plot.enableAutoRange()
 
 
-def make_chart(scenario: Scenario) -> ScenarioChart:
-    """A new chart for `scenario`: its folder's ``chart.CHART``, or the metrics chart if it has
-    no ``chart.py``."""
+def chart_class(scenario: Scenario) -> type[ScenarioChart]:
+    """The chart class of `scenario`: its folder's ``chart.CHART``, or :class:`MetricsChart`
+    if it has no ``chart.py``."""
     name = f"{scenario.package}.chart"
     try:
         module = importlib.import_module(name)
     except ModuleNotFoundError as exc:
         if exc.name != name:
             raise  # the chart exists but imports something missing: say so, don't hide it
-        return MetricsChart()
-    return module.CHART()
+        return MetricsChart
+    return module.CHART
+
+
+def make_chart(scenario: Scenario) -> ScenarioChart:
+    """A new chart for `scenario` (see :func:`chart_class`)."""
+    return chart_class(scenario)()
