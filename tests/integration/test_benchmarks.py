@@ -12,15 +12,20 @@ import sys
 
 import pytest
 
+#: The repository's benchmarks/ folder.
+BENCHMARK_DIR = pathlib.Path(__file__).resolve().parents[2] / "benchmarks"
 #: Every benchmark script: files starting with "_" are helpers, and run.py runs the others.
-BENCHMARKS = sorted(
-    p
-    for p in (pathlib.Path(__file__).parent.parent / "benchmarks").glob("*.py")
-    if not p.name.startswith("_") and p.name != "run.py"
+SCRIPTS = sorted(
+    p for p in BENCHMARK_DIR.glob("*.py") if not p.name.startswith("_") and p.name != "run.py"
 )
 
 
-@pytest.mark.parametrize("script", BENCHMARKS, ids=lambda p: p.stem)
+def test_the_benchmarks_are_found():
+    # A wrong folder would parametrize the test below over nothing, and it would pass.
+    assert len(SCRIPTS) >= 10, BENCHMARK_DIR
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
 def test_benchmark_runs_quick_and_prints_json(script):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     out = subprocess.run(
@@ -39,7 +44,7 @@ def test_benchmark_runs_quick_and_prints_json(script):
 
 def test_run_py_runs_the_benchmarks_it_is_given_and_prints_one_json_object():
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    run = pathlib.Path(__file__).parent.parent / "benchmarks" / "run.py"
+    run = BENCHMARK_DIR / "run.py"
     out = subprocess.run(
         [sys.executable, str(run), "--quick", "--only", "cli_speedup", "--table"],
         capture_output=True,
@@ -56,7 +61,7 @@ def test_run_py_runs_the_benchmarks_it_is_given_and_prints_one_json_object():
 
 
 def test_run_py_refuses_an_unknown_benchmark_in_one_line():
-    run = pathlib.Path(__file__).parent.parent / "benchmarks" / "run.py"
+    run = BENCHMARK_DIR / "run.py"
     out = subprocess.run(
         [sys.executable, str(run), "--only", "nonesuch"], capture_output=True, text=True
     )

@@ -12,7 +12,7 @@ import pytest
 
 from mpgui.core.child.run_context import RunContext
 
-SRC = pathlib.Path(__file__).parents[3] / "src" / "mpgui"
+SRC = pathlib.Path(__file__).parents[2] / "src" / "mpgui"
 
 
 def test_a_runs_manager_listens_privately_with_a_fresh_random_key():
