@@ -11,6 +11,11 @@ import psutil
 
 from mpgui.core.protocol import run_names
 
+#: How long a test allows for something that must end by itself and must never hang: far above
+#: what it takes even on a loaded one-core machine, far below forever. How *soon* things end
+#: is measured in benchmarks/, side by side, not asserted in tests.
+HANG_BOUND_S = 10.0
+
 
 def start_run_tree(args: list[str], descendants: int, **popen_args):
     """Start ``python -m mpgui *args``; wait until its conductor has `descendants` processes.

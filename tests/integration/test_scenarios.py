@@ -10,7 +10,7 @@ import pytest
 
 from mpgui import scenarios
 from mpgui.core.host import runner
-from mpgui.core.host.handle import STOP_GRACE_S, Conductor
+from mpgui.core.host.handle import Conductor
 from mpgui.core.model.run_state import RunState
 from mpgui.core.protocol.run_spec import available_start_methods
 
@@ -92,8 +92,10 @@ def test_stop_in_any_phase_winds_down_by_itself(scenario, phase, params):
     state = RunState(spec)
     conductor.start()
     stopped_at = None
+    deadline = time.monotonic() + 60  # a run that never drains fails here, not at the timeout
     try:
         while not conductor.drained():
+            assert time.monotonic() < deadline, f"{scenario} never ended"
             state.apply(conductor.collect(0.05))
             if stopped_at is None and state.current_phase() == phase:
                 stopped_at = time.monotonic()
@@ -102,6 +104,5 @@ def test_stop_in_any_phase_winds_down_by_itself(scenario, phase, params):
         conductor.end_group()
         conductor.close()
     assert stopped_at is not None
-    assert time.monotonic() - stopped_at < STOP_GRACE_S  # within the grace: no SIGTERM
-    assert conductor.exitcode == 0
+    assert conductor.exitcode == 0  # it wound down by itself: no SIGTERM (that would be -15)
     assert state.status == "stopped"
