@@ -23,6 +23,7 @@ from multiprocessing.connection import wait
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from mpgui.core import timing
 from mpgui.core.host.handle import Conductor
 from mpgui.core.protocol import events as ev
 
@@ -129,7 +130,7 @@ class DrainWorker(QObject):
             if pending:
                 self.batch.emit(pending)
             # Anything the conductor left behind (workers orphaned by a crash) goes too.
-            conductor.end_group(term_wait=0.3, kill_wait=1.0)
+            conductor.end_group(term_wait=timing.LEFTOVER_TERM_GRACE_S)
             with self._pipe_lock:
                 self._pipe_open = False
                 os.close(self._wake_r)

@@ -10,6 +10,7 @@ import warnings
 
 import pytest
 
+from mpgui.core import timing
 from mpgui.core.child import child_watch
 from mpgui.core.child.child_watch import ChildWatch, is_bad_exit
 from mpgui.core.child.failures import WorkerFailed
@@ -65,7 +66,7 @@ def exits_without_interrupt(watch) -> None:
     deadline = time.monotonic() + 5
     while not watch.events and time.monotonic() < deadline:
         wait_forever_for(0.05)
-    wait_forever_for(child_watch.FAIL_GRACE_S + 0.2)
+    wait_forever_for(timing.FAIL_GRACE_S + 0.2)
 
 
 def test_a_bad_exit_interrupts_the_waiting_main_thread(watch):
@@ -96,7 +97,7 @@ def test_the_interrupt_waits_for_a_shielded_block_to_end(watch):
         with child_watch.shielded():
             wait_forever_for(0.1)
             proc.join()
-            wait_forever_for(child_watch.FAIL_GRACE_S + 0.5)  # the interrupt arrives here
+            wait_forever_for(timing.FAIL_GRACE_S + 0.5)  # the interrupt arrives here
             finished_block = True
     assert finished_block
 
@@ -106,7 +107,7 @@ def test_a_death_the_scenario_noticed_itself_is_not_raised_again(watch):
     proc.start()
     proc.join()
     child_watch.claim(proc.pid)
-    wait_forever_for(child_watch.FAIL_GRACE_S + 0.5)  # no interrupt comes
+    wait_forever_for(timing.FAIL_GRACE_S + 0.5)  # no interrupt comes
     assert watch.failure().pid == proc.pid  # still known, to name an error's cause
 
 
@@ -150,7 +151,7 @@ def test_a_failed_run_whose_cleanup_hangs_is_rescued_by_the_watch(watch):
     assert [f.pid for f in watch.stuck] == [proc.pid]
     # The watch gave the run its grace and the cleanup bound first (how soon after that is
     # the failure-detection benchmark's figure).
-    assert took >= child_watch.CLEANUP_BOUND_S
+    assert took >= timing.CLEANUP_BOUND_S
     assert not watch.claim_report()  # the watch reports it: the main thread must not
 
 
@@ -160,7 +161,7 @@ def test_a_run_that_reports_in_time_is_not_rescued(watch):
     with pytest.raises(WorkerFailed):
         wait_forever_for(20)
     assert watch.claim_report()  # the main thread reports the failure itself
-    wait_forever_for(child_watch.FAIL_GRACE_S + child_watch.CLEANUP_BOUND_S + 0.3)
+    wait_forever_for(timing.FAIL_GRACE_S + timing.CLEANUP_BOUND_S + 0.3)
     assert not watch.stuck
 
 

@@ -10,9 +10,10 @@ import pytest
 
 from mpgui import scenarios
 from mpgui.core.host import runner
-from mpgui.core.host.handle import STOP_GRACE_S, Conductor
+from mpgui.core.host.handle import Conductor
 from mpgui.core.model.run_state import RunState
 from mpgui.core.protocol.run_spec import available_start_methods
+from mpgui.core.timing import STOP_GRACE_S
 from mpgui.scenarios import listed
 
 #: Small parameters per scenario, for the checks that every scenario honours its contract.

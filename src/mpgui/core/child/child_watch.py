@@ -26,25 +26,26 @@ scenario doing anything.
 The exit code is read without racing the process's owner (Pool's worker handler, the
 executor's manager thread, ``RunContext.running``): ``waitid(…, WNOWAIT)`` sees it without
 reaping the process; only where that cannot be done does the watch give the owner
-:data:`REAP_WAIT_S` to collect it before reading it itself. Deaths are ordered by when the
-watch first saw them, not by when their exit codes could be read: when a Manager's server
-is killed, the workers that then fail to reach it die a moment later, and the first death
-is the cause.
+:data:`~mpgui.core.timing.REAP_WAIT_S` to collect it before reading it itself. Deaths are
+ordered by when the watch first saw them, not by when their exit codes could be read: when a
+Manager's server is killed, the workers that then fail to reach it die a moment later, and
+the first death is the cause.
 
 A bad exit — a non-zero code, or a signal the process's owner did not send (``terminate()`` and
 ``kill()`` are recorded, so ``Pool.terminate()`` ending its workers is not a failure) — becomes
-the run's failure, whenever it happens. The scenario's own machinery gets :data:`FAIL_GRACE_S`
-to notice first (a ProcessPoolExecutor raises ``BrokenProcessPool``, ``RunContext.running``
-raises ``WorkerFailed``); code that did notice calls :func:`claim`. Otherwise the watch
-interrupts the main thread the way Ctrl+C interrupts a script: a signal whose handler raises.
-Regions that must not be cut short — ending workers, closing a pool, reporting — run inside
-:func:`shielded`, and the interrupt waits for them to finish.
+the run's failure, whenever it happens. The scenario's own machinery gets
+:data:`~mpgui.core.timing.FAIL_GRACE_S` to notice first (a ProcessPoolExecutor raises
+``BrokenProcessPool``, ``RunContext.running`` raises ``WorkerFailed``); code that did notice
+calls :func:`claim`. Otherwise the watch interrupts the main thread the way Ctrl+C interrupts
+a script: a signal whose handler raises. Regions that must not be cut short — ending workers,
+closing a pool, reporting — run inside :func:`shielded`, and the interrupt waits for them to
+finish.
 
 No cleanup may wait forever, though: a Pool worker killed while it waited for work dies
 holding the task queue's lock, and ``Pool.terminate()`` (or ``close(); join()``) then waits for
-that lock for good. So a run that has failed gets :data:`CLEANUP_BOUND_S` after the grace to
-report it; if the main thread has not, the watch calls its `on_stuck` (the conductor reports
-the failure itself and ends every process of the run).
+that lock for good. So a run that has failed gets :data:`~mpgui.core.timing.CLEANUP_BOUND_S`
+after the grace to report it; if the main thread has not, the watch calls its `on_stuck` (the
+conductor reports the failure itself and ends every process of the run).
 
 The watch thread is never there when the conductor forks: ``os.register_at_fork`` stops it
 before every ``fork()``, and it starts again once ``Process.start()`` has returned (or right
@@ -77,23 +78,12 @@ from collections.abc import Callable, Iterator
 from multiprocessing.connection import wait
 from typing import Any
 
+from mpgui.core import timing
 from mpgui.core.child.failures import ThreadFailed, WorkerFailed
 from mpgui.core.protocol import events as ev
 
 #: The signal the watch uses to interrupt the conductor's main thread.
 INTERRUPT_SIGNAL = signal.SIGUSR1
-#: How long (s) the scenario's own machinery gets to notice a death before the watch acts.
-FAIL_GRACE_S = 0.3
-#: How long (s) after the interrupt a failed run's cleanup may take before the watch reports
-#: the failure itself and ends the run (cleanup after a failure is hurried: see
-#: :func:`failing`; this only catches a wait that would never end).
-CLEANUP_BOUND_S = 1.0
-#: How long (s) the watch leaves a dead process's exit code to its owner before reading it.
-REAP_WAIT_S = 0.2
-#: How often (s) the watch looks for processes started since it last looked.
-POLL_S = 0.05
-#: How long (s) stopping the thread before a fork may take (it wakes at once; a bound anyway).
-STOP_FOR_FORK_S = 1.0
 
 _active: ChildWatch | None = None
 
@@ -261,9 +251,9 @@ class ChildWatch:
     handler would wait. The watch hears of the signal at once (``signal.set_wakeup_fd``).
 
     `on_stuck`, if given, is called from the watch thread with the run's first failure when
-    the main thread has not claimed the report (:meth:`claim_report`) :data:`FAIL_GRACE_S` +
-    :data:`CLEANUP_BOUND_S` after the death; it is expected to report the failure and end the
-    process.
+    the main thread has not claimed the report (:meth:`claim_report`)
+    :data:`~mpgui.core.timing.FAIL_GRACE_S` + :data:`~mpgui.core.timing.CLEANUP_BOUND_S` after
+    the death; it is expected to report the failure and end the process.
     """
 
     def __init__(
@@ -360,7 +350,7 @@ class ChildWatch:
             # The thread takes its last look and returns (see _loop); if it is not running
             # (it could not start again after a fork) or is slow, look here instead.
             self._wake()
-            if not self._runner.wait(1.0) and not self._runner.alive():
+            if not self._runner.wait(timing.WATCH_LAST_LOOK_S) and not self._runner.alive():
                 with contextlib.suppress(Exception):
                     self._look(last=True)
         signal.set_wakeup_fd(self._previous_wakeup_fd)
@@ -406,7 +396,7 @@ class ChildWatch:
                 self._look(last)
             except Exception:  # noqa: BLE001 - the watch must outlive any surprise
                 traceback.print_exc()
-                time.sleep(POLL_S)
+                time.sleep(timing.WATCH_POLL_S)
             if last:
                 return
 
@@ -428,7 +418,7 @@ class ChildWatch:
             elif proc not in dead_since:
                 sentinels[handle] = proc
         busy = dead_since or self._due is not None or self._stuck_at is not None
-        timeout = 0 if last else POLL_S if busy else 1.0
+        timeout = 0 if last else timing.WATCH_POLL_S if busy else timing.WATCH_IDLE_S
         try:
             ready = wait([*sentinels, self._wake_r], timeout)
         except (OSError, ValueError):  # a handle closed under us: look again
@@ -445,11 +435,11 @@ class ChildWatch:
         # before one that exited with an error (often because of the other).
         ended = sorted(dead_since.items(), key=lambda item: (item[1], _by_signal_first(item[0])))
         for proc, _since in ended:
-            code = self._exit_code(proc, last or now - dead_since[proc] >= REAP_WAIT_S)
+            code = self._exit_code(proc, last or now - dead_since[proc] >= timing.REAP_WAIT_S)
             if code is None:
                 # Not readable yet: later deaths wait their turn behind it, so the order of
                 # the failures stays the order of the deaths — for a moment only.
-                if now - dead_since[proc] < 2 * REAP_WAIT_S:
+                if now - dead_since[proc] < 2 * timing.REAP_WAIT_S:
                     break
                 continue
             del dead_since[proc]
@@ -464,9 +454,9 @@ class ChildWatch:
     def _schedule(self, now: float) -> None:
         """A failure was just recorded: interrupt after the grace, rescue after the bound."""
         if self._due is None:
-            self._due = now + FAIL_GRACE_S
+            self._due = now + timing.FAIL_GRACE_S
         if self._stuck_at is None:  # the first failure: the run has this long to report
-            self._stuck_at = now + FAIL_GRACE_S + CLEANUP_BOUND_S
+            self._stuck_at = now + timing.FAIL_GRACE_S + timing.CLEANUP_BOUND_S
 
     def _act(self, now: float) -> None:
         """Interrupt the main thread for a pending failure; rescue a run whose cleanup hangs."""
@@ -476,7 +466,7 @@ class ChildWatch:
                 signal.pthread_kill(self._main_ident, INTERRUPT_SIGNAL)
                 # Until the main thread has raised it, ask again now and then: the handler
                 # may have run where it could only defer, or a busy moment delayed it.
-                self._due = now + FAIL_GRACE_S
+                self._due = now + timing.FAIL_GRACE_S
         if (
             self._stuck_at is not None
             and now >= self._stuck_at
@@ -561,7 +551,7 @@ class ChildWatch:
         with self._fork_lock:
             self._forking += 1
             if self._forking == 1:
-                self._runner.stop(STOP_FOR_FORK_S, self._wake)
+                self._runner.stop(timing.STOP_FOR_FORK_S, self._wake)
 
     def _after_fork_in_parent(self) -> None:
         if threading.get_ident() == self._main_ident:

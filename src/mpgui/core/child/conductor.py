@@ -40,6 +40,7 @@ from multiprocessing import util as mp_util
 from multiprocessing.connection import Connection
 from typing import Any
 
+from mpgui.core import timing
 from mpgui.core.child import teardown
 from mpgui.core.protocol import events as ev
 from mpgui.core.protocol import probe as probe_mod
@@ -85,7 +86,7 @@ def _die_with_host(host_pid: int) -> Callable[[], None]:
         disarm()  # no WorkerFailed may cut this short
         teardown.leave_nothing()
         if os.getppid() != host_pid:  # nobody is left to end a straggler: take them all
-            os.killpg(os.getpgrp(), signal.SIGKILL)
+            teardown.kill_whole_group()
         teardown.kill_rest_of_group()  # a process started meanwhile
         teardown.flush_output()
         teardown.die_by(signal.SIGTERM)
@@ -173,7 +174,7 @@ def conductor_main(
     # this process, and what it puts could sit in a buffer that no thread ever writes out.
     mp_util.register_after_fork(queue, type(queue)._after_fork)  # noqa: SLF001
 
-    from mpgui.core.child.child_watch import CLEANUP_BOUND_S, ChildWatch, shielded  # noqa: PLC0415
+    from mpgui.core.child.child_watch import ChildWatch, shielded  # noqa: PLC0415
     from mpgui.core.child.failures import ThreadFailed, WorkerFailed  # noqa: PLC0415
     from mpgui.core.child.run_context import RunContext  # noqa: PLC0415
 
@@ -198,7 +199,7 @@ def conductor_main(
     def rescue(failure: WorkerFailed | ThreadFailed) -> None:  # the watch thread: see ChildWatch
         main.log(
             f"the run failed ({failure}) and its cleanup had not finished "
-            f"{CLEANUP_BOUND_S:g} s later: mpgui ended the run",
+            f"{timing.CLEANUP_BOUND_S:g} s later: mpgui ended the run",
             "ERROR",
         )
         finish(ev.STATUS_ERROR, ev.error_event(failure, failure.info()))
@@ -244,7 +245,7 @@ def conductor_main(
     if not watch.claim_report():
         # The watch thread is reporting this run (its cleanup was stuck) and ends the
         # process when it has; wait for it, within a bound.
-        threading.Event().wait(2.0)
+        threading.Event().wait(timing.WATCH_REPORT_S)
         teardown.end_now()
     finish(status, error)
     if status != ev.STATUS_OK:

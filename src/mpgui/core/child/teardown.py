@@ -18,24 +18,63 @@ import sys
 import threading
 from typing import NoReturn
 
+from mpgui.core import ending
+
+
+class OwnGroup(ending.PolledTarget):
+    """This process's own group as an :class:`~mpgui.core.ending.Target`: every *other*
+    process in it, or — `with_me` — the whole group, this process included (one ``killpg``:
+    nothing started meanwhile escapes it).
+
+    Found through ``/proc`` (Linux), not :func:`mpgui.core.host.handle.live_group_members`:
+    this runs in a signal handler, where importing psutil (which the conductor never loads
+    otherwise) could wait on an import lock the interrupted thread holds.
+    """
+
+    def __init__(self, with_me: bool = False) -> None:
+        self.with_me = with_me
+
+    @staticmethod
+    def others() -> list[int]:
+        """Pids of the other processes in this process's group (zombies included)."""
+        me, group = os.getpid(), os.getpgrp()
+        if not os.path.isdir("/proc"):
+            return []
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) == me:
+                continue
+            with contextlib.suppress(OSError):
+                if os.getpgid(int(entry)) == group:
+                    found.append(int(entry))
+        return found
+
+    def alive(self) -> bool:  # noqa: D102 - see ending.Target
+        return self.with_me or bool(self.others())
+
+    def signal(self, sig: int) -> None:  # noqa: D102 - see ending.Target
+        if self.with_me:
+            os.killpg(os.getpgrp(), sig)
+            return
+        for pid in self.others():
+            with contextlib.suppress(OSError):
+                os.kill(pid, sig)
+
 
 def kill_rest_of_group() -> None:
-    """SIGKILL every process in this process's group except this one (Linux: via /proc).
+    """SIGKILL every process in this process's group except this one, without waiting.
 
-    Not :func:`mpgui.core.host.handle.live_group_members`: this runs in a signal handler, where
-    importing psutil (which the conductor never loads otherwise) could wait on an import
-    lock the interrupted thread holds.
+    The escalation in a hurry, with nothing to reap: the killed are this process's children
+    (reaped when it exits) or orphans (init's).
     """
-    me, group = os.getpid(), os.getpgrp()
-    if not os.path.isdir("/proc"):
-        return
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == me:
-            continue
-        pid = int(entry)
-        with contextlib.suppress(OSError):
-            if os.getpgid(pid) == group:
-                os.kill(pid, signal.SIGKILL)
+    ending.end(OwnGroup(), hurry=True)
+
+
+def kill_whole_group() -> NoReturn:
+    """SIGKILL this process's whole group, this process with it (nobody is left to end a
+    straggler: the host is gone)."""
+    ending.end(OwnGroup(with_me=True), hurry=True)
+    os._exit(128 + signal.SIGKILL)  # not reached: SIGKILL has ended this process
 
 
 def release_semaphores() -> None:
