@@ -33,8 +33,8 @@ Which module runs where::
   │ protocol/probe.py    the probe: tasks, metrics, logs → batched events        │
   └──────────────────────────────────────────────────────────────────────────────┘
 
-Shared by both sides (``protocol/``): the event layouts (``events``), their framing on a pipe
-(``frames``), ``RunSpec`` and the start methods (``run_spec``), the run's stop flag
+Shared by both sides (``protocol/``): the event layouts (``events``), the run's event pipe
+that workers write to (``channel``), their framing on a pipe (``frames``), ``RunSpec`` and the start methods (``run_spec``), the run's stop flag
 (``stop_flag``), the names its OS objects get (``run_names``), reading a process's core
 (``cpu``). What a scenario declares is :mod:`~mpgui.core.scenario` and its parameters
 :mod:`~mpgui.core.params`; both are imported wherever a scenario is.

@@ -4,12 +4,12 @@
 
     GUI or `mpgui run` (host)                conductor (spawn child, own process group)
     ─────────────────────────                ───────────────────────────────────────────
-    Conductor.start() ── spawn ────────────▶ conductor_main(spec, queue, control, …)
+    Conductor.start() ── spawn ────────────▶ conductor_main(spec, channel, control, …)
                                                ├─ main probe → HELLO
                                                ├─ scenario.run(ctx, params)
                                                │    └─ workers (fork/spawn/forkserver)
                                                │         └─ probe → batches ──┐
-    Conductor.collect() ◀── event queue ◀───────────────────────────────────────┘
+    Conductor.collect() ◀── event pipe ◀────────────────────────────────────────┘
                         ◀── control pipe ◀──── main lane, PHASE, RESULT | ERROR, DONE
     stop_event.set()  ── Stop ──────────────▶  scenarios check it between tasks
 
@@ -36,7 +36,6 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from multiprocessing import util as mp_util
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -45,6 +44,7 @@ from mpgui.core.child import teardown
 from mpgui.core.protocol import events as ev
 from mpgui.core.protocol import probe as probe_mod
 from mpgui.core.protocol import run_names
+from mpgui.core.protocol.channel import EventChannel
 from mpgui.core.protocol.run_spec import RunSpec
 
 #: How much nicer (lower priority) than its host a run's processes are. A scenario's workers
@@ -133,7 +133,7 @@ def _capture_output(output: Connection | None) -> None:
 
 def conductor_main(
     spec: RunSpec,
-    queue: Any,
+    channel: EventChannel,
     control: Connection,
     stop_event: Any,
     host_pid: int,
@@ -141,10 +141,11 @@ def conductor_main(
 ) -> None:
     """Entry point of the conductor process: run `spec`, report, finish with a DONE event.
 
-    Workers report on `queue`; the conductor reports on `control`, a pipe of its own that it
-    writes synchronously, so its RESULT, ERROR and DONE never wait behind a queue lock that a
-    killed worker may still hold. A :class:`~mpgui.core.child_watch.ChildWatch` watches every
-    process the scenario starts while it runs. Everything the run prints goes to `output`.
+    Workers report on `channel`; the conductor reports on `control`, a pipe of its own that it
+    writes synchronously, so its RESULT, ERROR and DONE never wait behind the channel's lock,
+    which a killed worker may still hold. A :class:`~mpgui.core.child.child_watch.ChildWatch`
+    watches every process the scenario starts while it runs. Everything the run prints goes
+    to `output`.
 
     A run that failed or was stopped ends here at once after its DONE (every other process of
     its group killed, its semaphores released): its pools and managers may wait forever on
@@ -167,12 +168,8 @@ def conductor_main(
         # a worker's print or traceback would stop it. Ignored, the write simply goes out.
         signal.signal(signal.SIGTTOU, signal.SIG_IGN)
     # Ctrl+C in a terminal is the host's to handle (it stops the run); the scenario's
-    # processes inherit this and must not die half-way through a queue write.
+    # processes inherit this and must not die half-way through an event write.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # CPython registers a Queue's after-fork reset only in Queue.__init__, not when the queue
-    # is unpickled here. Without it a *forked* worker would inherit any feeder-thread state of
-    # this process, and what it puts could sit in a buffer that no thread ever writes out.
-    mp_util.register_after_fork(queue, type(queue)._after_fork)  # noqa: SLF001
 
     from mpgui.core.child.child_watch import ChildWatch, shielded  # noqa: PLC0415
     from mpgui.core.child.failures import ThreadFailed, WorkerFailed  # noqa: PLC0415
@@ -215,7 +212,7 @@ def conductor_main(
         ctx = multiprocessing.get_context(spec.start_method or None)
         watch.start()
         try:
-            metrics = scenario.run(RunContext(ctx, main, queue, stop_event), dict(spec.params))
+            metrics = scenario.run(RunContext(ctx, main, channel, stop_event), dict(spec.params))
         finally:
             watch.close()  # after a last look: every process that ended is reported
         late = watch.unclaimed_failure()

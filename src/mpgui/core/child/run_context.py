@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # imported where used: every spawn worker imports this module
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing.managers import SyncManager
 
+    from mpgui.core.protocol.channel import EventChannel
+
 
 class _PoolEnding:
     """A Pool as an :class:`~mpgui.core.ending.Target`: its "SIGTERM" is ``pool.terminate()``
@@ -86,10 +88,10 @@ def _terminate_and_join(pool: multiprocessing.pool.Pool) -> None:
 
 
 def _run_probed(
-    queue: Any, stop_event: Any, label: str, target: Callable[..., Any], args: tuple
+    channel: EventChannel, stop_event: Any, label: str, target: Callable[..., Any], args: tuple
 ) -> None:
     """Body of :meth:`RunContext.process` workers: report through a probe, run the target."""
-    probe_mod.install(queue, stop_event, label=label)
+    probe_mod.install(channel, stop_event, label=label)
     target(*args)
 
 
@@ -97,14 +99,16 @@ class RunContext:
     """What a scenario's ``run`` gets from the conductor.
 
     `mp` is the multiprocessing context for the start method the user chose; `probe` is the
-    conductor's own probe (its lane is labelled "main"); `queue` and `stop_event` are the run's,
-    for handing to worker processes.
+    conductor's own probe (its lane is labelled "main"); `channel` (the run's event channel)
+    and `stop_event` are the run's, for handing to worker processes.
     """
 
-    def __init__(self, mp: Any, probe: probe_mod.Probe, queue: Any, stop_event: Any) -> None:
+    def __init__(
+        self, mp: Any, probe: probe_mod.Probe, channel: EventChannel, stop_event: Any
+    ) -> None:
         self.mp = mp
         self.probe = probe
-        self.queue = queue
+        self.channel = channel
         self.stop_event = stop_event
 
     @property
@@ -122,7 +126,7 @@ class RunContext:
         `label` names its lane. Start and wait for it with :meth:`running`.
         """
         return self.mp.Process(
-            target=_run_probed, args=(self.queue, self.stop_event, label, target, args)
+            target=_run_probed, args=(self.channel, self.stop_event, label, target, args)
         )
 
     def start_line(self, workers: int) -> workers_mod.StartLine:
@@ -168,7 +172,7 @@ class RunContext:
         would — so every worker exits normally and its probe flushes its last events.
         """
         pool = self.mp.Pool(
-            processes, initializer=probe_mod.install, initargs=(self.queue, self.stop_event)
+            processes, initializer=probe_mod.install, initargs=(self.channel, self.stop_event)
         )
         try:
             yield pool
@@ -194,7 +198,7 @@ class RunContext:
             max_workers,
             mp_context=self.mp,
             initializer=probe_mod.install,
-            initargs=(self.queue, self.stop_event),
+            initargs=(self.channel, self.stop_event),
         )
         try:
             yield executor

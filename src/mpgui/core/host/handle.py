@@ -3,7 +3,8 @@
 Both the headless runner (``mpgui run``, the tests) and the GUI's drain thread use this class,
 so the CLI, the tests and the window exercise one path.
 
-Events come on two channels: the workers' queue and the conductor's own control pipe. Collecting
+Events come on two channels: the workers' event channel (a pipe of ours, see
+:mod:`~mpgui.core.protocol.channel`) and the conductor's own control pipe. Collecting
 waits with ``multiprocessing.connection.wait`` on both, the conductor's sentinel and any extra
 wake-up handles, so a dead conductor or a Stop is noticed at once; and it reads them with
 :class:`~mpgui.core.frames.FrameReader`, which never blocks, even on half a message.
@@ -12,8 +13,8 @@ Ending is the escalation of :mod:`mpgui.core.ending` on the conductor's process 
 :mod:`mpgui.core.child.conductor`): the stop flag, a grace, ``SIGTERM`` to every process in it,
 then ``SIGKILL`` to whatever is still there — stepped by :meth:`Conductor.collect` after a
 Stop, run through at once by :meth:`Conductor.end_group`. After a kill the
-queue may hold half a message and its locks may be held by dead processes, so a run's queue and
-stop event are never reused: each run makes new ones.
+event pipe may hold half a message and its lock may be held by a dead process, so a run's
+channel and stop flag are never reused: each run makes new ones.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from mpgui.core.host.task_timeouts import TaskTimeouts
 from mpgui.core.host.telemetry import CpuSampler
 from mpgui.core.protocol import events as ev
 from mpgui.core.protocol import run_names
+from mpgui.core.protocol.channel import EventChannel
 from mpgui.core.protocol.frames import FrameReader, LineReader
 from mpgui.core.protocol.run_spec import RunSpec
 from mpgui.core.protocol.stop_flag import StopFlag
@@ -42,8 +44,8 @@ from mpgui.core.protocol.stop_flag import StopFlag
 #: Process groups of every conductor this process started: tests check they are all empty.
 started_groups: list[int] = []
 
-#: Capacity asked for the workers' queue pipe (bytes; Linux lets anyone have up to 1 MiB).
-QUEUE_PIPE_BYTES = 1 << 20
+#: Capacity asked for the workers' event pipe (bytes; Linux lets anyone have up to 1 MiB).
+EVENTS_PIPE_BYTES = 1 << 20
 
 #: Log level of a line the run's processes printed (their stdout and stderr).
 OUTPUT_LEVEL = "OUTPUT"
@@ -149,7 +151,7 @@ class _RunGroup(ending.PolledTarget):
 
 
 class Conductor:
-    """One run's conductor process, its event queue and its stop flag (spawn context)."""
+    """One run's conductor process, its event channel and its stop flag (spawn context)."""
 
     def __init__(self, spec: RunSpec, telemetry: bool = True) -> None:
         """Make the run's channels (nothing starts yet); :class:`RunStartError` if they
@@ -159,19 +161,19 @@ class Conductor:
         mp = multiprocessing.get_context("spawn")
         try:
             with run_names.named(run_names.host_prefix(self.host_pid)):
-                self.queue: Any = mp.Queue()
+                self.channel: EventChannel | None = EventChannel(mp)
             self.stop_event: Any = StopFlag(mp)
             self._control_r, self._control_w = mp.Pipe(duplex=False)
             self._output_r, self._output_w = mp.Pipe(duplex=False)
         except OSError as exc:
-            raise _start_failure("create the run's queue and pipes", exc) from None
+            raise _start_failure("create the run's event channel and pipes", exc) from None
         #: How many bytes the workers' pipe holds unread (0: unknown, likely 64 KiB).
-        self.queue_pipe_bytes = _enlarge_pipe(self.queue._reader.fileno(), QUEUE_PIPE_BYTES)  # noqa: SLF001
+        self.events_pipe_bytes = _enlarge_pipe(self.channel.reader.fileno(), EVENTS_PIPE_BYTES)
         self.process = mp.Process(
             target=conductor_main,
             args=(
                 spec,
-                self.queue,
+                self.channel,
                 self._control_w,
                 self.stop_event,
                 self.host_pid,
@@ -182,7 +184,7 @@ class Conductor:
         self.pids: list[int] = []  # every process that said hello, in order
         self._sampler = CpuSampler() if telemetry else None
         # Control first: the conductor announces a phase before its workers report in it.
-        self._readers = [FrameReader(self._control_r), FrameReader(self.queue._reader)]  # noqa: SLF001
+        self._readers = [FrameReader(self._control_r), FrameReader(self.channel.reader)]
         self._output = LineReader(self._output_r.fileno())
         self._reported_corrupt: set[FrameReader] = set()  # readers said to be corrupt
         self.exitcode: int | None = None  # the conductor's exit code, kept after close()
@@ -203,7 +205,7 @@ class Conductor:
         finally:
             # The host only reads. Closing its copies of the write ends lets the readers see
             # EOF once every writer has gone.
-            self.queue._writer.close()  # noqa: SLF001
+            self.channel.close_writer()
             self._control_w.close()
             self._output_w.close()
         started_groups.append(self.process.pid)
@@ -275,13 +277,13 @@ class Conductor:
         ending.end(_RunGroup(self), term_grace_s=term_wait, reap_s=kill_wait)
 
     def close(self) -> None:
-        """Release the queue and the process object. The group must have ended.
+        """Release the channel, the pipes and the process object. The group must have ended.
 
         Semaphores the run's processes never unlinked (they were killed) are removed now,
         so nothing of the run stays in ``/dev/shm`` and this host's resource tracker has
         nothing to warn about when it exits.
         """
-        if self.queue is None:
+        if self.channel is None:
             return  # closed already
         if self.started():
             self.process.join(timing.CONDUCTOR_EXIT_S)
@@ -294,14 +296,12 @@ class Conductor:
                 run_names.remove_leftovers(self.host_pid, self.process.pid)
         for conn in (self._control_r, self._output_r, self._control_w, self._output_w):
             conn.close()
-        self.queue.close()
-        # Nothing we put needs flushing (the host never puts); don't wait on a feeder thread.
-        self.queue.cancel_join_thread()
+        self.channel.close()
         if self.process.exitcode is not None or not self.started():
             self.process.close()
-        # Let go of the queue's and the stop event's locks now, not whenever this object is
-        # collected: under spawn each is a named semaphore in /dev/shm. Never reused anyway.
-        self.queue = self.stop_event = None
+        # Let go of the channel's lock and the stop flag now, not whenever this object is
+        # collected: under spawn the lock is a named semaphore in /dev/shm. Never reused anyway.
+        self.channel = self.stop_event = None
         self._readers = []
 
     # -- events --------------------------------------------------------------------------
@@ -360,7 +360,7 @@ class Conductor:
 
     def _protocol_error(self, reader: FrameReader, why: str) -> tuple:
         """An ERROR event (host-made) about a malformed message on `reader`'s channel."""
-        channel = "the conductor's pipe" if reader is self._readers[0] else "the workers' queue"
+        channel = "the conductor's pipe" if reader is self._readers[0] else "the workers' pipe"
         return (ev.ERROR, ev.now_ns(), "ProtocolError", f"{why} on {channel}", None, {})
 
     def _end_a_lingering_exit(self, now: int) -> None:
@@ -381,7 +381,7 @@ class Conductor:
         """True when the conductor has ended and its channels hold nothing more to read.
 
         The control pipe must reach end-of-file (its only writer was the conductor). The
-        workers' queue and the output pipe count as drained once nothing is readable: a
+        workers' pipe and the output pipe count as drained once nothing is readable: a
         worker that outlived the conductor is ended by the caller, not waited for.
         """
         if not self.exited():
