@@ -34,8 +34,10 @@ Which module runs where::
   └──────────────────────────────────────────────────────────────────────────────┘
 
 Shared by both sides (``protocol/``): the event layouts (``events``), the run's event pipe
-that workers write to (``channel``), their framing on a pipe (``frames``), ``RunSpec`` and the start methods (``run_spec``), the run's stop flag
-(``stop_flag``), the names its OS objects get (``run_names``), reading a process's core
-(``cpu``). What a scenario declares is :mod:`~mpgui.core.scenario` and its parameters
-:mod:`~mpgui.core.params`; both are imported wherever a scenario is.
+that workers write to (``channel``), their framing on a pipe (``frames``), ``RunSpec`` and the
+start methods (``run_spec``), the run's stop flag (``stop_flag``), the names its OS objects get
+(``run_names``), reading a process's core (``cpu``). Used on both sides too: the one way to end
+processes (:mod:`~mpgui.core.ending`) and every bound on how long anything waits for one
+(:mod:`~mpgui.core.timing`). What a scenario declares is :mod:`~mpgui.core.scenario` and its
+parameters :mod:`~mpgui.core.params`; both are imported wherever a scenario is.
 """
