@@ -14,6 +14,7 @@ from mpgui.core import timing
 from mpgui.core.child import child_watch
 from mpgui.core.child.child_watch import ChildWatch, is_bad_exit
 from mpgui.core.child.failures import WorkerFailed
+from mpgui.core.child.recording_context import recording_context
 
 
 def exit_with(code: int) -> None:
@@ -70,6 +71,7 @@ def exits_without_interrupt(watch) -> None:
 
 
 def test_a_bad_exit_interrupts_the_waiting_main_thread(watch):
+    # A plain context's process, which records nothing: the watch sees it all the same.
     proc = multiprocessing.get_context("spawn").Process(target=exit_with, args=(3,))
     t0 = time.monotonic()
     proc.start()
@@ -129,12 +131,28 @@ def test_what_counts_as_a_bad_exit(code, by_owner, bad):
 
 
 def test_a_process_its_owner_terminates_is_no_failure(watch):
-    proc = multiprocessing.get_context("spawn").Process(target=wait_forever_for, args=(30,))
+    # mpgui's contexts record their processes' ends, as Pool.terminate() makes them.
+    proc = recording_context("spawn").Process(target=wait_forever_for, args=(30,))
     proc.start()
     proc.terminate()
     proc.join()
     exits_without_interrupt(watch)
     assert [e[2:5] for e in watch.events] == [(proc.pid, -15, False)]
+
+
+def test_a_pool_terminated_by_its_owner_fails_nothing_and_its_workers_are_seen(watch):
+    mp = recording_context("spawn")
+    pool = mp.Pool(2)
+    workers = {p.pid for p in mp.made()}
+    assert len(workers) == 2  # the pool made its workers through the context
+    pool.terminate()
+    pool.join()
+    deadline = time.monotonic() + 5
+    while len(watch.events) < 2 and time.monotonic() < deadline:
+        wait_forever_for(0.05)
+    wait_forever_for(timing.FAIL_GRACE_S + 0.2)  # an interrupt would have come by now
+    assert {e[2] for e in watch.events} == workers
+    assert all(e[3] == -15 and e[4] is False for e in watch.events), watch.events
 
 
 def test_a_failed_run_whose_cleanup_hangs_is_rescued_by_the_watch(watch):
@@ -219,13 +237,13 @@ def test_the_watch_thread_is_not_there_when_the_process_forks(watch):
     THREADS_AT_FORK.clear()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        proc = multiprocessing.get_context("fork").Process(target=exit_with, args=(0,))
+        proc = recording_context("fork").Process(target=exit_with, args=(0,))
         proc.start()
         proc.join()
     assert THREADS_AT_FORK and all(watch_tid not in tids for tids in THREADS_AT_FORK)
     assert not [w for w in caught if "multi-threaded" in str(w.message)]
     # ...and it is back after the fork: a death is still noticed.
-    bad = multiprocessing.get_context("fork").Process(target=exit_with, args=(7,))
+    bad = recording_context("fork").Process(target=exit_with, args=(7,))
     bad.start()
     with pytest.raises(WorkerFailed, match="code 7"):
         wait_forever_for(20)
@@ -236,7 +254,7 @@ def test_an_interrupt_that_comes_while_the_main_thread_forks_is_not_lost(watch):
     # at-fork hooks, where an exception would be swallowed: the failure must still arrive.
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("no fork here")
-    ctx = multiprocessing.get_context("fork")
+    ctx = recording_context("fork")
     bad = ctx.Process(target=exit_with, args=(3,))
     bad.start()
     deadline = time.monotonic() + 10

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import multiprocessing
 import os
 import signal
 import sys
@@ -173,6 +172,7 @@ def conductor_main(
 
     from mpgui.core.child.child_watch import ChildWatch, shielded  # noqa: PLC0415
     from mpgui.core.child.failures import ThreadFailed, WorkerFailed  # noqa: PLC0415
+    from mpgui.core.child.recording_context import recording_context  # noqa: PLC0415
     from mpgui.core.child.run_context import RunContext  # noqa: PLC0415
 
     def send(batch: list[tuple]) -> None:
@@ -209,7 +209,8 @@ def conductor_main(
         # The one scenario module this run needs, by the name the host resolved: core knows
         # no scenario by itself (scenarios are plug-ins found by mpgui.scenarios).
         scenario = importlib.import_module(spec.model).SCENARIO
-        ctx = multiprocessing.get_context(spec.start_method or None)
+        # Recording: its processes tell the watch when their owner ends them (no failure).
+        ctx = recording_context(spec.start_method or None)
         watch.start()
         try:
             metrics = scenario.run(RunContext(ctx, main, channel, stop_event), dict(spec.params))

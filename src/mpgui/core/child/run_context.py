@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from mpgui.core import ending, timing
-from mpgui.core.child import child_watch
+from mpgui.core.child import child_watch, recording_context
 from mpgui.core.child import workers as workers_mod
 from mpgui.core.protocol import probe as probe_mod
 
@@ -39,8 +39,9 @@ class _PoolEnding:
     stopped starting new workers by then: that is the first thing ``terminate()`` does.
     """
 
-    def __init__(self, pool: multiprocessing.pool.Pool) -> None:
+    def __init__(self, pool: multiprocessing.pool.Pool, made: Callable[[], list[Any]]) -> None:
         self.pool = pool
+        self._made = made  # every process the pool's context made: its workers
         self._ender: threading.Thread | None = None
 
     def alive(self) -> bool:
@@ -55,7 +56,7 @@ class _PoolEnding:
             )
             self._ender.start()
             return
-        stragglers = [p for p in list(self.pool._pool) if p.exitcode is None]  # noqa: SLF001
+        stragglers = [p for p in self._made() if p.exitcode is None]
         ending.end_processes(stragglers, hurry=True)
 
     def wait(self, timeout: float) -> None:
@@ -64,10 +65,11 @@ class _PoolEnding:
             self._ender.join(timeout)
 
 
-def _end_pool(pool: multiprocessing.pool.Pool) -> None:
+def _end_pool(pool: multiprocessing.pool.Pool, made: Callable[[], list[Any]]) -> None:
     """``pool.terminate()`` and join, never waiting long on anything a dead process holds.
 
-    The escalation on :class:`_PoolEnding`: ``terminate()`` gets
+    `made` lists the pool's workers (what its context made). The escalation on
+    :class:`_PoolEnding`: ``terminate()`` gets
     :data:`~mpgui.core.timing.WORKER_TERM_GRACE_S`, then the workers still alive are killed,
     and ``terminate()`` gets :data:`~mpgui.core.timing.POOL_TERMINATE_FINISH_S` more to
     finish. Once the run has failed (``child_watch.failing()``), when the pool's workers have
@@ -76,7 +78,7 @@ def _end_pool(pool: multiprocessing.pool.Pool) -> None:
     """
     hurry = child_watch.failing()
     ending.end(
-        _PoolEnding(pool),
+        _PoolEnding(pool, made),
         term_grace_s=timing.POOL_HURRIED_TERMINATE_S if hurry else timing.WORKER_TERM_GRACE_S,
         reap_s=0.0 if hurry else timing.POOL_TERMINATE_FINISH_S,
     )
@@ -98,7 +100,9 @@ def _run_probed(
 class RunContext:
     """What a scenario's ``run`` gets from the conductor.
 
-    `mp` is the multiprocessing context for the start method the user chose; `probe` is the
+    `mp` is the multiprocessing context for the start method the user chose — a
+    :func:`~mpgui.core.child.recording_context.recording_context`, whose processes tell the
+    child watch when their owner ends them; `probe` is the
     conductor's own probe (its lane is labelled "main"); `channel` (the run's event channel)
     and `stop_event` are the run's, for handing to worker processes.
     """
@@ -115,6 +119,11 @@ class RunContext:
     def start_method(self) -> str:
         """The start method workers are created with."""
         return self.mp.get_start_method()
+
+    def context(self, method: str) -> Any:
+        """A context for start method `method` like :attr:`mp` (its processes record), for a
+        scenario that starts processes with another method than the run's."""
+        return recording_context.recording_context(method)
 
     def should_stop(self) -> bool:
         """True once the user pressed Stop."""
@@ -171,14 +180,16 @@ class RunContext:
         On a normal exit the pool is closed and joined — not terminated, as ``with Pool()``
         would — so every worker exits normally and its probe flushes its last events.
         """
-        pool = self.mp.Pool(
+        # A context of the pool's own: what it made is exactly the pool's workers.
+        mp = recording_context.recording_context(self.start_method)
+        pool = mp.Pool(
             processes, initializer=probe_mod.install, initargs=(self.channel, self.stop_event)
         )
         try:
             yield pool
         except BaseException:
             with child_watch.shielded():
-                _end_pool(pool)
+                _end_pool(pool, mp.made)
             raise
         with child_watch.shielded():
             pool.close()
