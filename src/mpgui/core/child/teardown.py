@@ -18,7 +18,7 @@ import sys
 import threading
 from typing import NoReturn
 
-from mpgui.core import ending
+from mpgui.core import ending, mp_private
 
 
 class OwnGroup(ending.PolledTarget):
@@ -77,24 +77,35 @@ def kill_whole_group() -> NoReturn:
     os._exit(128 + signal.SIGKILL)  # not reached: SIGKILL has ended this process
 
 
-def release_semaphores() -> None:
-    """Unlink the named semaphores this process created and still holds, and unregister them.
+def release_semaphores() -> bool:
+    """Unlink the named semaphores this process created and still holds, and unregister them
+    from the resource tracker; False if that had to be skipped, or failed for one.
 
-    Runs only the semaphores' own finalizers (``SemLock._cleanup``), not every finalizer: a
-    Queue's or a Pool's would wait on threads and processes that are gone. Skipped if the
-    resource tracker's lock is held — the interrupted main thread may hold it, and waiting
-    for it here would never end; the host's SIGKILL follows anyway.
+    Runs only the semaphores' own finalizers, not every finalizer: a Queue's or a Pool's
+    would wait on threads and processes that are gone. Skipped while the resource tracker
+    is in use (:func:`~mpgui.core.mp_private.tracker_busy`): by another thread, waiting for
+    it here might never end; by this very thread — a signal handler that interrupted it
+    there — unregistering would re-enter it, and a semaphore would be unlinked but stay
+    registered (the tracker would warn about it, and try to unlink it again, at the host's
+    exit). Skipped, they stay registered and in ``/dev/shm``, where the host removes them
+    and unregisters them once the run's group is gone (``run_names.remove_leftovers``).
+
+    A semaphore that cannot be released is said on stderr (the run's log), not hidden, and
+    the rest are still released: this runs while the process is ending, where raising would
+    cut the ending short.
     """
-    from multiprocessing import resource_tracker, synchronize, util  # noqa: PLC0415
-
-    tracker_lock = resource_tracker._resource_tracker._lock  # noqa: SLF001
-    if not tracker_lock.acquire(blocking=False):
-        return
-    tracker_lock.release()
-    for finalizer in list(util._finalizer_registry.values()):  # noqa: SLF001
-        if getattr(finalizer, "_callback", None) is synchronize.SemLock._cleanup:  # noqa: SLF001
-            with contextlib.suppress(Exception):
-                finalizer()
+    if mp_private.tracker_busy():
+        return False
+    released = True
+    for finalizer in mp_private.semaphore_finalizers():
+        try:
+            finalizer()  # unlink, then unregister
+        except Exception as exc:  # noqa: BLE001 - said below; the ending must go on
+            released = False
+            # os.write, not print: the interrupted thread may hold sys.stderr's lock.
+            with contextlib.suppress(OSError):
+                os.write(2, f"mpgui: a semaphore was not released: {exc!r}\n".encode())
+    return released
 
 
 def flush_output() -> None:
@@ -132,12 +143,9 @@ def remove_temp_dir() -> None:
     Only by running the finalizer ``multiprocessing`` registered where it made the directory:
     a spawned process inherits its parent's ``tempdir`` setting, and that one is not its own.
     """
-    from multiprocessing import util  # noqa: PLC0415
-
-    for finalizer in list(util._finalizer_registry.values()):  # noqa: SLF001
-        if getattr(finalizer, "_callback", None) is util._remove_temp_dir:  # noqa: SLF001
-            with contextlib.suppress(Exception):
-                finalizer()
+    for finalizer in mp_private.temp_dir_finalizers():
+        with contextlib.suppress(OSError):  # rmtree of a directory someone removed meanwhile
+            finalizer()
 
 
 def die_by(sig: int) -> NoReturn:
