@@ -109,17 +109,22 @@ class _RecordingContext:
     _process_class: type
 
     def __init__(self) -> None:
+        # Weak: a Pool that replaces its workers for ever must not keep every one it had.
         self._made: weakref.WeakSet[Any] = weakref.WeakSet()
+        # A Pool's worker handler thread makes replacements while another thread may list them.
+        self._made_lock = threading.Lock()
 
     def Process(self, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 - multiprocessing's name
         """A new (unstarted) recording process, as ``multiprocessing.Process`` takes it."""
         proc = self._process_class(*args, **kwargs)
-        self._made.add(proc)
+        with self._made_lock:
+            self._made.add(proc)
         return proc
 
     def made(self) -> list[Any]:
         """The processes this context made that still exist (a Pool's workers, say)."""
-        return list(self._made)
+        with self._made_lock:
+            return list(self._made)
 
 
 _CONTEXT_CLASSES: dict[str, type] = {}
