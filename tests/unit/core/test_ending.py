@@ -13,13 +13,13 @@ def ignore_sigterm_then_wait(ready) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     ready.set()
     while True:
-        time.sleep(3600)  # only SIGKILL ends this one
+        signal.pause()  # only SIGKILL ends this one
 
 
 def just_wait(ready) -> None:
     ready.set()
     while True:
-        time.sleep(3600)
+        signal.pause()  # SIGTERM's default action ends it
 
 
 @pytest.fixture
@@ -111,8 +111,9 @@ def test_a_target_already_gone_gets_no_signal(mp):
     assert escalation.step() is None and escalation.done
 
 
-class Unkillable:
-    """A target that never ends, whatever it is sent: what the bounds are for."""
+class Unkillable(ending.PolledTarget):
+    """A target that never ends, whatever it is sent (a process in uninterruptible sleep):
+    what the bounds are for."""
 
     def __init__(self) -> None:
         self.sent: list[int] = []
@@ -122,9 +123,6 @@ class Unkillable:
 
     def signal(self, sig: int) -> None:
         self.sent.append(sig)
-
-    def wait(self, timeout: float) -> None:
-        time.sleep(timeout)  # the escalation's own bounded wait, not a sleep of the test's
 
 
 def test_the_run_form_gives_up_at_its_bound():
