@@ -2,8 +2,8 @@
 
 Two pools of 2 fork workers run pool-map's own task function (``work``: a span around a
 deterministic busy loop). In one pool the probe is installed as the Pool initializer, exactly
-as ``RunContext.pool`` does, and every event crosses a real ``multiprocessing.Queue`` that a
-thread of this process drains (as the bridge would); in the other no probe is installed, so
+as ``RunContext.pool`` does, and every event crosses the run's real event channel (a pipe)
+that a thread of this process drains (as the bridge would); in the other no probe is installed, so
 ``probe.current()`` is the do-nothing ``NullProbe``. Map calls alternate between the pools,
 and each pair gives one ratio (with ÷ without): noise that lasts longer than a pair hits both.
 The figure is the median ratio. Prints one JSON object.
@@ -25,6 +25,7 @@ from functools import partial
 from _common import emit, machine, setup
 from mpgui.core.protocol import events as ev
 from mpgui.core.protocol import probe
+from mpgui.core.protocol.channel import EventChannel
 from mpgui.scenarios.pool_map.model import iterations_per_ms, work
 
 FLOOR = 1.02
@@ -32,23 +33,23 @@ FLOOR = 1.02
 SHAPES = (("pool_map_defaults", 40, 50.0), ("short_tasks", 1000, 1.0))
 
 
-def _drain(queue, counts: list[int]) -> None:
+def _drain(reader, counts: list[int]) -> None:
     """Receive event batches until the None that ends the benchmark; count the events."""
-    while (batch := queue.get()) is not None:
+    while (batch := reader.recv()) is not None:
         counts[0] += ev.count(batch)
 
 
 def measure(pairs: int, scale: float) -> dict:
     """Alternate the two pools `pairs` times per shape; ratios and medians per shape."""
     ctx = multiprocessing.get_context("fork")
-    queue, stop = ctx.Queue(), ctx.Event()
+    channel, stop = EventChannel(ctx), ctx.Event()
     counts = [0]
-    drain = threading.Thread(target=_drain, args=(queue, counts), daemon=True)
+    drain = threading.Thread(target=_drain, args=(channel.reader, counts), daemon=True)
     drain.start()
     per_ms = iterations_per_ms()
     out = {}
     with (
-        ctx.Pool(2, initializer=probe.install, initargs=(queue, stop)) as probed,
+        ctx.Pool(2, initializer=probe.install, initargs=(channel, stop)) as probed,
         ctx.Pool(2) as bare,
     ):
         for name, tasks, task_ms in SHAPES:
@@ -76,7 +77,7 @@ def measure(pairs: int, scale: float) -> dict:
                 "with_probe_s_median": round(statistics.median(with_s), 4),
                 "without_probe_s_median": round(statistics.median(without_s), 4),
             }
-    queue.put(None)
+    channel.send(None)
     drain.join(10)
     out["events_received"] = counts[0]
     return out

@@ -91,9 +91,13 @@ def mpgui_limited(args: list[str], tasks: int, timeout: float = 30) -> subproces
         )
 
 
-def mpgui_with_shm(args: list[str], size: str, timeout: float = 30) -> subprocess.CompletedProcess:
-    """``python -m mpgui *args`` with a private ``/dev/shm`` of `size` (e.g. ``"16k"``)."""
-    script = f'mount -t tmpfs -o size={size} tmpfs /dev/shm && exec "$@"'
+def mpgui_with_shm(
+    args: list[str], size: str, files: int | None = None, timeout: float = 30
+) -> subprocess.CompletedProcess:
+    """``python -m mpgui *args`` with a private ``/dev/shm`` of `size` (e.g. ``"16k"``), and
+    room for at most `files` files in it (its inodes; its root directory takes one)."""
+    options = f"size={size}" if files is None else f"size={size},nr_inodes={files + 1}"
+    script = f'mount -t tmpfs -o {options} tmpfs /dev/shm && exec "$@"'
     return subprocess.run(
         ["unshare", "-m", "sh", "-c", script, "sh", sys.executable, "-m", "mpgui", *args],
         capture_output=True,

@@ -53,11 +53,11 @@ def test_task_timeouts_see_a_packed_span_as_the_end_of_the_open_task():
 
 
 def _malformed_run_state(write) -> tuple[list[tuple], RunState]:
-    """A real Conductor (not started) whose workers' queue gets what `write` writes to it."""
+    """A real Conductor (not started) whose workers' pipe gets what `write` writes to it."""
     spec = make_spec("pool-map", {"workers": 1, "tasks": 1})
     conductor = Conductor(spec, telemetry=False)
     try:
-        write(conductor.queue._writer)  # noqa: SLF001 - the pipe the workers write to
+        write(conductor.channel.writer)  # the pipe the workers write to
         events = conductor.collect(0.5)
     finally:
         conductor.close()
@@ -77,7 +77,7 @@ def test_a_message_that_is_not_a_batch_of_events_is_an_error_of_the_run():
     events, state = _malformed_run_state(write)
     errors = [e for e in events if e[0] == ev.ERROR]
     assert [e[2] for e in errors] == ["ProtocolError", "ProtocolError"]
-    assert "not a batch of events" in errors[0][3] and "workers' queue" in errors[0][3]
+    assert "not a batch of events" in errors[0][3] and "workers' pipe" in errors[0][3]
     assert good[0] in events  # nothing after it was lost
     assert state.error["type"] == "ProtocolError"
     state.apply([(ev.DONE, 9, ev.STATUS_OK)])

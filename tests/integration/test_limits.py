@@ -55,14 +55,16 @@ def test_under_a_process_limit_every_run_ends_with_one_clear_line(scenario, meth
 
 @pytest.mark.skipif(not can_unshare_mounts(), reason="no private mount namespace here")
 @pytest.mark.parametrize(
-    ("size", "who"),
-    [("4k", "host"), ("24k", "conductor")],
-    ids=["no-room-for-the-host's-queue", "no-room-for-the-pool's-locks"],
+    ("size", "files", "who"),
+    # The host makes one semaphore (its event channel's lock): with room for no file at all
+    # it cannot; with room for a few, the conductor's Pool cannot make its locks.
+    [("4k", 0, "host"), ("24k", None, "conductor")],
+    ids=["no-room-for-the-host's-channel", "no-room-for-the-pool's-locks"],
 )
-def test_with_dev_shm_full_the_run_fails_with_one_line_and_leaves_nothing(size, who):
+def test_with_dev_shm_full_the_run_fails_with_one_line_and_leaves_nothing(size, files, who):
     args = ["run", "pool-map", "--set", "workers=2", "--set", "tasks=4", "--start-method",
             "spawn", "--json"]  # fmt: skip
-    out = mpgui_with_shm(args, size)
+    out = mpgui_with_shm(args, size, files)
     result = assert_one_clear_outcome(out, args)
     assert not result["ok"]
     assert "No space left on device (is /dev/shm, or the disk, full?)" in out.stderr

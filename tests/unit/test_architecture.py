@@ -2,6 +2,7 @@
 
 import ast
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -73,3 +74,33 @@ def test_the_ui_package_still_gives_the_window_by_name():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
+
+
+#: multiprocessing's private names that mpgui needs (see mpgui.core.mp_private, the one module
+#: allowed to name them), plus faulthandler's crash helper. mpgui's own classes may not name
+#: attributes after them either, so that one search finds every use.
+PRIVATE_NAMES = re.compile(
+    r"\b_(children|pool|popen|reader|writer|wlock|sem|semlock|after_fork|finalizer_registry"
+    r"|resource_tracker|send|callback|cleanup|config|remove_temp_dir|is_owned|multiprocessing"
+    r"|recursion_count)\b|_sigsegv"
+)
+PRIVATE_MODULE = PACKAGE / "core" / "mp_private.py"
+
+
+def test_multiprocessing_internals_are_named_in_one_module_only():
+    found = [
+        f"{path.relative_to(PACKAGE.parent)}:{number}: {line.strip()}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path != PRIVATE_MODULE
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if PRIVATE_NAMES.search(line)
+    ]
+    assert not found, "private multiprocessing names outside core/mp_private.py:\n" + "\n".join(
+        found
+    )
+    # ... and that module says, for each name it uses, why.
+    text = PRIVATE_MODULE.read_text(encoding="utf-8")
+    doc = ast.get_docstring(ast.parse(text))
+    used = {m.group(0) for m in PRIVATE_NAMES.finditer(text.replace(doc, ""))}
+    assert used, "the search finds nothing in the one module that needs it: is it still right?"
+    assert all(name in doc for name in used), used - {n for n in used if n in doc}

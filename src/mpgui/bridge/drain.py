@@ -1,13 +1,13 @@
-"""The drain thread: moves a run's events from the conductor's queue to the GUI thread.
+"""The drain thread: moves a run's events from the conductor's pipes to the GUI thread.
 
 :class:`DrainWorker` is a QObject moved to its own QThread. Its loop blocks in
-``Conductor.collect`` (a ``multiprocessing.connection.wait`` on the queue reader, the
+``Conductor.collect`` (a ``multiprocessing.connection.wait`` on the event pipes, the
 conductor's sentinel and a wake-up pipe), coalesces what arrives, and emits at most ~30 batches
 per second, so a flood of events costs the GUI thread ~30 slot calls a second, not millions.
 While a batch waits for its slot, the loop does not wake for every message of a flood: the
-queue's pipe (enlarged to 1 MiB where the platform allows) gathers them, and they are read in
-a few large gulps — far fewer wake-ups, and far less of this thread's CPU, which it would
-otherwise take from the GUI thread under the GIL.
+workers' event pipe (enlarged to 1 MiB where the platform allows) gathers them, and they are
+read in a few large gulps — far fewer wake-ups, and far less of this thread's CPU, which it
+would otherwise take from the GUI thread under the GIL.
 
 Stop and kill requests from the GUI thread reach the loop through flags and the wake-up pipe;
 the loop hands them to the Conductor, whose ``collect`` carries out the escalation (grace →
@@ -23,12 +23,13 @@ from multiprocessing.connection import wait
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from mpgui.core import timing
 from mpgui.core.host.handle import Conductor
 from mpgui.core.protocol import events as ev
 
 #: At most one batch per this many ns reaches the GUI thread (~30 per second).
 EMIT_INTERVAL_NS = 33_000_000
-#: While a batch waits for its emit slot, the queue is read at most this often (ns) — if its
+#: While a batch waits for its emit slot, the event pipe is read at most this often (ns) — if its
 #: pipe can hold that long a flood (:data:`ROOMY_PIPE_BYTES`); otherwise at every message.
 READ_INTERVAL_NS = 10_000_000
 #: A pipe this large holds 10 ms of a flood of ~3 million events a second.
@@ -36,14 +37,14 @@ ROOMY_PIPE_BYTES = 512 * 1024
 
 
 class DrainWorker(QObject):
-    """Collects events from one run's conductor until it has ended and its queue is empty.
+    """Collects events from one run's conductor until it has ended and its pipes are empty.
 
     Create it without a parent, ``moveToThread`` it, and connect ``QThread.started`` to
     :meth:`run`. :meth:`request_stop` and :meth:`request_kill` may be called from any thread.
     """
 
     batch = Signal(object)  # list of event tuples
-    ended = Signal()  # the conductor's process group is gone and its queue drained
+    ended = Signal()  # the conductor's process group is gone and its pipes drained
 
     def __init__(self, conductor: Conductor) -> None:
         super().__init__()
@@ -90,7 +91,7 @@ class DrainWorker(QObject):
     def run(self) -> None:
         """The loop; returns when the run is over. Runs in the drain thread."""
         conductor = self._conductor
-        roomy = conductor.queue_pipe_bytes >= ROOMY_PIPE_BYTES
+        roomy = conductor.events_pipe_bytes >= ROOMY_PIPE_BYTES
         pending: list[tuple] = []
         last_emit = 0
         stopping = killing = False
@@ -129,7 +130,7 @@ class DrainWorker(QObject):
             if pending:
                 self.batch.emit(pending)
             # Anything the conductor left behind (workers orphaned by a crash) goes too.
-            conductor.end_group(term_wait=0.3, kill_wait=1.0)
+            conductor.end_group(term_wait=timing.LEFTOVER_TERM_GRACE_S)
             with self._pipe_lock:
                 self._pipe_open = False
                 os.close(self._wake_r)

@@ -24,6 +24,8 @@ Which module runs where::
   │ child/child_watch.py a thread that sees every process start and end, and     │
   │                      turns a bad exit into the run's failure                 │
   │ child/run_context.py RunContext: ctx.pool/executor/manager/process for run() │
+  │ child/recording_context.py  the contexts those use: their processes say when │
+  │                      they start and when their owner ends them               │
   │ child/workers.py     start processes together, wait on them, end them all    │
   │ child/teardown.py    how a conductor ends without leaving anything behind    │
   └──────┬────────────────────────────────────┼──────────────────────────────────┘
@@ -33,9 +35,13 @@ Which module runs where::
   │ protocol/probe.py    the probe: tasks, metrics, logs → batched events        │
   └──────────────────────────────────────────────────────────────────────────────┘
 
-Shared by both sides (``protocol/``): the event layouts (``events``), their framing on a pipe
-(``frames``), ``RunSpec`` and the start methods (``run_spec``), the run's stop flag
-(``stop_flag``), the names its OS objects get (``run_names``), reading a process's core
-(``cpu``). What a scenario declares is :mod:`~mpgui.core.scenario` and its parameters
-:mod:`~mpgui.core.params`; both are imported wherever a scenario is.
+Shared by both sides (``protocol/``): the event layouts (``events``), the run's event pipe
+that workers write to (``channel``), their framing on a pipe (``frames``), ``RunSpec`` and the
+start methods (``run_spec``), the run's stop flag (``stop_flag``), the names its OS objects get
+(``run_names``), reading a process's core (``cpu``). Used on both sides too: the one way to end
+processes (:mod:`~mpgui.core.ending`), every bound on how long anything waits for one
+(:mod:`~mpgui.core.timing`), and the one module that names ``multiprocessing``'s private
+internals (:mod:`~mpgui.core.mp_private`, which says why each). What a scenario declares is
+:mod:`~mpgui.core.scenario` and its parameters :mod:`~mpgui.core.params`; both are imported
+wherever a scenario is.
 """

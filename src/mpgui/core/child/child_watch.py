@@ -5,7 +5,7 @@
     conductor main thread                      watch thread ("mpgui-child-watch")
     ─────────────────────                      ───────────────────────────────────
     Pool / ProcessPoolExecutor / Manager /     every Process.start() lands here (the
-    Process start processes ──────────────────▶ recording _children set), then
+    Process start processes ──────────────────▶ recording set of started processes), then
                                                 wait([sentinels…, wake pipe]) ── a death:
                                                   EXIT event (pid, exit code) to the host
                                                   bad exit → a failure; after FAIL_GRACE_S
@@ -17,39 +17,44 @@
 
 Why here: ``multiprocessing.Pool`` replaces a worker that dies and waits for its task
 forever, so a scenario cannot notice the death by itself. Every way of starting a process —
-Pool, ProcessPoolExecutor, a Manager, a plain Process — passes through
-``BaseProcess.start()``, which adds the new process to ``multiprocessing.process._children``.
-Swapping that set for a recording one (in the conductor only; each child starts with a fresh
-one) lets one watch see every process, however the scenario's code starts it, without the
-scenario doing anything.
+Pool, ProcessPoolExecutor, a Manager, a plain Process, from any context — passes through
+``BaseProcess.start()``, which adds the new process to ``multiprocessing``'s set of children.
+Swapping that set for a recording one (:func:`mpgui.core.mp_private.watch_children`, in the
+conductor only; each child starts with a fresh one) lets one watch see every process, however
+the scenario's code starts it, without the scenario doing anything. The processes mpgui's own
+contexts make (:mod:`~mpgui.core.child.recording_context`: ``RunContext.mp`` and the pools,
+executors and managers made from it) also tell the watch when their ``start()`` returns and
+when their owner ends them.
 
 The exit code is read without racing the process's owner (Pool's worker handler, the
 executor's manager thread, ``RunContext.running``): ``waitid(…, WNOWAIT)`` sees it without
 reaping the process; only where that cannot be done does the watch give the owner
-:data:`REAP_WAIT_S` to collect it before reading it itself. Deaths are ordered by when the
-watch first saw them, not by when their exit codes could be read: when a Manager's server
-is killed, the workers that then fail to reach it die a moment later, and the first death
-is the cause.
+:data:`~mpgui.core.timing.REAP_WAIT_S` to collect it before reading it itself. Deaths are
+ordered by when the watch first saw them, not by when their exit codes could be read: when a
+Manager's server is killed, the workers that then fail to reach it die a moment later, and
+the first death is the cause.
 
-A bad exit — a non-zero code, or a signal the process's owner did not send (``terminate()`` and
-``kill()`` are recorded, so ``Pool.terminate()`` ending its workers is not a failure) — becomes
-the run's failure, whenever it happens. The scenario's own machinery gets :data:`FAIL_GRACE_S`
-to notice first (a ProcessPoolExecutor raises ``BrokenProcessPool``, ``RunContext.running``
-raises ``WorkerFailed``); code that did notice calls :func:`claim`. Otherwise the watch
-interrupts the main thread the way Ctrl+C interrupts a script: a signal whose handler raises.
-Regions that must not be cut short — ending workers, closing a pool, reporting — run inside
-:func:`shielded`, and the interrupt waits for them to finish.
+A bad exit — a non-zero code, or a signal the process's owner did not send (a recording
+process's ``terminate()`` and ``kill()`` are recorded, so ``Pool.terminate()`` ending its
+workers is not a failure) — becomes
+the run's failure, whenever it happens. The scenario's own machinery gets
+:data:`~mpgui.core.timing.FAIL_GRACE_S` to notice first (a ProcessPoolExecutor raises
+``BrokenProcessPool``, ``RunContext.running`` raises ``WorkerFailed``); code that did notice
+calls :func:`claim`. Otherwise the watch interrupts the main thread the way Ctrl+C interrupts
+a script: a signal whose handler raises. Regions that must not be cut short — ending workers,
+closing a pool, reporting — run inside :func:`shielded`, and the interrupt waits for them to
+finish.
 
 No cleanup may wait forever, though: a Pool worker killed while it waited for work dies
 holding the task queue's lock, and ``Pool.terminate()`` (or ``close(); join()``) then waits for
-that lock for good. So a run that has failed gets :data:`CLEANUP_BOUND_S` after the grace to
-report it; if the main thread has not, the watch calls its `on_stuck` (the conductor reports
-the failure itself and ends every process of the run).
+that lock for good. So a run that has failed gets :data:`~mpgui.core.timing.CLEANUP_BOUND_S`
+after the grace to report it; if the main thread has not, the watch calls its `on_stuck` (the
+conductor reports the failure itself and ends every process of the run).
 
 The watch thread is never there when the conductor forks: ``os.register_at_fork`` stops it
-before every ``fork()``, and it starts again once ``Process.start()`` has returned (or right
-after a fork made some other way), so a forked worker is made by a process with only the
-threads the scenario's own code runs (Python 3.12+ warns, rightly, about forking a process
+before every ``fork()``, and it starts again once a recording ``Process.start()`` has returned
+(or right after a fork made some other way), so a forked worker is made by a process with only
+the threads the scenario's own code runs (Python 3.12+ warns, rightly, about forking a process
 with other threads; 3.13 counts them after the after-fork hooks). Between stop and start it
 keeps what it knew, and the first look after a fork catches up on anything that ended
 meanwhile. Stopping and starting adds little to a fork: the thread is started without
@@ -57,18 +62,14 @@ waiting for it to run (see :class:`_Runner`). The thread only ever blocks in
 ``select``-style waits; it also hears the conductor's SIGTERM through
 ``signal.set_wakeup_fd`` and can end the run while the main thread is blocked.
 
-Private ``multiprocessing`` names used here, and why: ``multiprocessing.process._children``
-(the set every started process is added to: the one place that sees them all),
-``Process._popen`` (its ``returncode`` says whether the owner has reaped it, without reaping),
-and ``BaseProcess.start``/``terminate``/``kill`` wrapped (to resume after a fork, and to tell
-an owner's ending from a stranger's signal).
+The private ``multiprocessing`` names this needs (the set of started processes, whether a
+process's owner has reaped it) are used through :mod:`mpgui.core.mp_private`, which says why.
 """
 
 from __future__ import annotations
 
 import _thread
 import contextlib
-import multiprocessing.process as mp_process
 import os
 import signal
 import threading
@@ -78,23 +79,13 @@ from collections.abc import Callable, Iterator
 from multiprocessing.connection import wait
 from typing import Any
 
+from mpgui.core import mp_private, timing
+from mpgui.core.child import recording_context
 from mpgui.core.child.failures import ThreadFailed, WorkerFailed
 from mpgui.core.protocol import events as ev
 
 #: The signal the watch uses to interrupt the conductor's main thread.
 INTERRUPT_SIGNAL = signal.SIGUSR1
-#: How long (s) the scenario's own machinery gets to notice a death before the watch acts.
-FAIL_GRACE_S = 0.3
-#: How long (s) after the interrupt a failed run's cleanup may take before the watch reports
-#: the failure itself and ends the run (cleanup after a failure is hurried: see
-#: :func:`failing`; this only catches a wait that would never end).
-CLEANUP_BOUND_S = 1.0
-#: How long (s) the watch leaves a dead process's exit code to its owner before reading it.
-REAP_WAIT_S = 0.2
-#: How often (s) the watch looks for processes started since it last looked.
-POLL_S = 0.05
-#: How long (s) stopping the thread before a fork may take (it wakes at once; a bound anyway).
-STOP_FOR_FORK_S = 1.0
 
 _active: ChildWatch | None = None
 
@@ -108,79 +99,6 @@ def is_bad_exit(exitcode: int, ended_by_owner: bool = False) -> bool:
     host's task timeout or a user's ``kill``, still leaves a Pool waiting for a lost task.
     """
     return exitcode != 0 and not (ended_by_owner and exitcode < 0)
-
-
-class _RecordingSet(set):
-    """``multiprocessing.process._children``, also telling the watch about each new process."""
-
-    def __init__(self, items: Any, on_add: Callable[[Any], None]) -> None:
-        super().__init__(items)
-        self._on_add = on_add
-
-    def add(self, proc: Any) -> None:  # noqa: D102 - set.add, recorded
-        super().add(proc)
-        self._on_add(proc)
-
-
-def _still_running(proc: Any) -> bool:
-    """True if `proc` has not ended, asked without reaping it (its owner does that)."""
-    popen = getattr(proc, "_popen", None)
-    if popen is None or popen.returncode is not None:
-        return False
-    try:
-        return not wait([proc.sentinel], 0)
-    except (OSError, ValueError):
-        return False
-
-
-#: Per thread: how deep it is in ``BaseProcess.start()`` (see :func:`_patch_process`).
-_starting = threading.local()
-
-
-def _in_process_start() -> bool:
-    """True while this thread is inside ``BaseProcess.start()``."""
-    return getattr(_starting, "depth", 0) > 0
-
-
-def _patch_process(
-    on_end: Callable[[Any], None], on_started: Callable[[], None]
-) -> Callable[[], None]:
-    """Patch ``BaseProcess``: ``terminate()`` and ``kill()`` tell `on_end` about a process
-    they end; ``start()`` calls `on_started` once it has returned. Returns the undo.
-
-    Only a process still running counts as ended by its owner: an executor "terminates"
-    every worker once one has crashed, the crashed one included, and that crash must stay a
-    crash. `on_started` is where the watch thread comes back after a fork: not in the
-    after-fork hook, because Python 3.13 counts the process's threads for its warning only
-    after that hook has run, and a thread started there would be counted.
-    """
-    cls = mp_process.BaseProcess
-    start, terminate, kill = cls.start, cls.terminate, cls.kill
-
-    def patched_start(proc: Any) -> None:
-        _starting.depth = getattr(_starting, "depth", 0) + 1
-        try:
-            start(proc)
-        finally:
-            _starting.depth -= 1
-            on_started()
-
-    def patched_terminate(proc: Any) -> None:
-        if _still_running(proc):
-            on_end(proc)
-        terminate(proc)
-
-    def patched_kill(proc: Any) -> None:
-        if _still_running(proc):
-            on_end(proc)
-        kill(proc)
-
-    cls.start, cls.terminate, cls.kill = patched_start, patched_terminate, patched_kill
-
-    def undo() -> None:
-        cls.start, cls.terminate, cls.kill = start, terminate, kill
-
-    return undo
 
 
 class _Runner:
@@ -262,9 +180,9 @@ class ChildWatch:
     handler would wait. The watch hears of the signal at once (``signal.set_wakeup_fd``).
 
     `on_stuck`, if given, is called from the watch thread with the run's first failure when
-    the main thread has not claimed the report (:meth:`claim_report`) :data:`FAIL_GRACE_S` +
-    :data:`CLEANUP_BOUND_S` after the death; it is expected to report the failure and end the
-    process.
+    the main thread has not claimed the report (:meth:`claim_report`)
+    :data:`~mpgui.core.timing.FAIL_GRACE_S` + :data:`~mpgui.core.timing.CLEANUP_BOUND_S` after
+    the death; it is expected to report the failure and end the process.
     """
 
     def __init__(
@@ -308,7 +226,8 @@ class ChildWatch:
         self._previous_excepthook: Any = None
         self._previous_handler: Any = signal.SIG_DFL
         self._previous_wakeup_fd = -1
-        self._undo_patch: Callable[[], None] | None = None
+        self._undo_children: Callable[[], None] | None = None
+        self._previous_recorder: recording_context.Recorder | None = None
         self._ended_by_owner: set[int] = set()
         self._shield_depth = 0
         self._deferred = False
@@ -320,10 +239,8 @@ class ChildWatch:
         global _active
         _register_fork_hooks()
         _active = self
-        mp_process._children = _RecordingSet(mp_process._children, self._adopt)  # noqa: SLF001
-        self._undo_patch = _patch_process(
-            lambda proc: self._ended_by_owner.add(proc.pid), self._resume_after_fork
-        )
+        self._undo_children = mp_private.watch_children(self._adopt)
+        self._previous_recorder = recording_context.set_recorder(self)
         self._previous_handler = signal.signal(INTERRUPT_SIGNAL, self._on_interrupt)
         # Every signal with a Python handler also writes its number to the wake pipe.
         self._previous_wakeup_fd = signal.set_wakeup_fd(self._wake_w)
@@ -361,16 +278,16 @@ class ChildWatch:
             # The thread takes its last look and returns (see _loop); if it is not running
             # (it could not start again after a fork) or is slow, look here instead.
             self._wake()
-            if not self._runner.wait(1.0) and not self._runner.alive():
+            if not self._runner.wait(timing.WATCH_LAST_LOOK_S) and not self._runner.alive():
                 with contextlib.suppress(Exception):
                     self._look(last=True)
         signal.set_wakeup_fd(self._previous_wakeup_fd)
         signal.signal(INTERRUPT_SIGNAL, self._previous_handler)
         if self._previous_excepthook is not None:
             threading.excepthook = self._previous_excepthook
-        if self._undo_patch is not None:
-            self._undo_patch()
-        mp_process._children = set(mp_process._children)  # noqa: SLF001 - a plain set again
+        recording_context.set_recorder(self._previous_recorder)
+        if self._undo_children is not None:
+            self._undo_children()
         if _active is self:
             _active = None
 
@@ -407,7 +324,7 @@ class ChildWatch:
                 self._look(last)
             except Exception:  # noqa: BLE001 - the watch must outlive any surprise
                 traceback.print_exc()
-                time.sleep(POLL_S)
+                time.sleep(timing.WATCH_POLL_S)
             if last:
                 return
 
@@ -429,7 +346,7 @@ class ChildWatch:
             elif proc not in dead_since:
                 sentinels[handle] = proc
         busy = dead_since or self._due is not None or self._stuck_at is not None
-        timeout = 0 if last else POLL_S if busy else 1.0
+        timeout = 0 if last else timing.WATCH_POLL_S if busy else timing.WATCH_IDLE_S
         try:
             ready = wait([*sentinels, self._wake_r], timeout)
         except (OSError, ValueError):  # a handle closed under us: look again
@@ -446,11 +363,11 @@ class ChildWatch:
         # before one that exited with an error (often because of the other).
         ended = sorted(dead_since.items(), key=lambda item: (item[1], _by_signal_first(item[0])))
         for proc, _since in ended:
-            code = self._exit_code(proc, last or now - dead_since[proc] >= REAP_WAIT_S)
+            code = self._exit_code(proc, last or now - dead_since[proc] >= timing.REAP_WAIT_S)
             if code is None:
                 # Not readable yet: later deaths wait their turn behind it, so the order of
                 # the failures stays the order of the deaths — for a moment only.
-                if now - dead_since[proc] < 2 * REAP_WAIT_S:
+                if now - dead_since[proc] < 2 * timing.REAP_WAIT_S:
                     break
                 continue
             del dead_since[proc]
@@ -465,9 +382,9 @@ class ChildWatch:
     def _schedule(self, now: float) -> None:
         """A failure was just recorded: interrupt after the grace, rescue after the bound."""
         if self._due is None:
-            self._due = now + FAIL_GRACE_S
+            self._due = now + timing.FAIL_GRACE_S
         if self._stuck_at is None:  # the first failure: the run has this long to report
-            self._stuck_at = now + FAIL_GRACE_S + CLEANUP_BOUND_S
+            self._stuck_at = now + timing.FAIL_GRACE_S + timing.CLEANUP_BOUND_S
 
     def _act(self, now: float) -> None:
         """Interrupt the main thread for a pending failure; rescue a run whose cleanup hangs."""
@@ -477,7 +394,7 @@ class ChildWatch:
                 signal.pthread_kill(self._main_ident, INTERRUPT_SIGNAL)
                 # Until the main thread has raised it, ask again now and then: the handler
                 # may have run where it could only defer, or a busy moment delayed it.
-                self._due = now + FAIL_GRACE_S
+                self._due = now + timing.FAIL_GRACE_S
         if (
             self._stuck_at is not None
             and now >= self._stuck_at
@@ -494,11 +411,11 @@ class ChildWatch:
     def _exit_code(proc: Any, read_it: bool) -> int | None:
         """`proc`'s exit code: collected by its owner, or seen without reaping it (the owner
         still collects it as usual), or — when `read_it` — read by reaping it here."""
-        popen = getattr(proc, "_popen", None)
-        if popen is None:  # closed by its owner: the code is gone, and so is the process
+        if _sentinel(proc) is None:  # closed by its owner: the code is gone, and so is it
             return 0
-        if popen.returncode is not None:
-            return popen.returncode
+        code = mp_private.reaped_exit_code(proc)
+        if code is not None:
+            return code
         code = _peek_exit_code(proc.pid)
         if code is not None or not read_it:
             return code
@@ -553,6 +470,16 @@ class ChildWatch:
         self._thread_failure = ThreadFailed(name, args.exc_value)
         self._wake()
 
+    # -- told by recording processes (recording_context.Recorder) -----------------------
+    def process_started(self, proc: Any) -> None:
+        """A recording process's ``start()`` has returned: if it forked, the thread may
+        come back now (see :meth:`_after_fork_in_parent`)."""
+        self._resume_after_fork()
+
+    def process_ended_by_owner(self, proc: Any) -> None:
+        """`proc`'s owner terminates or kills it while it runs: that end is no failure."""
+        self._ended_by_owner.add(proc.pid)
+
     # -- around forks (any thread that forks) --------------------------------------------
     def _before_fork(self) -> None:
         if threading.get_ident() == self._main_ident:
@@ -562,14 +489,14 @@ class ChildWatch:
         with self._fork_lock:
             self._forking += 1
             if self._forking == 1:
-                self._runner.stop(STOP_FOR_FORK_S, self._wake)
+                self._runner.stop(timing.STOP_FOR_FORK_S, self._wake)
 
     def _after_fork_in_parent(self) -> None:
         if threading.get_ident() == self._main_ident:
             self._in_fork_hook = False
         with self._fork_lock:
             self._forking -= 1
-            if _in_process_start():
+            if recording_context.in_process_start():
                 # Once start() returns (_resume_after_fork): by then the fork's thread count
                 # for CPython's warning is taken, on every Python version.
                 self._resume_due = True
@@ -652,8 +579,7 @@ def _peek_exit_code(pid: int) -> int | None:
 
 
 def _by_signal_first(proc: Any) -> int:
-    popen = getattr(proc, "_popen", None)
-    code = getattr(popen, "returncode", None)
+    code = mp_private.reaped_exit_code(proc)
     if code is None:
         code = _peek_exit_code(proc.pid)
     return 0 if code is not None and code < 0 else 1

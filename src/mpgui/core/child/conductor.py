@@ -4,12 +4,12 @@
 
     GUI or `mpgui run` (host)                conductor (spawn child, own process group)
     ─────────────────────────                ───────────────────────────────────────────
-    Conductor.start() ── spawn ────────────▶ conductor_main(spec, queue, control, …)
+    Conductor.start() ── spawn ────────────▶ conductor_main(spec, channel, control, …)
                                                ├─ main probe → HELLO
                                                ├─ scenario.run(ctx, params)
                                                │    └─ workers (fork/spawn/forkserver)
                                                │         └─ probe → batches ──┐
-    Conductor.collect() ◀── event queue ◀───────────────────────────────────────┘
+    Conductor.collect() ◀── event pipe ◀────────────────────────────────────────┘
                         ◀── control pipe ◀──── main lane, PHASE, RESULT | ERROR, DONE
     stop_event.set()  ── Stop ──────────────▶  scenarios check it between tasks
 
@@ -30,20 +30,20 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import multiprocessing
 import os
 import signal
 import sys
 import threading
 from collections.abc import Callable
-from multiprocessing import util as mp_util
 from multiprocessing.connection import Connection
 from typing import Any
 
+from mpgui.core import timing
 from mpgui.core.child import teardown
 from mpgui.core.protocol import events as ev
 from mpgui.core.protocol import probe as probe_mod
 from mpgui.core.protocol import run_names
+from mpgui.core.protocol.channel import EventChannel
 from mpgui.core.protocol.run_spec import RunSpec
 
 #: How much nicer (lower priority) than its host a run's processes are. A scenario's workers
@@ -85,7 +85,7 @@ def _die_with_host(host_pid: int) -> Callable[[], None]:
         disarm()  # no WorkerFailed may cut this short
         teardown.leave_nothing()
         if os.getppid() != host_pid:  # nobody is left to end a straggler: take them all
-            os.killpg(os.getpgrp(), signal.SIGKILL)
+            teardown.kill_whole_group()
         teardown.kill_rest_of_group()  # a process started meanwhile
         teardown.flush_output()
         teardown.die_by(signal.SIGTERM)
@@ -132,7 +132,7 @@ def _capture_output(output: Connection | None) -> None:
 
 def conductor_main(
     spec: RunSpec,
-    queue: Any,
+    channel: EventChannel,
     control: Connection,
     stop_event: Any,
     host_pid: int,
@@ -140,10 +140,11 @@ def conductor_main(
 ) -> None:
     """Entry point of the conductor process: run `spec`, report, finish with a DONE event.
 
-    Workers report on `queue`; the conductor reports on `control`, a pipe of its own that it
-    writes synchronously, so its RESULT, ERROR and DONE never wait behind a queue lock that a
-    killed worker may still hold. A :class:`~mpgui.core.child_watch.ChildWatch` watches every
-    process the scenario starts while it runs. Everything the run prints goes to `output`.
+    Workers report on `channel`; the conductor reports on `control`, a pipe of its own that it
+    writes synchronously, so its RESULT, ERROR and DONE never wait behind the channel's lock,
+    which a killed worker may still hold. A :class:`~mpgui.core.child.child_watch.ChildWatch`
+    watches every process the scenario starts while it runs. Everything the run prints goes
+    to `output`.
 
     A run that failed or was stopped ends here at once after its DONE (every other process of
     its group killed, its semaphores released): its pools and managers may wait forever on
@@ -166,15 +167,12 @@ def conductor_main(
         # a worker's print or traceback would stop it. Ignored, the write simply goes out.
         signal.signal(signal.SIGTTOU, signal.SIG_IGN)
     # Ctrl+C in a terminal is the host's to handle (it stops the run); the scenario's
-    # processes inherit this and must not die half-way through a queue write.
+    # processes inherit this and must not die half-way through an event write.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # CPython registers a Queue's after-fork reset only in Queue.__init__, not when the queue
-    # is unpickled here. Without it a *forked* worker would inherit any feeder-thread state of
-    # this process, and what it puts could sit in a buffer that no thread ever writes out.
-    mp_util.register_after_fork(queue, type(queue)._after_fork)  # noqa: SLF001
 
-    from mpgui.core.child.child_watch import CLEANUP_BOUND_S, ChildWatch, shielded  # noqa: PLC0415
+    from mpgui.core.child.child_watch import ChildWatch, shielded  # noqa: PLC0415
     from mpgui.core.child.failures import ThreadFailed, WorkerFailed  # noqa: PLC0415
+    from mpgui.core.child.recording_context import recording_context  # noqa: PLC0415
     from mpgui.core.child.run_context import RunContext  # noqa: PLC0415
 
     def send(batch: list[tuple]) -> None:
@@ -198,7 +196,7 @@ def conductor_main(
     def rescue(failure: WorkerFailed | ThreadFailed) -> None:  # the watch thread: see ChildWatch
         main.log(
             f"the run failed ({failure}) and its cleanup had not finished "
-            f"{CLEANUP_BOUND_S:g} s later: mpgui ended the run",
+            f"{timing.CLEANUP_BOUND_S:g} s later: mpgui ended the run",
             "ERROR",
         )
         finish(ev.STATUS_ERROR, ev.error_event(failure, failure.info()))
@@ -211,10 +209,11 @@ def conductor_main(
         # The one scenario module this run needs, by the name the host resolved: core knows
         # no scenario by itself (scenarios are plug-ins found by mpgui.scenarios).
         scenario = importlib.import_module(spec.model).SCENARIO
-        ctx = multiprocessing.get_context(spec.start_method or None)
+        # Recording: its processes tell the watch when their owner ends them (no failure).
+        ctx = recording_context(spec.start_method or None)
         watch.start()
         try:
-            metrics = scenario.run(RunContext(ctx, main, queue, stop_event), dict(spec.params))
+            metrics = scenario.run(RunContext(ctx, main, channel, stop_event), dict(spec.params))
         finally:
             watch.close()  # after a last look: every process that ended is reported
         late = watch.unclaimed_failure()
@@ -244,7 +243,7 @@ def conductor_main(
     if not watch.claim_report():
         # The watch thread is reporting this run (its cleanup was stuck) and ends the
         # process when it has; wait for it, within a bound.
-        threading.Event().wait(2.0)
+        threading.Event().wait(timing.WATCH_REPORT_S)
         teardown.end_now()
     finish(status, error)
     if status != ev.STATUS_OK:

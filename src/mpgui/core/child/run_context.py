@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from mpgui.core.child import child_watch
+from mpgui.core import ending, timing
+from mpgui.core.child import child_watch, recording_context
 from mpgui.core.child import workers as workers_mod
 from mpgui.core.protocol import probe as probe_mod
 
@@ -20,34 +22,66 @@ if TYPE_CHECKING:  # imported where used: every spawn worker imports this module
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing.managers import SyncManager
 
+    from mpgui.core.protocol.channel import EventChannel
 
-def _end_pool(pool: multiprocessing.pool.Pool) -> None:
-    """``pool.terminate()`` and join, never waiting long on anything a dead process holds.
+
+class _PoolEnding:
+    """A Pool as an :class:`~mpgui.core.ending.Target`: its "SIGTERM" is ``pool.terminate()``
+    (which terminates its workers, then joins them), run in a thread of its own; its
+    "SIGKILL" kills the workers still alive. Alive while ``terminate()`` has not returned.
 
     ``Pool.terminate()`` can wait forever: for a worker that ignores SIGTERM (it joins every
     worker), and for the task queue's lock when a worker died holding it — an idle worker
     holds that lock while it waits for work, so killing it there (the OOM killer, a user's
-    ``kill``) leaves the lock held by nobody alive. So it runs in a thread of its own, and
-    the workers still alive after a grace are killed: :data:`~mpgui.core.workers.TERMINATE_GRACE_S`
-    normally, a moment once the run has failed (``child_watch.failing()``), when the pool's
-    workers have nothing left to do. If ``terminate()`` is still stuck after that, it is left
-    behind in its daemon thread (a failed run's conductor ends every process anyway), and the
-    pool has already stopped starting new workers: that is the first thing it does.
+    ``kill``) leaves the lock held by nobody alive. Hence the thread, and the kill after a
+    grace. If ``terminate()`` is still stuck after that, it is left behind in its daemon
+    thread (a failed run's conductor ends every process anyway); the pool has already
+    stopped starting new workers by then: that is the first thing ``terminate()`` does.
+    """
+
+    def __init__(self, pool: multiprocessing.pool.Pool, made: Callable[[], list[Any]]) -> None:
+        self.pool = pool
+        self._made = made  # every process the pool's context made: its workers
+        self._ender: threading.Thread | None = None
+
+    def alive(self) -> bool:
+        """True until ``terminate()`` has returned."""
+        return self._ender is None or self._ender.is_alive()
+
+    def signal(self, sig: int) -> None:
+        """SIGTERM: start ``terminate()``; SIGKILL: kill the workers it has not ended."""
+        if sig != signal.SIGKILL:
+            self._ender = threading.Thread(
+                target=_terminate_and_join, args=(self.pool,), name="mpgui-pool-end", daemon=True
+            )
+            self._ender.start()
+            return
+        stragglers = [p for p in self._made() if p.exitcode is None]
+        ending.end_processes(stragglers, hurry=True)
+
+    def wait(self, timeout: float) -> None:
+        """Wait up to `timeout` s for ``terminate()`` to return."""
+        if self._ender is not None:
+            self._ender.join(timeout)
+
+
+def _end_pool(pool: multiprocessing.pool.Pool, made: Callable[[], list[Any]]) -> None:
+    """``pool.terminate()`` and join, never waiting long on anything a dead process holds.
+
+    `made` lists the pool's workers (what its context made). The escalation on
+    :class:`_PoolEnding`: ``terminate()`` gets
+    :data:`~mpgui.core.timing.WORKER_TERM_GRACE_S`, then the workers still alive are killed,
+    and ``terminate()`` gets :data:`~mpgui.core.timing.POOL_TERMINATE_FINISH_S` more to
+    finish. Once the run has failed (``child_watch.failing()``), when the pool's workers have
+    nothing left to do, ``terminate()`` gets only
+    :data:`~mpgui.core.timing.POOL_HURRIED_TERMINATE_S` and is not waited for after the kill.
     """
     hurry = child_watch.failing()
-    ender = threading.Thread(target=_terminate_and_join, args=(pool,), daemon=True)
-    ender.name = "mpgui-pool-end"
-    ender.start()
-    ender.join(0.1 if hurry else workers_mod.TERMINATE_GRACE_S)
-    if not ender.is_alive():
-        return
-    stragglers = [p for p in list(pool._pool) if p.exitcode is None]  # noqa: SLF001 - its only handle on them
-    for proc in stragglers:
-        proc.kill()
-    for proc in stragglers:
-        proc.join(workers_mod.KILLED_EXIT_S)
-    if not hurry:  # a run that goes on: let terminate() finish, if it only waited for them
-        ender.join(0.5)
+    ending.end(
+        _PoolEnding(pool, made),
+        term_grace_s=timing.POOL_HURRIED_TERMINATE_S if hurry else timing.WORKER_TERM_GRACE_S,
+        reap_s=0.0 if hurry else timing.POOL_TERMINATE_FINISH_S,
+    )
 
 
 def _terminate_and_join(pool: multiprocessing.pool.Pool) -> None:
@@ -56,31 +90,40 @@ def _terminate_and_join(pool: multiprocessing.pool.Pool) -> None:
 
 
 def _run_probed(
-    queue: Any, stop_event: Any, label: str, target: Callable[..., Any], args: tuple
+    channel: EventChannel, stop_event: Any, label: str, target: Callable[..., Any], args: tuple
 ) -> None:
     """Body of :meth:`RunContext.process` workers: report through a probe, run the target."""
-    probe_mod.install(queue, stop_event, label=label)
+    probe_mod.install(channel, stop_event, label=label)
     target(*args)
 
 
 class RunContext:
     """What a scenario's ``run`` gets from the conductor.
 
-    `mp` is the multiprocessing context for the start method the user chose; `probe` is the
-    conductor's own probe (its lane is labelled "main"); `queue` and `stop_event` are the run's,
-    for handing to worker processes.
+    `mp` is the multiprocessing context for the start method the user chose — a
+    :func:`~mpgui.core.child.recording_context.recording_context`, whose processes tell the
+    child watch when their owner ends them; `probe` is the
+    conductor's own probe (its lane is labelled "main"); `channel` (the run's event channel)
+    and `stop_event` are the run's, for handing to worker processes.
     """
 
-    def __init__(self, mp: Any, probe: probe_mod.Probe, queue: Any, stop_event: Any) -> None:
+    def __init__(
+        self, mp: Any, probe: probe_mod.Probe, channel: EventChannel, stop_event: Any
+    ) -> None:
         self.mp = mp
         self.probe = probe
-        self.queue = queue
+        self.channel = channel
         self.stop_event = stop_event
 
     @property
     def start_method(self) -> str:
         """The start method workers are created with."""
         return self.mp.get_start_method()
+
+    def context(self, method: str) -> Any:
+        """A context for start method `method` like :attr:`mp` (its processes record), for a
+        scenario that starts processes with another method than the run's."""
+        return recording_context.recording_context(method)
 
     def should_stop(self) -> bool:
         """True once the user pressed Stop."""
@@ -92,7 +135,7 @@ class RunContext:
         `label` names its lane. Start and wait for it with :meth:`running`.
         """
         return self.mp.Process(
-            target=_run_probed, args=(self.queue, self.stop_event, label, target, args)
+            target=_run_probed, args=(self.channel, self.stop_event, label, target, args)
         )
 
     def start_line(self, workers: int) -> workers_mod.StartLine:
@@ -137,14 +180,16 @@ class RunContext:
         On a normal exit the pool is closed and joined — not terminated, as ``with Pool()``
         would — so every worker exits normally and its probe flushes its last events.
         """
-        pool = self.mp.Pool(
-            processes, initializer=probe_mod.install, initargs=(self.queue, self.stop_event)
+        # A context of the pool's own: what it made is exactly the pool's workers.
+        mp = recording_context.recording_context(self.start_method)
+        pool = mp.Pool(
+            processes, initializer=probe_mod.install, initargs=(self.channel, self.stop_event)
         )
         try:
             yield pool
         except BaseException:
             with child_watch.shielded():
-                _end_pool(pool)
+                _end_pool(pool, mp.made)
             raise
         with child_watch.shielded():
             pool.close()
@@ -164,7 +209,7 @@ class RunContext:
             max_workers,
             mp_context=self.mp,
             initializer=probe_mod.install,
-            initargs=(self.queue, self.stop_event),
+            initargs=(self.channel, self.stop_event),
         )
         try:
             yield executor

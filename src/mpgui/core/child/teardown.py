@@ -18,44 +18,94 @@ import sys
 import threading
 from typing import NoReturn
 
+from mpgui.core import ending, mp_private
+
+
+class OwnGroup(ending.PolledTarget):
+    """This process's own group as an :class:`~mpgui.core.ending.Target`: every *other*
+    process in it, or — `with_me` — the whole group, this process included (one ``killpg``:
+    nothing started meanwhile escapes it).
+
+    Found through ``/proc`` (Linux), not :func:`mpgui.core.host.handle.live_group_members`:
+    this runs in a signal handler, where importing psutil (which the conductor never loads
+    otherwise) could wait on an import lock the interrupted thread holds.
+    """
+
+    def __init__(self, with_me: bool = False) -> None:
+        self.with_me = with_me
+
+    @staticmethod
+    def others() -> list[int]:
+        """Pids of the other processes in this process's group (zombies included)."""
+        me, group = os.getpid(), os.getpgrp()
+        if not os.path.isdir("/proc"):
+            return []
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) == me:
+                continue
+            with contextlib.suppress(OSError):
+                if os.getpgid(int(entry)) == group:
+                    found.append(int(entry))
+        return found
+
+    def alive(self) -> bool:  # noqa: D102 - see ending.Target
+        return self.with_me or bool(self.others())
+
+    def signal(self, sig: int) -> None:  # noqa: D102 - see ending.Target
+        if self.with_me:
+            os.killpg(os.getpgrp(), sig)
+            return
+        for pid in self.others():
+            with contextlib.suppress(OSError):
+                os.kill(pid, sig)
+
 
 def kill_rest_of_group() -> None:
-    """SIGKILL every process in this process's group except this one (Linux: via /proc).
+    """SIGKILL every process in this process's group except this one, without waiting.
 
-    Not :func:`mpgui.core.host.handle.live_group_members`: this runs in a signal handler, where
-    importing psutil (which the conductor never loads otherwise) could wait on an import
-    lock the interrupted thread holds.
+    The escalation in a hurry, with nothing to reap: the killed are this process's children
+    (reaped when it exits) or orphans (init's).
     """
-    me, group = os.getpid(), os.getpgrp()
-    if not os.path.isdir("/proc"):
-        return
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == me:
-            continue
-        pid = int(entry)
-        with contextlib.suppress(OSError):
-            if os.getpgid(pid) == group:
-                os.kill(pid, signal.SIGKILL)
+    ending.end(OwnGroup(), hurry=True)
 
 
-def release_semaphores() -> None:
-    """Unlink the named semaphores this process created and still holds, and unregister them.
+def kill_whole_group() -> NoReturn:
+    """SIGKILL this process's whole group, this process with it (nobody is left to end a
+    straggler: the host is gone)."""
+    ending.end(OwnGroup(with_me=True), hurry=True)
+    os._exit(128 + signal.SIGKILL)  # not reached: SIGKILL has ended this process
 
-    Runs only the semaphores' own finalizers (``SemLock._cleanup``), not every finalizer: a
-    Queue's or a Pool's would wait on threads and processes that are gone. Skipped if the
-    resource tracker's lock is held — the interrupted main thread may hold it, and waiting
-    for it here would never end; the host's SIGKILL follows anyway.
+
+def release_semaphores() -> bool:
+    """Unlink the named semaphores this process created and still holds, and unregister them
+    from the resource tracker; False if that had to be skipped, or failed for one.
+
+    Runs only the semaphores' own finalizers, not every finalizer: a Queue's or a Pool's
+    would wait on threads and processes that are gone. Skipped while the resource tracker
+    is in use (:func:`~mpgui.core.mp_private.tracker_busy`): by another thread, waiting for
+    it here might never end; by this very thread — a signal handler that interrupted it
+    there — unregistering would re-enter it, and a semaphore would be unlinked but stay
+    registered (the tracker would warn about it, and try to unlink it again, at the host's
+    exit). Skipped, they stay registered and in ``/dev/shm``, where the host removes them
+    and unregisters them once the run's group is gone (``run_names.remove_leftovers``).
+
+    A semaphore that cannot be released is said on stderr (the run's log), not hidden, and
+    the rest are still released: this runs while the process is ending, where raising would
+    cut the ending short.
     """
-    from multiprocessing import resource_tracker, synchronize, util  # noqa: PLC0415
-
-    tracker_lock = resource_tracker._resource_tracker._lock  # noqa: SLF001
-    if not tracker_lock.acquire(blocking=False):
-        return
-    tracker_lock.release()
-    for finalizer in list(util._finalizer_registry.values()):  # noqa: SLF001
-        if getattr(finalizer, "_callback", None) is synchronize.SemLock._cleanup:  # noqa: SLF001
-            with contextlib.suppress(Exception):
-                finalizer()
+    if mp_private.tracker_busy():
+        return False
+    released = True
+    for finalizer in mp_private.semaphore_finalizers():
+        try:
+            finalizer()  # unlink, then unregister
+        except Exception as exc:  # noqa: BLE001 - said below; the ending must go on
+            released = False
+            # os.write, not print: the interrupted thread may hold sys.stderr's lock.
+            with contextlib.suppress(OSError):
+                os.write(2, f"mpgui: a semaphore was not released: {exc!r}\n".encode())
+    return released
 
 
 def flush_output() -> None:
@@ -93,12 +143,9 @@ def remove_temp_dir() -> None:
     Only by running the finalizer ``multiprocessing`` registered where it made the directory:
     a spawned process inherits its parent's ``tempdir`` setting, and that one is not its own.
     """
-    from multiprocessing import util  # noqa: PLC0415
-
-    for finalizer in list(util._finalizer_registry.values()):  # noqa: SLF001
-        if getattr(finalizer, "_callback", None) is util._remove_temp_dir:  # noqa: SLF001
-            with contextlib.suppress(Exception):
-                finalizer()
+    for finalizer in mp_private.temp_dir_finalizers():
+        with contextlib.suppress(OSError):  # rmtree of a directory someone removed meanwhile
+            finalizer()
 
 
 def die_by(sig: int) -> NoReturn:

@@ -15,17 +15,9 @@ from collections.abc import Callable
 from multiprocessing.connection import wait
 from typing import Any
 
+from mpgui.core import ending, timing
 from mpgui.core.child import child_watch
 from mpgui.core.child.failures import WorkerFailed
-
-#: How often (s) the parent looks at its workers while it waits for them.
-POLL_S = 0.05
-#: How long (s) terminated workers get to exit before they are killed.
-TERMINATE_GRACE_S = 1.0
-#: After Stop, how long (s) workers get to wind down by themselves before they are ended.
-STOP_GRACE_S = 0.3
-#: How long (s) a SIGKILLed worker is waited for: a bound, not an expectation.
-KILLED_EXIT_S = 2.0
 
 
 def blocks(total: int, parts: int) -> list[range]:
@@ -70,7 +62,7 @@ class StartLine:
         left to wait for, releases at once (the workers then see Stop and return).
         """
         for _ in processes:
-            while not self._ready.acquire(timeout=POLL_S):
+            while not self._ready.acquire(timeout=timing.WORKER_POLL_S):
                 check_exits(processes, should_stop())
                 if should_stop() or not any(p.is_alive() for p in processes):
                     self._go.set()
@@ -99,44 +91,28 @@ def wait_all(processes: list[Any], should_stop: Callable[[], bool]) -> None:
     """Wait for every worker to exit; raise :class:`WorkerFailed` as soon as one fails.
 
     Failing fast matters: the others may be waiting on a lock the dead one held. After Stop,
-    waits at most :data:`STOP_GRACE_S` and returns (the caller ends the rest): a worker may
-    be unable to exit by itself, e.g. while its queue's feeder thread flushes items that
-    nobody will read any more.
+    waits at most :data:`~mpgui.core.timing.WORKER_STOP_WAIT_S` and returns (the caller ends
+    the rest): a worker may be unable to exit by itself, e.g. while its queue's feeder thread
+    flushes items that nobody will read any more.
     """
     pending = [p for p in processes if p.pid is not None]
     stopped_at = None
     while pending:
-        wait([p.sentinel for p in pending], POLL_S)
+        wait([p.sentinel for p in pending], timing.WORKER_POLL_S)
         if should_stop():
             stopped_at = stopped_at or time.monotonic()
-            if time.monotonic() - stopped_at > STOP_GRACE_S:
+            if time.monotonic() - stopped_at > timing.WORKER_STOP_WAIT_S:
                 return
         check_exits(processes, should_stop())
         pending = [p for p in pending if p.exitcode is None]
 
 
 def end_all(processes: list[Any]) -> None:
-    """Terminate whatever of `processes` still runs, kill what ignores that, reap them all.
+    """Terminate whatever of `processes` still runs, kill what ignores that, reap them all
+    (:func:`mpgui.core.ending.end_processes`).
 
-    Once the run has failed (:func:`~mpgui.core.child_watch.failing`) they are killed at
+    Once the run has failed (:func:`~mpgui.core.child.child_watch.failing`) they are killed at
     once: nothing they could still do matters, and the failure should be reported now.
     """
     with child_watch.shielded():
-        _end_all(processes, hurry=child_watch.failing())
-
-
-def _end_all(processes: list[Any], hurry: bool) -> None:
-    started = [p for p in processes if p.pid is not None]
-    alive = [p for p in started if p.is_alive()]
-    for proc in alive:
-        if hurry:
-            proc.kill()
-        else:
-            proc.terminate()
-    deadline = time.monotonic() + (0.0 if hurry else TERMINATE_GRACE_S)
-    for proc in alive:
-        proc.join(max(0.0, deadline - time.monotonic()))
-        if proc.is_alive():
-            proc.kill()
-    for proc in started:
-        proc.join(KILLED_EXIT_S)  # SIGKILLed: gone at once, unless the kernel holds it
+        ending.end_processes(processes, hurry=child_watch.failing())

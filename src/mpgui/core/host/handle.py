@@ -3,15 +3,18 @@
 Both the headless runner (``mpgui run``, the tests) and the GUI's drain thread use this class,
 so the CLI, the tests and the window exercise one path.
 
-Events come on two channels: the workers' queue and the conductor's own control pipe. Collecting
+Events come on two channels: the workers' event channel (a pipe of ours, see
+:mod:`~mpgui.core.protocol.channel`) and the conductor's own control pipe. Collecting
 waits with ``multiprocessing.connection.wait`` on both, the conductor's sentinel and any extra
 wake-up handles, so a dead conductor or a Stop is noticed at once; and it reads them with
 :class:`~mpgui.core.frames.FrameReader`, which never blocks, even on half a message.
 
-Ending is escalation on the conductor's process group (see :mod:`mpgui.core.child.conductor`):
-``SIGTERM`` to every process in it, then ``SIGKILL`` to whatever is still there. After a kill the
-queue may hold half a message and its locks may be held by dead processes, so a run's queue and
-stop event are never reused: each run makes new ones.
+Ending is the escalation of :mod:`mpgui.core.ending` on the conductor's process group (see
+:mod:`mpgui.core.child.conductor`): the stop flag, a grace, ``SIGTERM`` to every process in it,
+then ``SIGKILL`` to whatever is still there — stepped by :meth:`Conductor.collect` after a
+Stop, run through at once by :meth:`Conductor.end_group`. After a kill the
+event pipe may hold half a message and its lock may be held by a dead process, so a run's
+channel and stop flag are never reused: each run makes new ones.
 """
 
 from __future__ import annotations
@@ -19,9 +22,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import signal
 import sys
-import time
 import types
 from collections.abc import Iterator
 from multiprocessing.connection import wait
@@ -29,28 +30,22 @@ from typing import Any
 
 import psutil
 
+from mpgui.core import ending, timing
 from mpgui.core.child.conductor import conductor_main
 from mpgui.core.host.task_timeouts import TaskTimeouts
 from mpgui.core.host.telemetry import CpuSampler
 from mpgui.core.protocol import events as ev
 from mpgui.core.protocol import run_names
+from mpgui.core.protocol.channel import EventChannel
 from mpgui.core.protocol.frames import FrameReader, LineReader
 from mpgui.core.protocol.run_spec import RunSpec
 from mpgui.core.protocol.stop_flag import StopFlag
 
-#: How long a stopped scenario gets to wind down before SIGTERM goes to its group (s) ...
-STOP_GRACE_S = 1.0
-#: ... and how long after SIGTERM before SIGKILL (s).
-TERM_GRACE_S = 0.5
-
-#: How long (s) a conductor that has closed its pipe may take to exit before it is ended.
-LINGER_S = 2.0
-
 #: Process groups of every conductor this process started: tests check they are all empty.
 started_groups: list[int] = []
 
-#: Capacity asked for the workers' queue pipe (bytes; Linux lets anyone have up to 1 MiB).
-QUEUE_PIPE_BYTES = 1 << 20
+#: Capacity asked for the workers' event pipe (bytes; Linux lets anyone have up to 1 MiB).
+EVENTS_PIPE_BYTES = 1 << 20
 
 #: Log level of a line the run's processes printed (their stdout and stderr).
 OUTPUT_LEVEL = "OUTPUT"
@@ -138,8 +133,25 @@ def _main_module_hidden() -> Iterator[None]:
             sys.modules["__main__"] = real
 
 
+class _RunGroup(ending.PolledTarget):
+    """A run's conductor and every process in its group, as an :class:`~mpgui.core.ending.Target`.
+
+    Alive while the conductor runs — before its ``setpgrp()`` its group is still ours, and
+    empty — or while any member of its group lives.
+    """
+
+    def __init__(self, conductor: Conductor) -> None:
+        self.conductor = conductor
+
+    def alive(self) -> bool:  # noqa: D102 - see ending.Target
+        return not self.conductor.exited() or self.conductor.group_alive()
+
+    def signal(self, sig: int) -> None:  # noqa: D102 - see ending.Target
+        self.conductor.signal_group(sig)
+
+
 class Conductor:
-    """One run's conductor process, its event queue and its stop flag (spawn context)."""
+    """One run's conductor process, its event channel and its stop flag (spawn context)."""
 
     def __init__(self, spec: RunSpec, telemetry: bool = True) -> None:
         """Make the run's channels (nothing starts yet); :class:`RunStartError` if they
@@ -149,19 +161,19 @@ class Conductor:
         mp = multiprocessing.get_context("spawn")
         try:
             with run_names.named(run_names.host_prefix(self.host_pid)):
-                self.queue: Any = mp.Queue()
+                self.channel: EventChannel | None = EventChannel(mp)
             self.stop_event: Any = StopFlag(mp)
             self._control_r, self._control_w = mp.Pipe(duplex=False)
             self._output_r, self._output_w = mp.Pipe(duplex=False)
         except OSError as exc:
-            raise _start_failure("create the run's queue and pipes", exc) from None
+            raise _start_failure("create the run's event channel and pipes", exc) from None
         #: How many bytes the workers' pipe holds unread (0: unknown, likely 64 KiB).
-        self.queue_pipe_bytes = _enlarge_pipe(self.queue._reader.fileno(), QUEUE_PIPE_BYTES)  # noqa: SLF001
+        self.events_pipe_bytes = _enlarge_pipe(self.channel.reader.fileno(), EVENTS_PIPE_BYTES)
         self.process = mp.Process(
             target=conductor_main,
             args=(
                 spec,
-                self.queue,
+                self.channel,
                 self._control_w,
                 self.stop_event,
                 self.host_pid,
@@ -172,14 +184,12 @@ class Conductor:
         self.pids: list[int] = []  # every process that said hello, in order
         self._sampler = CpuSampler() if telemetry else None
         # Control first: the conductor announces a phase before its workers report in it.
-        self._readers = [FrameReader(self._control_r), FrameReader(self.queue._reader)]  # noqa: SLF001
+        self._readers = [FrameReader(self._control_r), FrameReader(self.channel.reader)]
         self._output = LineReader(self._output_r.fileno())
         self._reported_corrupt: set[FrameReader] = set()  # readers said to be corrupt
         self.exitcode: int | None = None  # the conductor's exit code, kept after close()
-        # Stop escalation, advanced by collect(): when SIGTERM is due, when it was sent.
-        self._term_due: int | None = None
-        self._term_sent: int | None = None
-        self._kill_sent = False
+        # Stop's escalation, stepped by collect().
+        self._stopping = ending.Escalation(_RunGroup(self), timing.GROUP_TERM_GRACE_S)
         self._leftovers_ended = False
         self._control_eof_ns: int | None = None  # when the conductor closed its pipe
         self._timeouts = TaskTimeouts(0)  # its group is known once the conductor has started
@@ -195,7 +205,7 @@ class Conductor:
         finally:
             # The host only reads. Closing its copies of the write ends lets the readers see
             # EOF once every writer has gone.
-            self.queue._writer.close()  # noqa: SLF001
+            self.channel.close_writer()
             self._control_w.close()
             self._output_w.close()
         started_groups.append(self.process.pid)
@@ -219,32 +229,19 @@ class Conductor:
         """True once the conductor process has ended (or was never started)."""
         return not self.started() or self.process.exitcode is not None
 
-    def request_stop(self, grace_s: float = STOP_GRACE_S) -> None:
+    def request_stop(self, grace_s: float = timing.STOP_GRACE_S) -> None:
         """Ask the scenario to wind down; if it has not ended after `grace_s`, end it.
 
         The stop event is set now (scenarios check it between tasks). The rest — SIGTERM to
-        the group after `grace_s`, SIGKILL :data:`TERM_GRACE_S` later — happens in
-        :meth:`collect`, so whoever collects (the drain thread, the headless runner) never
-        blocks on it. A later call can only bring the deadline closer. Does nothing once
-        :meth:`close` has run.
+        the group after `grace_s`, SIGKILL :data:`~mpgui.core.timing.GROUP_TERM_GRACE_S`
+        later — is the escalation's step form, advanced by :meth:`collect`, so whoever
+        collects (the drain thread, the headless runner) never blocks on it. A later call can
+        only bring the deadline closer. Does nothing once :meth:`close` has run.
         """
         if self.stop_event is None:
             return
         self.stop_event.set()
-        due = ev.now_ns() + int(grace_s * 1e9)
-        if self._term_due is None or due < self._term_due:
-            self._term_due = due
-
-    def _escalate(self, now: int) -> None:
-        if self._term_due is None or self._kill_sent:
-            return
-        if self._term_sent is None:
-            if now >= self._term_due:
-                self.signal_group(signal.SIGTERM)
-                self._term_sent = now
-        elif now - self._term_sent >= TERM_GRACE_S * 1e9:
-            self.signal_group(signal.SIGKILL)
-            self._kill_sent = True
+        self._stopping.begin(grace_s, now=ev.now_ns())
 
     def signal_group(self, sig: int) -> None:
         """Send `sig` to the conductor and every process it started."""
@@ -269,45 +266,42 @@ class Conductor:
             return self.process.is_alive()
         return bool(live_group_members(pid))
 
-    def end_group(self, term_wait: float = 0.5, kill_wait: float = 1.0) -> None:
-        """SIGTERM the whole group, wait up to `term_wait` s, then SIGKILL what is left."""
-        for sig, wait_s in ((signal.SIGTERM, term_wait), (signal.SIGKILL, kill_wait)):
-            if not self.group_alive():
-                return
-            self.signal_group(sig)
-            deadline = time.monotonic() + wait_s
-            while self.group_alive() and time.monotonic() < deadline:
-                time.sleep(0.01)
+    def end_group(
+        self,
+        term_wait: float = timing.GROUP_TERM_GRACE_S,
+        kill_wait: float = timing.GROUP_KILL_WAIT_S,
+    ) -> None:
+        """SIGTERM the whole group, wait up to `term_wait` s, then SIGKILL what is left and
+        wait up to `kill_wait` s for it to be gone: the escalation's run form, no grace.
+        Returns at once if the group is empty."""
+        ending.end(_RunGroup(self), term_grace_s=term_wait, reap_s=kill_wait)
 
     def close(self) -> None:
-        """Release the queue and the process object. The group must have ended.
+        """Release the channel, the pipes and the process object. The group must have ended.
 
         Semaphores the run's processes never unlinked (they were killed) are removed now,
         so nothing of the run stays in ``/dev/shm`` and this host's resource tracker has
         nothing to warn about when it exits.
         """
-        if self.queue is None:
+        if self.channel is None:
             return  # closed already
         if self.started():
-            self.process.join(1.0)
+            self.process.join(timing.CONDUCTOR_EXIT_S)
             if self.process.exitcode is None:
                 # Never leave it running: at interpreter exit multiprocessing joins every
                 # live child, and a conductor that outlived its run would hang the host's exit.
-                self.signal_group(signal.SIGKILL)
-                self.process.join(5.0)
+                ending.end(_RunGroup(self), reap_s=timing.KILLED_EXIT_S, hurry=True)
             self.exitcode = self.process.exitcode
             if not self.group_alive():
                 run_names.remove_leftovers(self.host_pid, self.process.pid)
         for conn in (self._control_r, self._output_r, self._control_w, self._output_w):
             conn.close()
-        self.queue.close()
-        # Nothing we put needs flushing (the host never puts); don't wait on a feeder thread.
-        self.queue.cancel_join_thread()
+        self.channel.close()
         if self.process.exitcode is not None or not self.started():
             self.process.close()
-        # Let go of the queue's and the stop event's locks now, not whenever this object is
-        # collected: under spawn each is a named semaphore in /dev/shm. Never reused anyway.
-        self.queue = self.stop_event = None
+        # Let go of the channel's lock and the stop flag now, not whenever this object is
+        # collected: under spawn the lock is a named semaphore in /dev/shm. Never reused anyway.
+        self.channel = self.stop_event = None
         self._readers = []
 
     # -- events --------------------------------------------------------------------------
@@ -357,16 +351,17 @@ class Conductor:
             out.extend(self._sampler.sample(self.pids))
         if not self.exited():
             out.extend(self._timeouts.enforce(now))
-        self._escalate(now)
+        self._stopping.step(now)
         self._end_a_lingering_exit(now)
         if self.exited() and not self._leftovers_ended:
             self._leftovers_ended = True
-            self.end_group(term_wait=0.3)  # instant when the group is already empty
+            # Instant when the group is already empty, as it is unless something outlived it.
+            self.end_group(term_wait=timing.LEFTOVER_TERM_GRACE_S)
         return out
 
     def _protocol_error(self, reader: FrameReader, why: str) -> tuple:
         """An ERROR event (host-made) about a malformed message on `reader`'s channel."""
-        channel = "the conductor's pipe" if reader is self._readers[0] else "the workers' queue"
+        channel = "the conductor's pipe" if reader is self._readers[0] else "the workers' pipe"
         return (ev.ERROR, ev.now_ns(), "ProtocolError", f"{why} on {channel}", None, {})
 
     def _end_a_lingering_exit(self, now: int) -> None:
@@ -376,18 +371,18 @@ class Conductor:
         would keep it there forever. Its outcome is already reported: only the end is left.
         """
         control = self._readers[0]
-        if not control.done or self.exited() or self._term_due is not None:
+        if not control.done or self.exited() or self._stopping.begun:
             return
         if self._control_eof_ns is None:
             self._control_eof_ns = now
-        elif now - self._control_eof_ns >= LINGER_S * 1e9:
+        elif now - self._control_eof_ns >= timing.CONDUCTOR_LINGER_S * 1e9:
             self.request_stop(grace_s=0)
 
     def drained(self) -> bool:
         """True when the conductor has ended and its channels hold nothing more to read.
 
         The control pipe must reach end-of-file (its only writer was the conductor). The
-        workers' queue and the output pipe count as drained once nothing is readable: a
+        workers' pipe and the output pipe count as drained once nothing is readable: a
         worker that outlived the conductor is ended by the caller, not waited for.
         """
         if not self.exited():

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mpgui.core.host.handle import STOP_GRACE_S, Conductor, RunStartError
+from mpgui.core import timing
+from mpgui.core.host.handle import Conductor, RunStartError
 from mpgui.core.model.run_state import RunState
 from mpgui.core.protocol import events as ev
 from mpgui.core.protocol.run_spec import RunSpec
@@ -51,7 +52,7 @@ def run(
     except KeyboardInterrupt:
         state.fail("Stopped", "interrupted", ev.STATUS_STOPPED)
         conductor.request_stop()
-        conductor.end_group(term_wait=STOP_GRACE_S)
+        conductor.end_group(term_wait=timing.STOP_GRACE_S)
         raise
     finally:
         conductor.end_group()  # a no-op unless something outlived the run

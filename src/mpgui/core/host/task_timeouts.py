@@ -2,9 +2,11 @@
 
 A scenario announces a limit with its plan — ``ctx.probe.plan(tasks=…, task_timeout_s=2.0)``
 — and from then on the host watches every task's START and END. A worker whose task passes
-the limit gets SIGTERM; if it is still alive :data:`KILL_AFTER_S` later (it ignores SIGTERM),
-SIGKILL. The conductor's child watch then sees the death like any other, so the scenario's
-pool is interrupted instead of waiting for the task forever.
+the limit gets SIGTERM; if it is still alive :data:`~mpgui.core.timing.TIMEOUT_TERM_GRACE_S`
+later (it ignores SIGTERM), SIGKILL — the escalation of :mod:`mpgui.core.ending`, one per
+worker, stepped by :meth:`TaskTimeouts.enforce`. The conductor's child watch then sees the
+death like any other, so the scenario's pool is interrupted instead of waiting for the task
+forever.
 
 The host does this, not the conductor, because the host is the one process that sees every
 worker's task events as they happen — and it must be able to end a worker even when the
@@ -17,10 +19,28 @@ import contextlib
 import os
 import signal
 
+from mpgui.core import ending, timing
 from mpgui.core.protocol import events as ev
 
-#: After SIGTERM, how long (s) a timed-out worker gets before SIGKILL.
-KILL_AFTER_S = 0.5
+
+class _GroupMember(ending.PolledTarget):
+    """One worker as an :class:`~mpgui.core.ending.Target`: pid `pid`, while it is still in
+    process group `pgid` (a pid reused by another process is never signalled)."""
+
+    def __init__(self, pid: int, pgid: int) -> None:
+        self.pid = pid
+        self.pgid = pgid
+
+    def alive(self) -> bool:  # noqa: D102 - see ending.Target
+        try:
+            return os.getpgid(self.pid) == self.pgid
+        except ProcessLookupError:
+            return False
+
+    def signal(self, sig: int) -> None:  # noqa: D102 - see ending.Target
+        if self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, sig)
 
 
 class TaskTimeouts:
@@ -34,8 +54,7 @@ class TaskTimeouts:
         self.pgid = pgid
         self.limit_ns: int | None = None
         self._open: dict[int, tuple[int, int]] = {}  # pid -> (task, started at)
-        self._term_sent: dict[int, tuple[int, int]] = {}  # pid -> (task, SIGTERM sent at)
-        self._killed: set[int] = set()
+        self._ending: dict[int, ending.Escalation] = {}  # pid -> its escalation, once overdue
         self._failed = False
 
     def observe_control(self, events: list[tuple]) -> None:
@@ -47,7 +66,7 @@ class TaskTimeouts:
                     self.limit_ns = int(limit * 1e9) if limit else None
                 case (ev.EXIT, _, pid, _, _, _):
                     self._open.pop(pid, None)
-                    self._term_sent.pop(pid, None)
+                    self._ending.pop(pid, None)
 
     def observe_workers(self, events: list[tuple]) -> None:
         """Fold workers' events (only while a limit is set: otherwise this costs nothing)."""
@@ -61,20 +80,20 @@ class TaskTimeouts:
                     self._open.pop(pid, None)  # a block of finished tasks ends the open one
 
     def enforce(self, now: int) -> list[tuple]:
-        """End workers whose task is overdue; return the events that say so (host-made)."""
+        """End workers whose task is overdue; return the events that say so (host-made).
+
+        The step form of each worker's escalation: never blocks.
+        """
         out: list[tuple] = []
         if self.limit_ns is not None:
             for pid, (task, since) in list(self._open.items()):
-                if now - since >= self.limit_ns and pid not in self._term_sent:
-                    self._term_sent[pid] = (task, now)
+                if now - since >= self.limit_ns and pid not in self._ending:
                     out.extend(self._overdue(now, pid, task))
-        for pid, (_task, sent) in list(self._term_sent.items()):
-            if pid not in self._killed and now - sent >= KILL_AFTER_S * 1e9 and self._alive(pid):
-                self._killed.add(pid)
-                self._signal(pid, signal.SIGKILL)
+        for pid, escalation in list(self._ending.items()):
+            if escalation.step(now) == signal.SIGKILL:
                 out.append(
                     (ev.LOG, now, pid, "ERROR", f"pid {pid} ignored SIGTERM for "
-                     f"{KILL_AFTER_S:g} s: SIGKILL")
+                     f"{timing.TIMEOUT_TERM_GRACE_S:g} s: SIGKILL")
                 )  # fmt: skip
         return out
 
@@ -86,16 +105,10 @@ class TaskTimeouts:
             self._failed = True
             message = f"task {task} ran longer than its {limit_s:g} s timeout; its worker was ended"
             out.append((ev.ERROR, now, "TaskTimeout", message, None, {"pid": pid, "task": task}))
-        self._signal(pid, signal.SIGTERM)
+        escalation = ending.Escalation(
+            _GroupMember(pid, self.pgid), term_grace_s=timing.TIMEOUT_TERM_GRACE_S
+        )
+        escalation.begin(now=now)
+        escalation.step(now)  # SIGTERM, now
+        self._ending[pid] = escalation
         return out
-
-    def _alive(self, pid: int) -> bool:
-        try:
-            return os.getpgid(pid) == self.pgid
-        except ProcessLookupError:
-            return False
-
-    def _signal(self, pid: int, sig: int) -> None:
-        if self._alive(pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, sig)

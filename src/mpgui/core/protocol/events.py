@@ -7,8 +7,8 @@ system-wide clock), so timestamps taken in different processes line up on one ti
 Tuples rather than dataclasses because millions of them cross process boundaries: a tuple of
 ints and short strs pickles small and unpickles without calling any constructor.
 
-Events travel in *batches* (lists); one ``Queue.put`` carries one batch, in the order its
-events happened.
+Events travel in *batches* (lists); one message on a pipe (the run's event channel, or the
+conductor's control pipe) carries one batch, in the order its events happened.
 
 Layouts (``t`` is the perf_counter_ns timestamp)::
 

@@ -2,18 +2,18 @@
 
 A scenario's worker function asks for the process's probe with :func:`current` and wraps each
 task in ``with probe.task(i):``. The probe buffers events and sends them on the run's event
-queue in batches — one message per ~30 ms or per :data:`MAX_BATCH` events, whichever comes
+channel in batches — one message per ~30 ms or per :data:`MAX_BATCH` events, whichever comes
 first — and packs finished tasks into SPANS events (see :mod:`~mpgui.core.protocol.events`),
 so a worker reports a short task for about the price of two clock reads.
 
-Pool workers get their probe from :func:`install`, used as the Pool *initializer* so the queue
-crosses into the worker while it is being created (the only time a Queue may be pickled). A
-worker writes each batch to the queue's pipe itself, under the queue's write lock, as
-``multiprocessing.SimpleQueue.put`` does — not through ``Queue.put``, whose feeder thread a
-busy worker's main thread starves of the GIL: every batch then waits a switch interval (5 ms)
-or two, and a flooding worker's batches pile up in its memory, seconds behind. Written
-synchronously, a batch is on its way at once; if the host ever reads slower than the workers
-write, they wait for it instead of buffering without bound.
+Pool workers get their probe from :func:`install`, used as the Pool *initializer* so the run's
+:class:`~mpgui.core.protocol.channel.EventChannel` crosses into the worker while it is being
+created. A worker writes each batch to the channel's pipe itself, synchronously
+(:meth:`EventChannel.send <mpgui.core.protocol.channel.EventChannel.send>`) — not through a
+``Queue.put``, whose feeder thread a busy worker's main thread starves of the GIL: every batch
+then waits a switch interval (5 ms) or two, and a flooding worker's batches pile up in its
+memory, seconds behind. Written synchronously, a batch is on its way at once; if the host ever
+reads slower than the workers write, they wait for it instead of buffering without bound.
 
 A small flusher thread sends what an idle worker still holds, and a
 ``multiprocessing.util.Finalize`` hook flushes when the worker exits normally
@@ -29,18 +29,19 @@ import contextlib
 import operator
 import os
 import pickle
-import struct
 import sys
 import threading
 import time
 from array import array
 from collections.abc import Callable
 from multiprocessing import util as mp_util
-from multiprocessing.reduction import ForkingPickler
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mpgui.core.protocol import events as ev
 from mpgui.core.protocol.cpu import current_cpu
+
+if TYPE_CHECKING:
+    from mpgui.core.protocol.channel import EventChannel
 
 #: Flush the buffer when its oldest unflushed event is this old (ns) ...
 FLUSH_NS = 30_000_000
@@ -84,8 +85,8 @@ class _Span:
 class Probe:
     """Buffers this process's events and sends them to the host in batches.
 
-    `send` delivers one batch (a list): ``queue.put`` in workers, the conductor's control
-    pipe's ``send`` in the conductor. `stop_event` is the run's stop ``multiprocessing.Event``
+    `send` delivers one batch (a list): the run's event channel's ``send`` in workers, the
+    conductor's control pipe's ``send`` in the conductor. `stop_event` is the run's stop flag
     (scenarios check :meth:`should_stop` between tasks); `role` is ``"worker"`` for pool
     workers and ``"main"`` for the conductor's own lane.
 
@@ -102,7 +103,7 @@ class Probe:
         label: str = "",
         background_flush: bool = False,
     ) -> None:
-        self._send = send
+        self._deliver = send
         self._stop = stop_event
         self.role = role
         self.label = label
@@ -164,7 +165,7 @@ class Probe:
         if self._buf:
             batch, self._buf = self._buf, []
             try:
-                self._send(batch)
+                self._deliver(batch)
             except (pickle.PicklingError, TypeError, AttributeError) as exc:
                 self._send_each(batch, exc)
         self._pending = 0
@@ -178,10 +179,10 @@ class Probe:
         """
         for event in batch:
             try:
-                self._send([event])
+                self._deliver([event])
             except (pickle.PicklingError, TypeError, AttributeError):
                 why = f"mpgui could not send a {event[0]!r} event: {exc}"
-                self._send([(ev.LOG, _now(), self.pid, "ERROR", why)])
+                self._deliver([(ev.LOG, _now(), self.pid, "ERROR", why)])
 
     def _has_unsent(self) -> bool:
         running = self._open
@@ -309,70 +310,29 @@ def current() -> Probe:
     return _current
 
 
-def install(queue: Any, stop_event: Any, role: str = "worker", label: str = "") -> Probe:
-    """Make a probe reporting to `queue` this process's probe and say hello.
+def install(channel: EventChannel, stop_event: Any, role: str = "worker", label: str = "") -> Probe:
+    """Make a probe reporting on the run's event `channel` this process's probe, say hello.
 
-    Use it as a Pool initializer (``initargs=(queue, stop_event)``). Also makes this worker's
-    stdout line-buffered: the run's output reaches the host through a pipe (see
+    Use it as a Pool initializer (``initargs=(channel, stop_event)``). Also makes this
+    worker's stdout line-buffered: the run's output reaches the host through a pipe (see
     ``conductor._capture_output``), and a line written whole never mixes with another
     process's.
     """
     with contextlib.suppress(AttributeError, ValueError, OSError):
         sys.stdout.reconfigure(line_buffering=True)
-    probe = Probe(_sender(queue), stop_event, role=role, label=label, background_flush=True)
+    probe = Probe(channel.send, stop_event, role=role, label=label, background_flush=True)
     install_probe(probe)
     if probe.flusher_error is not None:
         probe.log(f"no flusher thread ({probe.flusher_error}): events may arrive late", "WARNING")
     return probe
 
 
-def _sender(queue: Any) -> Callable[[list[tuple]], None]:
-    """Send a batch on `queue` from the calling thread, as ``SimpleQueue.put`` does.
-
-    What reaches the pipe is what ``Queue.put``'s feeder thread would write (a pickle, framed
-    by ``Connection.send_bytes``, under the queue's write lock), and the queue's count of
-    messages is kept as ``put`` keeps it, so any reader — ``Queue.get``, the host's
-    :class:`~mpgui.core.frames.FrameReader` — reads them. A queue without that pipe (not a
-    ``multiprocessing`` one) gets a plain ``put``.
-    """
-    writer = getattr(queue, "_writer", None)
-    if writer is None:
-        return queue.put
-    lock = queue._wlock  # noqa: SLF001 - None where pipe writes are atomic (Windows)
-    counter = getattr(queue, "_sem", None)  # Queue.get releases it once per message
-    dumps = ForkingPickler.dumps
-
-    raw_write = getattr(writer, "_send", None)  # a Unix Connection's write-it-all
-
-    def write(data: bytes) -> None:
-        if raw_write is None:
-            writer.send_bytes(data)
-            return
-        # Header and payload in one write (send_bytes makes two past 16 KiB): on a roomy
-        # pipe a worker killed mid-send then leaves no half frame for the reader to choke on.
-        size = len(data)
-        head = struct.pack("!i", size) if size <= 0x7FFFFFFF else struct.pack("!iQ", -1, size)
-        raw_write(head + data)
-
-    def send(batch: list[tuple]) -> None:
-        data = dumps(batch)  # pickled before taking the lock, as the feeder does
-        if counter is not None:
-            counter.acquire()
-        if lock is None:
-            write(data)
-        else:
-            with lock:
-                write(data)
-
-    return send
-
-
 def install_probe(probe: Probe) -> Probe:
     """Make `probe` this process's probe, flush it at normal exit, and say hello."""
     global _current
     _current = probe
-    # Flush on normal process exit. Priority 100 runs before a Queue's own finalizers
-    # (priority 10 and -5), in case a probe's `send` is a feeder thread's put.
+    # Flush on normal process exit. Priority 100 runs before multiprocessing's own finalizers
+    # (a Queue's are 10 and -5), in case a probe's `send` is a Queue's put.
     mp_util.Finalize(probe, probe.flush, exitpriority=100)
     probe.hello()
     return probe

@@ -17,12 +17,9 @@ is left under those names (:func:`remove_leftovers`). The host's own handles on 
 queue) are named ``/mpgui-<host pid>-host-…`` (:func:`named`), so a test can check that a run
 left nothing, comparing only names its own process made.
 
-Private ``multiprocessing`` names used here, and why: ``current_process()._config``'s
-``semprefix`` and ``tempdir`` (the prefix ``SemLock`` names a new semaphore with, and the
-directory ``util.get_temp_dir()`` hands out: no public way to choose either; children
-inherit both with the process object), ``util._remove_temp_dir`` (the finalizer that
-``get_temp_dir`` registers, registered the same way here) and ``_multiprocessing.sem_unlink``
-(what ``SemLock`` itself unlinks with).
+There is no public way to choose either name, nor to unlink a named semaphore by its name:
+the private ``multiprocessing`` names this needs are in :mod:`mpgui.core.mp_private`
+(``process_config``, ``remove_temp_dir_at_exit``, ``sem_unlink``).
 """
 
 from __future__ import annotations
@@ -33,7 +30,8 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from multiprocessing import process
+
+from mpgui.core import mp_private
 
 #: Where Linux keeps named semaphores (as ``sem.<name>`` files).
 SHM_DIR = "/dev/shm"
@@ -60,24 +58,21 @@ def use_run_names(host_pid: int) -> None:
     The temp directory is made now; if it cannot be (a read-only ``TMPDIR``), the run goes
     on with ``multiprocessing``'s own, made when first needed.
     """
-    from multiprocessing import util  # noqa: PLC0415
-
     me = os.getpid()
-    config = process.current_process()._config  # noqa: SLF001
+    config = mp_private.process_config()
     config["semprefix"] = run_prefix(host_pid, me)
     try:
         path = tempfile.mkdtemp(prefix=_temp_dir_prefix(host_pid, me))
     except OSError:
         return
-    # As util.get_temp_dir() does for the directory it makes: removed at a normal exit.
-    util.Finalize(None, util._remove_temp_dir, args=(shutil.rmtree, path), exitpriority=-100)  # noqa: SLF001
+    mp_private.remove_temp_dir_at_exit(path)  # as get_temp_dir() does for its own
     config["tempdir"] = path
 
 
 @contextlib.contextmanager
 def named(prefix: str) -> Iterator[None]:
     """Within the block, semaphores this process creates are named with `prefix`."""
-    config = process.current_process()._config  # noqa: SLF001
+    config = mp_private.process_config()
     previous = config.get("semprefix", "/mp")
     config["semprefix"] = prefix
     try:
@@ -106,7 +101,6 @@ def remove_leftovers(host_pid: int, conductor_pid: int) -> list[str]:
     Call it only once every process of the run has ended: a live process may still use them.
     Returns the semaphore names removed (none when the run ended as it should).
     """
-    import _multiprocessing  # noqa: PLC0415 - the C module SemLock itself uses
     from multiprocessing import resource_tracker  # noqa: PLC0415
 
     pattern = os.path.join(tempfile.gettempdir(), _temp_dir_prefix(host_pid, conductor_pid))
@@ -119,7 +113,7 @@ def remove_leftovers(host_pid: int, conductor_pid: int) -> list[str]:
             continue
         name = "/" + entry[len("sem.") :]
         try:
-            _multiprocessing.sem_unlink(name)
+            mp_private.sem_unlink(name)
         except OSError:
             continue  # gone meanwhile: nothing of it is left to remove
         removed.append(name)

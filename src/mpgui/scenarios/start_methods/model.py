@@ -63,7 +63,7 @@ def measure(ctx: RunContext, method: str, processes: int, first_task: int) -> di
     as a span on the main lane: from ``start()`` to the child's first line.
     """
     main = ctx.probe
-    mp = multiprocessing.get_context(method)
+    mp = ctx.context(method)  # multiprocessing.get_context(method), as mpgui can watch it
     main.phase(method)
     starts, joins, sees = [], [], []
     for i in range(processes):

@@ -10,9 +10,11 @@ import warnings
 
 import pytest
 
+from mpgui.core import timing
 from mpgui.core.child import child_watch
 from mpgui.core.child.child_watch import ChildWatch, is_bad_exit
 from mpgui.core.child.failures import WorkerFailed
+from mpgui.core.child.recording_context import recording_context
 
 
 def exit_with(code: int) -> None:
@@ -65,10 +67,11 @@ def exits_without_interrupt(watch) -> None:
     deadline = time.monotonic() + 5
     while not watch.events and time.monotonic() < deadline:
         wait_forever_for(0.05)
-    wait_forever_for(child_watch.FAIL_GRACE_S + 0.2)
+    wait_forever_for(timing.FAIL_GRACE_S + 0.2)
 
 
 def test_a_bad_exit_interrupts_the_waiting_main_thread(watch):
+    # A plain context's process, which records nothing: the watch sees it all the same.
     proc = multiprocessing.get_context("spawn").Process(target=exit_with, args=(3,))
     t0 = time.monotonic()
     proc.start()
@@ -96,7 +99,7 @@ def test_the_interrupt_waits_for_a_shielded_block_to_end(watch):
         with child_watch.shielded():
             wait_forever_for(0.1)
             proc.join()
-            wait_forever_for(child_watch.FAIL_GRACE_S + 0.5)  # the interrupt arrives here
+            wait_forever_for(timing.FAIL_GRACE_S + 0.5)  # the interrupt arrives here
             finished_block = True
     assert finished_block
 
@@ -106,7 +109,7 @@ def test_a_death_the_scenario_noticed_itself_is_not_raised_again(watch):
     proc.start()
     proc.join()
     child_watch.claim(proc.pid)
-    wait_forever_for(child_watch.FAIL_GRACE_S + 0.5)  # no interrupt comes
+    wait_forever_for(timing.FAIL_GRACE_S + 0.5)  # no interrupt comes
     assert watch.failure().pid == proc.pid  # still known, to name an error's cause
 
 
@@ -128,12 +131,28 @@ def test_what_counts_as_a_bad_exit(code, by_owner, bad):
 
 
 def test_a_process_its_owner_terminates_is_no_failure(watch):
-    proc = multiprocessing.get_context("spawn").Process(target=wait_forever_for, args=(30,))
+    # mpgui's contexts record their processes' ends, as Pool.terminate() makes them.
+    proc = recording_context("spawn").Process(target=wait_forever_for, args=(30,))
     proc.start()
     proc.terminate()
     proc.join()
     exits_without_interrupt(watch)
     assert [e[2:5] for e in watch.events] == [(proc.pid, -15, False)]
+
+
+def test_a_pool_terminated_by_its_owner_fails_nothing_and_its_workers_are_seen(watch):
+    mp = recording_context("spawn")
+    pool = mp.Pool(2)
+    workers = {p.pid for p in mp.made()}
+    assert len(workers) == 2  # the pool made its workers through the context
+    pool.terminate()
+    pool.join()
+    deadline = time.monotonic() + 5
+    while len(watch.events) < 2 and time.monotonic() < deadline:
+        wait_forever_for(0.05)
+    wait_forever_for(timing.FAIL_GRACE_S + 0.2)  # an interrupt would have come by now
+    assert {e[2] for e in watch.events} == workers
+    assert all(e[3] == -15 and e[4] is False for e in watch.events), watch.events
 
 
 def test_a_failed_run_whose_cleanup_hangs_is_rescued_by_the_watch(watch):
@@ -150,7 +169,7 @@ def test_a_failed_run_whose_cleanup_hangs_is_rescued_by_the_watch(watch):
     assert [f.pid for f in watch.stuck] == [proc.pid]
     # The watch gave the run its grace and the cleanup bound first (how soon after that is
     # the failure-detection benchmark's figure).
-    assert took >= child_watch.CLEANUP_BOUND_S
+    assert took >= timing.CLEANUP_BOUND_S
     assert not watch.claim_report()  # the watch reports it: the main thread must not
 
 
@@ -160,7 +179,7 @@ def test_a_run_that_reports_in_time_is_not_rescued(watch):
     with pytest.raises(WorkerFailed):
         wait_forever_for(20)
     assert watch.claim_report()  # the main thread reports the failure itself
-    wait_forever_for(child_watch.FAIL_GRACE_S + child_watch.CLEANUP_BOUND_S + 0.3)
+    wait_forever_for(timing.FAIL_GRACE_S + timing.CLEANUP_BOUND_S + 0.3)
     assert not watch.stuck
 
 
@@ -218,13 +237,13 @@ def test_the_watch_thread_is_not_there_when_the_process_forks(watch):
     THREADS_AT_FORK.clear()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        proc = multiprocessing.get_context("fork").Process(target=exit_with, args=(0,))
+        proc = recording_context("fork").Process(target=exit_with, args=(0,))
         proc.start()
         proc.join()
     assert THREADS_AT_FORK and all(watch_tid not in tids for tids in THREADS_AT_FORK)
     assert not [w for w in caught if "multi-threaded" in str(w.message)]
     # ...and it is back after the fork: a death is still noticed.
-    bad = multiprocessing.get_context("fork").Process(target=exit_with, args=(7,))
+    bad = recording_context("fork").Process(target=exit_with, args=(7,))
     bad.start()
     with pytest.raises(WorkerFailed, match="code 7"):
         wait_forever_for(20)
@@ -235,7 +254,7 @@ def test_an_interrupt_that_comes_while_the_main_thread_forks_is_not_lost(watch):
     # at-fork hooks, where an exception would be swallowed: the failure must still arrive.
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("no fork here")
-    ctx = multiprocessing.get_context("fork")
+    ctx = recording_context("fork")
     bad = ctx.Process(target=exit_with, args=(3,))
     bad.start()
     deadline = time.monotonic() + 10

@@ -9,6 +9,7 @@ import pytest
 from mpgui.core.child.failures import WorkerFailed
 from mpgui.core.child.run_context import RunContext
 from mpgui.core.child.workers import blocks
+from mpgui.core.protocol.channel import EventChannel
 from mpgui.core.protocol.probe import NullProbe
 
 
@@ -16,7 +17,7 @@ from mpgui.core.protocol.probe import NullProbe
 def ctx():
     """A RunContext like the conductor's, in this process (forkserver: no forking of pytest)."""
     mp = multiprocessing.get_context("forkserver")
-    return RunContext(mp, NullProbe(), mp.Queue(), mp.Event())
+    return RunContext(mp, NullProbe(), EventChannel(mp), mp.Event())
 
 
 def dies_at_once(start):

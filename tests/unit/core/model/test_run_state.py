@@ -197,7 +197,7 @@ def test_a_huge_block_of_spans_keeps_only_the_newest():
 
 
 def test_a_start_arriving_after_its_process_ended_does_not_show_it_running():
-    # The conductor's pipe (EXIT) and the workers' queue (START) are two channels.
+    # The conductor's pipe (EXIT) and the workers' pipe (START) are two channels.
     s = RunState(SPEC, t0_ns=0)
     s.apply([(ev.HELLO, 1, 42, 0, "worker", "")])
     s.apply([(ev.EXIT, 5, 42, -9, True, "ForkPoolWorker-1")])

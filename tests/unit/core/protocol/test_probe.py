@@ -1,11 +1,14 @@
-"""The probe batches events onto a real multiprocessing queue."""
+"""The probe batches events onto a real multiprocessing queue, and onto the run's channel."""
 
 import multiprocessing
 import queue
+import threading
 import time
 
 from mpgui.core.protocol import events as ev
 from mpgui.core.protocol import probe as probe_mod
+from mpgui.core.protocol.channel import EventChannel
+from mpgui.core.protocol.frames import FrameReader
 
 
 def _drain(q):
@@ -15,6 +18,15 @@ def _drain(q):
             batches.append(q.get(timeout=0.5))
         except queue.Empty:
             return batches
+
+
+def _channel():
+    return EventChannel(multiprocessing.get_context("spawn"))
+
+
+def _read(channel):
+    """Every batch written to `channel` so far, read as the host reads them."""
+    return FrameReader(channel.reader).read()
 
 
 def test_batches_until_the_size_limit_then_flushes():
@@ -131,16 +143,20 @@ def test_a_task_still_running_when_its_batch_goes_is_sent_as_running_once():
     assert (task, start) == (1, sent[0][1][1])  # the span starts when the START said
 
 
-def test_a_worker_writes_its_batches_to_the_queue_itself():
+def test_a_worker_writes_its_batches_to_the_channel_itself_in_whole_frames():
     # No feeder thread: a busy worker's main thread would starve it of the GIL.
-    q = multiprocessing.get_context("spawn").Queue()
-    p = probe_mod.Probe(probe_mod._sender(q), None)
+    channel = _channel()
+    threads = {t.ident for t in threading.enumerate()}
+    p = probe_mod.Probe(channel.send, None)
     p.metric("x", 1)
     p.flush()
-    assert q._thread is None  # Queue.put was never called
-    (batch,) = _drain(q)  # yet Queue.get reads the batch
+    assert {t.ident for t in threading.enumerate()} == threads  # none started
+    (batch,) = _read(channel)  # the host's reader decodes the frame ...
     assert [e[0] for e in batch] == [ev.METRIC]
-    q.close()
+    big = [(ev.LOG, 1, 2, "INFO", "x" * 20_000)]  # past 16 KiB (still within the pipe)
+    channel.send(big)
+    assert channel.reader.poll(5) and channel.reader.recv() == big  # ... and so does recv()
+    channel.close()
 
 
 def test_an_idle_worker_sends_what_it_holds_without_another_event():
@@ -174,25 +190,25 @@ def test_without_a_probe_many_tasks_report_nothing_and_cost_no_memory():
 
 
 def test_an_unpicklable_value_costs_only_its_own_event_with_a_log_line_saying_so():
-    q = multiprocessing.get_context("spawn").Queue()
-    p = probe_mod.Probe(probe_mod._sender(q), None)
+    channel = _channel()
+    p = probe_mod.Probe(channel.send, None)
     p.metric("before", 1)
     p.metric("bad", lambda: 0)  # a lambda cannot be pickled
     p.metric("after", 2)
     p.flush()  # must not raise in the scenario's code
-    events = [e for batch in _drain(q) for e in batch]
+    events = [e for batch in _read(channel) for e in batch]
     assert [(e[0], e[3]) for e in events if e[0] == ev.METRIC] == [
         (ev.METRIC, "before"),
         (ev.METRIC, "after"),
     ]
     (log,) = [e for e in events if e[0] == ev.LOG]
     assert log[3] == "ERROR" and "could not send a 'metric' event" in log[4]
-    q.close()
+    channel.close()
 
 
 def test_a_task_number_must_be_an_int_and_a_huge_one_costs_only_its_batch():
-    q = multiprocessing.get_context("spawn").Queue()
-    p = probe_mod.Probe(probe_mod._sender(q), None)
+    channel = _channel()
+    p = probe_mod.Probe(channel.send, None)
     try:
         p.task("a")
     except TypeError:
@@ -208,6 +224,6 @@ def test_a_task_number_must_be_an_int_and_a_huge_one_costs_only_its_batch():
     with p.task(1):  # the probe still works
         pass
     p.flush()
-    events = ev.expand([e for batch in _drain(q) for e in batch])
+    events = ev.expand([e for batch in _read(channel) for e in batch])
     assert [e[3] for e in events if e[0] == ev.END] == [1]
-    q.close()
+    channel.close()
