@@ -4,7 +4,7 @@ mpgui uses public routes where they exist: a context whose ``Process`` records i
 ends (:mod:`~mpgui.core.child.recording_context`) for the pools, executors and managers it
 creates, a pipe and a lock of its own for the run's events
 (:mod:`~mpgui.core.protocol.channel`), ``signal.raise_signal`` for a real crash. What is left
-has no public route; ``tests/test_architecture.py`` fails if any other module of ``src/`` names
+has no public route; ``tests/unit/test_architecture.py`` fails if any other module of ``src/`` names
 one of these, and ``tests/unit/core/test_mp_private.py`` checks each still exists and does what
 is relied on, on the running Python (DESIGN: 3.11, 3.12, 3.13).
 

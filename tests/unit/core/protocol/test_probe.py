@@ -5,6 +5,8 @@ import queue
 import threading
 import time
 
+import pytest
+
 from mpgui.core.protocol import events as ev
 from mpgui.core.protocol import probe as probe_mod
 from mpgui.core.protocol.channel import EventChannel
@@ -209,18 +211,12 @@ def test_an_unpicklable_value_costs_only_its_own_event_with_a_log_line_saying_so
 def test_a_task_number_must_be_an_int_and_a_huge_one_costs_only_its_batch():
     channel = _channel()
     p = probe_mod.Probe(channel.send, None)
-    try:
-        p.task("a")
-    except TypeError:
-        pass
-    else:
-        raise AssertionError("a str task number was accepted")
+    with pytest.raises(TypeError):
+        p.task("a")  # a str task number is refused at once
     with p.task(2**70):  # an int, but not an int64: its spans cannot be packed
         pass
-    try:
-        p.flush()
-    except OverflowError:
-        pass
+    with pytest.raises(OverflowError):
+        p.flush()  # the flush that packs it says so, and drops only that batch
     with p.task(1):  # the probe still works
         pass
     p.flush()
