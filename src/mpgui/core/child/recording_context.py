@@ -20,11 +20,10 @@ What the recording is for (the child watch registers itself with :func:`set_reco
 A process started some other way (a plain ``multiprocessing.get_context()``) is still *seen*
 (:func:`mpgui.core.mp_private.watch_children`): it only lacks these two refinements.
 
-The subclasses are made for every start method at import, under names of this module, so a
-process object pickled for a spawn or forkserver child unpickles there. Such a child imports
-this module before its target runs — inside the start latency the start-methods scenario
-measures — so at import it needs only modules a child has loaded anyway; what only the
-parent uses is imported where it is used.
+The subclasses are made for every start method at import, under names of this module. A
+process object pickled for a spawn or forkserver child is pickled as its start method's own
+class (the child has nothing to record), so such a child never imports this module: the start
+latency the start-methods scenario measures is the start method's, not mpgui's.
 """
 
 from __future__ import annotations
@@ -101,6 +100,13 @@ class _Records:
             _recorder.process_ended_by_owner(self)
         super().kill()
 
+    def __reduce__(self) -> tuple:
+        # A spawn or forkserver child is sent its process object pickled. The child never
+        # records (the watch is its conductor's), so it gets the start method's own class:
+        # unpickling then imports nothing of mpgui, and the start latency the start-methods
+        # scenario measures stays the start method's own.
+        return (object.__new__, (self._plain_class,), self.__dict__)
+
 
 class _RecordingContext:
     """The recording part of every recording context class: its ``Process`` makes a
@@ -137,7 +143,11 @@ def _make_classes(method: str) -> None:
     process_class = type(
         f"{name}Process",
         (_Records, base.Process),
-        {"__module__": __name__, "__doc__": f"A {method} process that records (see module)."},
+        {
+            "__module__": __name__,
+            "__doc__": f"A {method} process that records (see module).",
+            "_plain_class": base.Process,
+        },
     )
     globals()[process_class.__name__] = process_class  # where unpickling looks it up
     _CONTEXT_CLASSES[method] = type(
