@@ -118,7 +118,8 @@ def remove_leftovers(host_pid: int, conductor_pid: int) -> list[str]:
             continue  # gone meanwhile: nothing of it is left to remove
         removed.append(name)
         # The run registered it with this process's tracker (inherited): take it off there,
-        # or the tracker warns about it when this process exits.
-        with contextlib.suppress(Exception):
+        # or the tracker warns about it when this process exits. A tracker that is gone
+        # (its pipe broken) has nothing to warn about: only that is passed over.
+        with contextlib.suppress(OSError):
             resource_tracker.unregister(name, "semaphore")
     return removed

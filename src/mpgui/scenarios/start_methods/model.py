@@ -78,18 +78,22 @@ def measure(ctx: RunContext, method: str, processes: int, first_task: int) -> di
         writer.close()  # the child holds the only writer now: EOF if it dies
         if not reader.poll(CHILD_TIMEOUT_S):
             proc.kill()
-            proc.join()
+            proc.join(CHILD_TIMEOUT_S)  # every wait has a bound, even for a killed child
             raise RuntimeError(f"a {method} child did not start within {CHILD_TIMEOUT_S:g} s")
         try:
             t_first, saw_change, cpu = reader.recv()
         except EOFError:  # the child died before it could report
-            proc.join()
+            proc.join(CHILD_TIMEOUT_S)
             raise WorkerFailed(proc.pid, proc.exitcode) from None
         finally:
             reader.close()
         j0 = time.perf_counter_ns()
-        proc.join()
+        proc.join(CHILD_TIMEOUT_S)  # it has reported and returns at once; a bound all the same
         j1 = time.perf_counter_ns()
+        if proc.exitcode is None:
+            proc.kill()
+            proc.join(CHILD_TIMEOUT_S)
+            raise RuntimeError(f"a {method} child did not exit within {CHILD_TIMEOUT_S:g} s")
         main.emit((ev.END, t_first, main.pid, task, cpu))
         start_ms = (t_first - t0) / 1e6
         starts.append(start_ms)
