@@ -64,7 +64,7 @@ def _die_with_host(host_pid: int) -> Callable[[], None]:
     :mod:`~mpgui.core.child.teardown`) and ends the conductor. The host's own Stop escalation also
     sends SIGTERM, and gets the same quick end. Returns that ending, for the child watch to call
     from its thread when the main thread is blocked (see
-    :class:`~mpgui.core.child_watch.ChildWatch`).
+    :class:`~mpgui.core.child.child_watch.ChildWatch`).
 
     The conductor then ends *by SIGTERM*, as the signal asked, so a host that did not send it
     (someone ran ``kill``) can say what happened. Only if the host is gone does it SIGKILL the

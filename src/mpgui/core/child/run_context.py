@@ -139,11 +139,12 @@ class RunContext:
         )
 
     def start_line(self, workers: int) -> workers_mod.StartLine:
-        """A :class:`~mpgui.core.workers.StartLine` for `workers` processes (pass it to each)."""
+        """A :class:`~mpgui.core.child.workers.StartLine` for `workers` processes (give it to
+        each)."""
         return workers_mod.StartLine(self.mp, workers)
 
     def check_workers(self, processes: list[Any]) -> None:
-        """Raise :class:`~mpgui.core.workers.WorkerFailed` if one of `processes` died badly.
+        """Raise :class:`~mpgui.core.child.workers.WorkerFailed` if one of `processes` died badly.
 
         For loops that wait on something else (a queue, a list) while workers run.
         """
@@ -157,7 +158,7 @@ class RunContext:
 
         With a `start_line` (from :meth:`start_line`, passed to every worker), the block
         begins once every worker is started and waiting at the line, and they are released
-        together. A worker that exits badly raises :class:`~mpgui.core.workers.WorkerFailed`
+        together. A worker that exits badly raises :class:`~mpgui.core.child.workers.WorkerFailed`
         (not on Stop): within ~50 ms while waiting at the line or after the block, and when
         the block ends if it died during it (a block that waits on something else should call
         :meth:`check_workers`). However the block ends, no worker outlives it: the rest are

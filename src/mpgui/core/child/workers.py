@@ -1,10 +1,10 @@
 """Worker processes a scenario starts itself (not through a Pool): start them together, watch
 them, and never leave one behind.
 
-:meth:`RunContext.running <mpgui.core.scenario.RunContext.running>` uses these. The parent
-never blocks on something a dead worker could hold up — a barrier, a lock, a join — without
-watching the workers' sentinels at the same time, so a worker that crashes is reported within
-a poll interval instead of hanging the run.
+:meth:`RunContext.running <mpgui.core.child.run_context.RunContext.running>` uses these.
+The parent never blocks on something a dead worker could hold up — a barrier, a lock, a
+join — without watching the workers' sentinels at the same time, so a worker that crashes is
+reported within a poll interval instead of hanging the run.
 """
 
 from __future__ import annotations

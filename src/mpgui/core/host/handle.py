@@ -7,7 +7,7 @@ Events come on two channels: the workers' event channel (a pipe of ours, see
 :mod:`~mpgui.core.protocol.channel`) and the conductor's own control pipe. Collecting
 waits with ``multiprocessing.connection.wait`` on both, the conductor's sentinel and any extra
 wake-up handles, so a dead conductor or a Stop is noticed at once; and it reads them with
-:class:`~mpgui.core.frames.FrameReader`, which never blocks, even on half a message.
+:class:`~mpgui.core.protocol.frames.FrameReader`, which never blocks, even on half a message.
 
 Ending is the escalation of :mod:`mpgui.core.ending` on the conductor's process group (see
 :mod:`mpgui.core.child.conductor`): the stop flag, a grace, ``SIGTERM`` to every process in it,

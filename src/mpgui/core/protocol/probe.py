@@ -90,9 +90,9 @@ class Probe:
     (scenarios check :meth:`should_stop` between tasks); `role` is ``"worker"`` for pool
     workers and ``"main"`` for the conductor's own lane.
 
-    Finished tasks are packed as they end (see :data:`~mpgui.core.events.SPANS`): a task costs
-    its worker two clock reads and four ints appended to a list, and the START of a task
-    that is still running is sent only if a batch goes out meanwhile.
+    Finished tasks are packed as they end (see :data:`~mpgui.core.protocol.events.SPANS`): a task
+    costs its worker two clock reads and four ints appended to a list, and the START of a
+    task that is still running is sent only if a batch goes out meanwhile.
     """
 
     def __init__(

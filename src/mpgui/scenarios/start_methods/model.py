@@ -4,7 +4,7 @@ child inherits from its parent.
 ``fork`` copies the parent (memory, module globals as they are *now*); ``spawn`` starts a fresh
 interpreter that imports the modules it needs; ``forkserver`` forks from a small server
 process started once, which is as clean as spawn and nearly as fast as fork after the first.
-Each child (:func:`mpgui.core.bare_child.child`) notes the time at its first line and reads a
+Each child (:func:`mpgui.core.child.bare_child.child`) notes the time at its first line and reads a
 module global that the parent changed after import: only a forked child sees the change.
 """
 
