@@ -54,8 +54,8 @@ class CounterRaceChart(ScenarioChart):
         metrics=(LOST_UPDATES, EXPECTED, LOST_PCT, LOCKED_FINAL, LOCK_COST),
     )
 
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
+    def __init__(self, parent=None, session: dict[str, Any] | None = None) -> None:
+        super().__init__(parent, session)
         self.plot = self.addPlot(row=0, col=0)
         style_plot(self.plot, "Shared counter", left="counter", bottom="seconds into the race")
         self.plot.setMouseEnabled(x=False, y=False)

@@ -50,8 +50,8 @@ class ManagerListChart(ScenarioChart):
         ),
     )
 
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
+    def __init__(self, parent=None, session: dict[str, Any] | None = None) -> None:
+        super().__init__(parent, session)
         self.plot = self.addPlot(row=0, col=0)
         style_plot(self.plot, "List length, read by the parent", left="items", bottom="seconds")
         self.plot.setMouseEnabled(x=False, y=False)

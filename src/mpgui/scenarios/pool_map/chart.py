@@ -38,8 +38,8 @@ class PoolMapChart(ScenarioChart):
         clock_s=0.1,
     )
 
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
+    def __init__(self, parent=None, session: dict[str, Any] | None = None) -> None:
+        super().__init__(parent, session)
         self.times = self.addPlot(row=0, col=0)
         style_plot(self.times, "Wall time", bottom="seconds")
         self.time_bars = LabelledBars(

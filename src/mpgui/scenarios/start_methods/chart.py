@@ -53,8 +53,8 @@ class StartMethodsChart(ScenarioChart):
         metrics=(METHODS, DEFAULT_METHOD),
     )
 
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
+    def __init__(self, parent=None, session: dict[str, Any] | None = None) -> None:
+        super().__init__(parent, session)
         self.plot = self.addPlot(row=0, col=0)
         style_plot(self.plot, "Start → child's first line", left="milliseconds (log)")
         self.plot.setMouseEnabled(x=False, y=False)

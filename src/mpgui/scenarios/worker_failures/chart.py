@@ -88,8 +88,8 @@ class WorkerFailuresChart(ScenarioChart):
 
     READS = Reads(series=(SERIES_FAILING,), metrics=(TASKS_RETURNED,), tasks=True)
 
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
+    def __init__(self, parent=None, session: dict[str, Any] | None = None) -> None:
+        super().__init__(parent, session)
         self.verdict = pg.LabelItem("", color=theme.FOREGROUND, size="11pt", justify="left")
         self.addItem(self.verdict, row=0, col=0)
         self.plot = self.addPlot(row=1, col=0)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QStaticText, QTransform
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QStaticText, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsTextItem, QStyleOptionGraphicsItem, QWidget
 
 from mpgui.core.model.run_state import Lane
@@ -65,17 +65,35 @@ class Bars(pg.BarGraphItem):
         return QRectF(self._bounds)
 
 
+#: Plot title and axis label sizes (pt at 100 % zoom).
+TITLE_PT, AXIS_LABEL_PT, TICK_PT = 11, 9.5, 9
+
+
+def tick_font() -> QFont:
+    """The font of axis tick labels, at the current zoom."""
+    font = QFont()
+    font.setPointSizeF(theme.pt(TICK_PT))
+    return font
+
+
 def style_plot(plot: pg.PlotItem, title: str, left: str = "", bottom: str = "") -> None:
     """Give `plot` mpgui's look: a title, labelled axes, no mouse menu, no auto-range.
 
     No grid: a grid belongs to its axis item, whose bounding rect then covers the whole plot,
     so every changed bar would make Qt repaint the axes too — the largest cost of a frame.
     """
-    plot.setTitle(title, color=theme.FOREGROUND, size="11pt")
+    plot.setTitle(title, color=theme.FOREGROUND, size=f"{theme.pt(TITLE_PT):g}pt")
+    label_style = {"color": theme.MUTED, "font-size": f"{theme.pt(AXIS_LABEL_PT):g}pt"}
     if left:
-        plot.setLabel("left", left, color=theme.MUTED)
+        plot.setLabel("left", left, **label_style)
     if bottom:
-        plot.setLabel("bottom", bottom, color=theme.MUTED)
+        plot.setLabel("bottom", bottom, **label_style)
+    # Tick labels in the window's font (which carries the zoom), the pen as thick as a line.
+    for side in ("left", "bottom"):
+        axis = plot.getAxis(side)
+        axis.setPen(theme.pen(theme.MUTED))
+        axis.setTextPen(theme.FOREGROUND)
+        axis.setStyle(tickFont=tick_font(), tickLength=-theme.px(5))
     for side in ("left", "bottom"):
         # Plain numbers: "seconds (x0.001)" or a "1e+06" tick puzzles more than it helps.
         plot.getAxis(side).enableAutoSIPrefix(False)

@@ -65,10 +65,10 @@ CELL_PADDING = "1px 6px"
 
 
 def styled(text: str, *, size: float | None = None, bold: bool = False, color: str = "") -> str:
-    """`text` in a span of its own size (pt), weight and colour (each optional)."""
+    """`text` in a span of its own size (pt at 100 % zoom), weight and colour (each optional)."""
     style = []
     if size is not None:
-        style.append(f"font-size:{size:g}pt")
+        style.append(f"font-size:{theme.pt(size):g}pt")
     if bold:
         style.append("font-weight:bold")
     if color:
@@ -91,9 +91,9 @@ def figure(text: str, color: str) -> str:
     return styled(text, size=FIGURE_PT, bold=True, color=color)
 
 
-def caption(text: str, color: str = theme.MUTED) -> str:
+def caption(text: str, color: str = "") -> str:
     """What a figure is (muted), or a verdict beside it (in the figure's colour)."""
-    return styled(text, size=CAPTION_PT, color=color)
+    return styled(text, size=CAPTION_PT, color=color or theme.MUTED)
 
 
 def note(text: str) -> str:
@@ -190,11 +190,19 @@ class ScenarioChart(pg.GraphicsLayoutWidget):
 
     #: What :meth:`draw` and :meth:`readout` read: the base redraws when one of them changed.
     READS: ClassVar[Reads] = Reads()
+    #: The theme roles (:class:`~mpgui.ui.theme.Theme` field names) whose colours carry
+    #: meanings a reader must tell apart in this chart; the colour-blindness test checks every
+    #: pair of them, in every theme. ``categories`` stands for the theme's categorical colours.
+    MEANINGS: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, session: dict[str, Any] | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("scenarioPlot")
         self._drawn: Hashable = None  # the key of the frame last drawn (see Reads.key)
+        #: What the chart remembers across runs of the session (pool-map's speedups). The
+        #: window keeps it and hands it to the chart it builds again after a theme or zoom
+        #: change, so a new chart shows what the old one did.
+        self.session: dict[str, Any] = session if session is not None else {}
 
     def reset(self) -> None:
         """Clear for a new run (keeping what the chart remembers of earlier runs)."""
@@ -228,8 +236,8 @@ class MetricsChart(ScenarioChart):
 
     READS = Reads(series_prefixes=("",))  # every series there is
 
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
+    def __init__(self, parent=None, session: dict[str, Any] | None = None) -> None:
+        super().__init__(parent, session)
         self.plot = self.addPlot()
         style_plot(self.plot, "Scenario metrics", bottom="run time (s)")
         self.plot.addLegend(offset=(10, 10))
@@ -243,7 +251,7 @@ class MetricsChart(ScenarioChart):
         for i, (name, series) in enumerate(state.series.items()):
             curve = self._curves.get(name)
             if curve is None:
-                pen = pg.mkPen(theme.core_color(i), width=1)
+                pen = theme.pen(theme.core_color(i))
                 curve = self._curves[name] = self.plot.plot(pen=pen, name=name)
             data = np.array(series, dtype=float)
             curve.setData((data[:, 0] - state.t0_ns) / 1e9, data[:, 1])
@@ -264,6 +272,6 @@ def chart_class(scenario: Scenario) -> type[ScenarioChart]:
     return module.CHART
 
 
-def make_chart(scenario: Scenario) -> ScenarioChart:
-    """A new chart for `scenario` (see :func:`chart_class`)."""
-    return chart_class(scenario)()
+def make_chart(scenario: Scenario, session: dict[str, Any] | None = None) -> ScenarioChart:
+    """A new chart for `scenario` (see :func:`chart_class`), remembering `session`."""
+    return chart_class(scenario)(session=session)
