@@ -96,6 +96,22 @@ def _running_qt_objects() -> list[str]:
 
 
 @pytest.fixture(autouse=True)
+def clean_settings(tmp_path, monkeypatch):
+    """Every test starts with no remembered window settings, and the default look after.
+
+    mpgui keeps its settings under ``XDG_CONFIG_HOME``; a test's own folder there means no
+    test sees another's (or the user's) theme, zoom or window size. The current theme and zoom
+    are module state of ``mpgui.ui.theme``: put back to dark, 100 %, for the next test.
+    """
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    yield
+    look = sys.modules.get("mpgui.ui.theme")
+    if look is not None:
+        look.use("dark", 1.0)
+        look.configure_pyqtgraph()
+
+
+@pytest.fixture(autouse=True)
 def nothing_left_behind():
     """Fail a test that leaves a child process, a QThread or an active QTimer behind."""
     yield

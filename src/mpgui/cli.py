@@ -103,6 +103,45 @@ def _seconds(text: str) -> float:
     return value
 
 
+#: The zoom range --zoom accepts (a factor; 1.5 is 150 %), as the window's View menu has it.
+ZOOM_RANGE = (0.5, 3.0)
+#: The themes --theme accepts (the window's own list, named here so `mpgui run` needs no Qt).
+THEMES = ("dark", "light", "high-contrast")
+
+
+def _zoom(text: str) -> float:
+    """An argparse type: a zoom factor within :data:`ZOOM_RANGE` ("1.5", or "150%")."""
+    low, high = ZOOM_RANGE
+    percent = text.strip().endswith("%")
+    try:
+        value = float(text.strip().removesuffix("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expects a factor such as 1.5, got {text!r}") from None
+    if percent:
+        value /= 100
+    if not (text.isascii() and math.isfinite(value) and low <= value <= high):
+        raise argparse.ArgumentTypeError(
+            f"must be from {low:g} to {high:g} (50 % to 300 %), got {text!r}"
+        )
+    return value
+
+
+def _add_look_args(p: argparse.ArgumentParser, suppress: bool) -> None:
+    """--theme, --zoom and --present; on a subcommand, without defaults of their own (which
+    would overwrite the same options given before the subcommand)."""
+    default: dict[str, Any] = {"default": argparse.SUPPRESS} if suppress else {}
+    p.add_argument("--theme", choices=THEMES, help="the window's colours", **default)
+    p.add_argument(
+        "--zoom", type=_zoom, metavar="F", help="scale text and lines (0.5 to 3)", **default
+    )
+    p.add_argument(
+        "--present",
+        action="store_true",
+        help="presentation mode: big, high contrast, only what a class needs",
+        **default,
+    )
+
+
 def _build_parser() -> argparse.ArgumentParser:
     from mpgui.core.protocol.run_spec import available_start_methods
 
@@ -115,6 +154,15 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--scenario", metavar="ID", help="open the window on this scenario")
     parser.add_argument("--run", action="store_true", help="start the scenario as the window opens")
     parser.add_argument("--start-method", choices=methods, help="how workers are started")
+    parser.add_argument(
+        "--set",
+        dest="gui_sets",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="fill in a parameter of the scenario the window opens on (repeatable)",
+    )
+    _add_look_args(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
     p_list = sub.add_parser("list", help="list scenarios and their parameters")
@@ -156,6 +204,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="take it S seconds after Run instead of after the run finishes",
     )
     p_shot.add_argument("--size", default="1440x900", metavar="WxH", help="window size")
+    _add_look_args(p_shot, suppress=True)
     return parser
 
 
@@ -256,9 +305,11 @@ def _interrupt(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
-#: The smallest and largest window a screenshot is taken of (px): a picture of 8K by 8K is
-#: 256 MB of pixels; far past that, Qt's paint engine fails (and has crashed the process).
-MIN_SHOT_SIZE = (400, 300)
+#: The smallest and largest window a screenshot is taken of (px). The smallest is the window's
+#: own minimum (main_window.MIN_WIDTH/MIN_HEIGHT; named here so the check needs no Qt). A
+#: picture of 8K by 8K is 256 MB of pixels; far past that, Qt's paint engine fails (and has
+#: crashed the process).
+MIN_SHOT_SIZE = (1024, 720)
 MAX_SHOT_SIDE = 8192
 
 
@@ -270,7 +321,10 @@ def _parse_size(text: str) -> tuple[int, int]:
         raise UsageError(f"mpgui: --size expects WxH in pixels, e.g. 1440x900, got {text!r}")
     width, height = int(w), int(h)
     if not (min_w <= width <= top and min_h <= height <= top):
-        raise UsageError(f"mpgui: --size must be from {min_w}x{min_h} to {top}x{top}, got {text!r}")
+        raise UsageError(
+            f"mpgui: --size must be from {min_w}x{min_h} (the window's minimum) to "
+            f"{top}x{top}, got {text!r}"
+        )
     return width, height
 
 
@@ -306,22 +360,45 @@ def _cmd_screenshot(args: argparse.Namespace) -> int:
     _ensure_display(offscreen_ok=True)
     from mpgui.ui.app import screenshot
 
-    return screenshot(spec, args.out, size=size, at_s=args.at)
+    return screenshot(spec, args.out, size=size, at_s=args.at, look=_look(args))
+
+
+def _look(args: argparse.Namespace):
+    """The --theme, --zoom and --present given, as the window's Look."""
+    from mpgui.ui.app import Look
+
+    return Look(
+        theme=getattr(args, "theme", None),
+        zoom=getattr(args, "zoom", None),
+        present=bool(getattr(args, "present", False)),
+    )
 
 
 def _cmd_gui(args: argparse.Namespace) -> int:
     from mpgui.core.params import ParamError
     from mpgui.scenarios import get as get_scenario
+    from mpgui.scenarios import listed, make_spec
 
-    if args.scenario is not None:
-        try:
-            get_scenario(args.scenario)
-        except ParamError as exc:
-            raise UsageError(f"mpgui: {exc}") from None
+    params = None
+    try:
+        scenario = get_scenario(args.scenario) if args.scenario is not None else listed()[0]
+        if args.gui_sets:
+            # The same refusals as `mpgui run`: a lesson's script fails here, not in the form.
+            given = _parse_sets(args.gui_sets)
+            make_spec(scenario.id, given, args.start_method)
+            params = given
+    except ParamError as exc:
+        raise UsageError(f"mpgui: {exc}") from None
     _ensure_display(offscreen_ok=False)
     from mpgui.ui.app import run_app
 
-    return run_app(scenario=args.scenario, start_method=args.start_method, run=args.run)
+    return run_app(
+        scenario=scenario.id,
+        start_method=args.start_method,
+        run=args.run,
+        params=params,
+        look=_look(args),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

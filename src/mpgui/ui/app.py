@@ -7,6 +7,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import shiboken6
@@ -28,6 +29,25 @@ def make_app() -> QApplication:
         app.setApplicationDisplayName("mpgui")
     theme.apply(app)
     return app
+
+
+@dataclass(frozen=True)
+class Look:
+    """How the window should look as it opens: a theme, a zoom, presentation mode. None
+    keeps what the window remembers from the last session."""
+
+    theme: str | None = None
+    zoom: float | None = None
+    present: bool = False
+
+    def put_on(self, window: MainWindow) -> None:
+        """Give `window` this look (presentation first, so a theme given with it wins)."""
+        if self.present:
+            window.set_presentation(True)
+        if self.theme is not None:
+            window.set_theme(self.theme)
+        if self.zoom is not None:
+            window.set_zoom(self.zoom)
 
 
 def _dispose(window: MainWindow) -> None:
@@ -95,10 +115,18 @@ def _quit_on_ctrl_c(window: MainWindow) -> dict[int, Any]:
     return previous
 
 
-def run_app(scenario: str | None = None, start_method: str | None = None, run: bool = False) -> int:
-    """Open the window (and with `run`, start its scenario at once); the exit code."""
+def run_app(
+    scenario: str | None = None,
+    start_method: str | None = None,
+    run: bool = False,
+    params: dict[str, Any] | None = None,
+    look: Look | None = None,
+) -> int:
+    """Open the window on `scenario` with `params` in its form, in `look` (and with `run`,
+    start it at once); the exit code."""
     app = make_app()
-    window = MainWindow(scenario=scenario, start_method=start_method)
+    window = MainWindow(scenario=scenario, start_method=start_method, params=params)
+    (look or Look()).put_on(window)
     previous = _quit_on_ctrl_c(window)
     window.show()
     if run:
@@ -112,16 +140,22 @@ def run_app(scenario: str | None = None, start_method: str | None = None, run: b
 
 
 def screenshot(
-    spec: RunSpec, out: str, size: tuple[int, int] = (1440, 900), at_s: float | None = None
+    spec: RunSpec,
+    out: str,
+    size: tuple[int, int] = (1440, 900),
+    at_s: float | None = None,
+    look: Look | None = None,
 ) -> int:
-    """Run `spec` in the window and save a PNG of it — after the run, or `at_s` s into it.
+    """Run `spec` in the window, in `look`, and save a PNG of it exactly `size` big — after
+    the run, or `at_s` s into it. The window does not read or change the user's settings.
 
     Returns 0 when the picture was saved (and, without `at_s`, the run succeeded), else 1.
     """
     app = make_app()
-    window = MainWindow(scenario=spec.scenario, start_method=spec.start_method)
-    for name, value in spec.params.items():
-        window.set_param(name, value)
+    window = MainWindow(
+        scenario=spec.scenario, start_method=spec.start_method, params=spec.params, remember=False
+    )
+    (look or Look()).put_on(window)
     window.resize(*size)
     window.show()
     outcome = {"saved": False, "ok": at_s is not None}

@@ -1,4 +1,6 @@
-"""The main window: scenario list, four live panels, parameters, notes, code and log."""
+"""The main window: scenario chips and Run/Stop on top, the parameters and the scenario's text
+on the left, the readout and four live panels on the right; a menu bar; zoom, themes and a
+presentation mode for a projector."""
 
 from __future__ import annotations
 
@@ -7,9 +9,10 @@ import sys
 import time
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QFont, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -20,7 +23,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QStackedWidget,
     QTabWidget,
     QTextBrowser,
     QVBoxLayout,
@@ -40,12 +42,22 @@ from mpgui.ui.panels.cores import CoresPanel
 from mpgui.ui.panels.scenario_chart import ScenarioChart, make_chart
 from mpgui.ui.panels.timeline import TimelinePanel
 from mpgui.ui.panels.workers import WorkersPanel
-from mpgui.ui.param_form import ParamForm
+from mpgui.ui.param_form import START_METHOD, ParamForm
 from mpgui.ui.readout import IDLE_TEXT, readout_text
+from mpgui.ui.settings import open_settings
+from mpgui.ui.window_menus import WindowMenus
 from mpgui.ui.wording import describe_error
 
 #: Lines kept in the log pane.
 LOG_LINES = 5000
+#: The smallest window mpgui is laid out for (px): a 1024×768 projector, a 1280×720 screen.
+MIN_WIDTH, MIN_HEIGHT = 1024, 720
+#: The size the window opens at on a screen with room for it (px).
+DEFAULT_WIDTH, DEFAULT_HEIGHT = 1440, 900
+#: Presentation mode's zoom, at least: 21 px text, 3 px lines — legible from a back row.
+PRESENT_ZOOM = 1.6
+#: Presentation mode's theme unless one is chosen while presenting.
+PRESENT_THEME = "high-contrast"
 
 
 def settle_after_start() -> None:
@@ -72,25 +84,49 @@ def settle_after_start() -> None:
 class MainWindow(QMainWindow):
     """mpgui's window. Drive it like a user, or from a test or a teacher's script:
 
-    ``select_scenario(id)``, ``set_param(name, value)``, ``start_run()``, ``stop_run()``;
-    signals ``runStarted(RunSpec)``, ``runFinished(dict)`` (the ``mpgui run --json`` result of
-    a run that succeeded) and ``runFailed(dict)`` (the same for a failed or stopped run).
+    ``select_scenario(id)``, ``set_param(name, value)``, ``start_run()``, ``stop_run()``,
+    ``set_zoom(factor)``, ``set_theme(name)``, ``set_presentation(on)``; signals
+    ``runStarted(RunSpec)``, ``runFinished(dict)`` (the ``mpgui run --json`` result of a run
+    that succeeded) and ``runFailed(dict)`` (the same for a failed or stopped run).
+
+    `params` fill in the form of `scenario` (text as typed; refused values show as refused).
+    With `remember` the window restores its last size, place, theme and zoom, and saves them
+    when they change; without, it starts from the defaults and leaves the settings alone.
     """
 
     runStarted = Signal(object)
     runFinished = Signal(object)
     runFailed = Signal(object)
 
-    def __init__(self, scenario: str | None = None, start_method: str | None = None) -> None:
+    def __init__(
+        self,
+        scenario: str | None = None,
+        start_method: str | None = None,
+        params: dict[str, Any] | None = None,
+        remember: bool = True,
+    ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("mpgui — see Python multiprocessing")
+        self._remember = remember
         self._scenario: Scenario = listed()[0]
         self._controller: RunController | None = None
+        self._last_result: dict[str, Any] | None = None
         self._log_seen = 0
         self._warmed = False  # settle_after_start() has been scheduled
+        self._presenting: tuple[str, float] | None = None  # theme and zoom before presenting
+        self._focus_before_run: QWidget | None = None
+        # What each scenario's form held when the user left it, and each chart's memory of
+        # the session's runs: both outlive the widgets (a switch, a theme change rebuilds).
+        self._form_memory: dict[str, tuple[dict[str, Any], str]] = {}
+        self._sessions: dict[str, dict[str, Any]] = {}
+        self.chart: ScenarioChart | None = None
 
+        if remember:
+            self._load_look()
+        theme.apply(self._app())
         self._build()
+        self.menus = WindowMenus(self)
         self._timer = QTimer(self)
         self._timer.setObjectName("redrawTimer")
         self._timer.setInterval(REDRAW_MS)
@@ -99,127 +135,145 @@ class MainWindow(QMainWindow):
 
         self.select_scenario(scenario or listed()[0].id)
         if start_method:
-            self.set_param("start_method", start_method)
+            self.set_param(START_METHOD, start_method)
+        for name, value in (params or {}).items():
+            self.set_param(name, value)
+        self._open_at_fitting_size()
         self.statusBar().showMessage("Ready — pick a scenario and press Run (Ctrl+R).")
+
+    @staticmethod
+    def _app() -> QApplication:
+        app = QApplication.instance()
+        assert isinstance(app, QApplication), "make the QApplication before the window"
+        return app
 
     # -- building ------------------------------------------------------------------------
     def _build(self) -> None:
-        """Three columns in a splitter: the scenarios, the live panels, the controls and text."""
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.setObjectName("mainSplitter")
-        self.setCentralWidget(splitter)
-        left = self._build_scenario_list()
-        centre = self._build_centre()
-        right = self._build_side()
-        splitter.addWidget(left)
-        splitter.addWidget(centre)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(0, 0)
-        splitter.setStretchFactor(1, 1)
-        splitter.setStretchFactor(2, 0)
-        # The list as wide as its longest name, the panels take the rest.
-        list_w = self.scenario_list.sizeHintForColumn(0) + 40
-        # A minimum too: a wide chart must not squeeze the names into "Counter ra…".
-        left.setMinimumWidth(list_w)
-        splitter.setSizes([list_w, 1090 - list_w, 360])
-        self.resize(1440, 900)
+        """The side column (scenarios, parameters, the scenario's text) and the centre (title,
+        Run/Stop, readout, the four panels), in a splitter."""
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+        self.side = self._build_side()
+        self.splitter.addWidget(self.side)
+        self.splitter.addWidget(self._build_centre())
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.zoom_label = QLabel()
+        self.zoom_label.setObjectName("zoomLabel")
+        self.statusBar().addPermanentWidget(self.zoom_label)
+        self._show_look()
+        # Explicit: the layout's own minimum would otherwise decide, and refuse 1024 wide at
+        # a high zoom. Below the layout's minimum, parts shrink instead (see the fit tests).
+        self.setMinimumSize(MIN_WIDTH, MIN_HEIGHT)
 
-    def _build_scenario_list(self) -> QWidget:
-        """Left: the listed scenarios under a heading; choosing one shows it."""
+    def _build_scenario_list(self) -> QListWidget:
+        """The listed scenarios, one row each, as tall as its rows (it never scrolls)."""
         self.scenario_list = QListWidget()
         self.scenario_list.setObjectName("scenarioList")
+        self.scenario_list.setAccessibleName("Scenarios")
+        self.scenario_list.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scenario_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         for s in listed():
             item = QListWidgetItem(s.short or s.title)
             item.setData(Qt.ItemDataRole.UserRole, s.id)
             item.setToolTip(s.summary)
             self.scenario_list.addItem(item)
         self.scenario_list.currentItemChanged.connect(self._on_scenario_item)
-        left = QWidget()
-        left_col = QVBoxLayout(left)
-        left_col.addWidget(QLabel("Scenarios"))
-        left_col.addWidget(self.scenario_list)
-        return left
+        return self.scenario_list
+
+    def _fit_scenario_list(self) -> None:
+        """Give the list the height of its shown rows (after a zoom, the rows are taller)."""
+        rows = [
+            r for r in range(self.scenario_list.count()) if not self.scenario_list.isRowHidden(r)
+        ]
+        height = sum(self.scenario_list.sizeHintForRow(r) for r in rows)
+        self.scenario_list.setFixedHeight(height + 2 * self.scenario_list.frameWidth() + 2)
+        width = max((self.scenario_list.sizeHintForColumn(0), 0)) + theme.px(24)
+        self.scenario_list.setMinimumWidth(width)
 
     def _build_centre(self) -> QWidget:
-        """Centre: the scenario's title and summary, the readout, then the four panels."""
+        """The scenario's title with Run and Stop, its summary, the readout, the panels."""
         centre = QWidget()
+        centre.setObjectName("centre")
         centre_col = QVBoxLayout(centre)
+        centre_col.setContentsMargins(4, 2, 2, 0)
+        centre_col.setSpacing(2)
         self.title = QLabel()
         self.title.setObjectName("scenarioTitle")
+        self.title.setWordWrap(True)  # a long title at a big zoom takes two lines, not Run's room
+        self.run_button = QPushButton("▶ Run")
+        self.run_button.setObjectName("runButton")
+        self.run_button.setToolTip("Start the scenario (Ctrl+R)")
+        self.run_button.clicked.connect(self.start_run)
+        self.stop_button = QPushButton("■ Stop")
+        self.stop_button.setObjectName("stopButton")
+        self.stop_button.setToolTip("Stop the run; its processes are ended (Esc)")
+        self.stop_button.clicked.connect(self.stop_run)
+        self.stop_button.setEnabled(False)
+        header = QHBoxLayout()
+        header.addWidget(self.title, 1)
+        header.addWidget(self.run_button)
+        header.addWidget(self.stop_button)
         self.summary = QLabel()
+        self.summary.setObjectName("scenarioSummary")
         self.summary.setWordWrap(True)
-        self.summary.setStyleSheet(f"color: {theme.MUTED};")
         self.readout = QLabel(IDLE_TEXT)
         self.readout.setObjectName("readout")
         self.readout.setTextFormat(Qt.TextFormat.RichText)
         # Wrap rather than widen: an unwrapped label's minimum width is its whole text, and a
         # long readout would push the window wider than the screen.
         self.readout.setWordWrap(True)
-        self._grid = self._build_panel_grid()
-        centre_col.addWidget(self.title)
+        self._grid = QGridLayout()
+        self._grid.setSpacing(4)
+        self._build_panels()
+        centre_col.addLayout(header)
         centre_col.addWidget(self.summary)
         centre_col.addWidget(self.readout)
         centre_col.addLayout(self._grid, 1)
         return centre
 
-    def _build_panel_grid(self) -> QGridLayout:
-        """The panels, two by two: Workers and Cores above, Timeline and the scenario's chart."""
+    def _build_panels(self) -> None:
+        """The panels, two by two: Workers and Cores above, Timeline and the scenario's chart.
+
+        Built again after a theme or zoom change (they take colours and sizes when built).
+        """
         self.workers_panel = WorkersPanel()
         self.cores_panel = CoresPanel()
         self.timeline_panel = TimelinePanel()
-        # One chart per scenario, made when first shown and kept, so a scenario's session
-        # history (pool-map's speedup per worker count) survives switching away and back.
-        self._charts: dict[str, ScenarioChart] = {}
-        self.chart_stack = QStackedWidget()
-        self.chart: ScenarioChart | None = None
-        grid = QGridLayout()
-        grid.addWidget(self.workers_panel, 0, 0)
-        grid.addWidget(self.cores_panel, 0, 1)
-        grid.addWidget(self.timeline_panel, 1, 0)
-        grid.addWidget(self.chart_stack, 1, 1)
-        for panel in (self.workers_panel, self.cores_panel, self.timeline_panel, self.chart_stack):
-            panel.setMinimumSize(320, 220)
-        return grid
+        self._grid.addWidget(self.workers_panel, 0, 0)
+        self._grid.addWidget(self.cores_panel, 0, 1)
+        self._grid.addWidget(self.timeline_panel, 1, 0)
+        for panel in (self.workers_panel, self.cores_panel, self.timeline_panel):
+            panel.setMinimumSize(160, 110)
+            panel.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            panel.show()  # added to a shown window, a widget would show only later
 
-    def _build_side(self) -> QSplitter:
-        """Right, top to bottom: parameters and Run/Stop, then notes and code, then the log."""
-        params_box = self._build_params()
-        self.tabs = self._build_tabs()
-        log_box = self._build_log()
-        right_split = QSplitter(Qt.Orientation.Vertical)
-        right_split.addWidget(params_box)
-        right_split.addWidget(self.tabs)
-        right_split.addWidget(log_box)
-        right_split.setStretchFactor(1, 2)
-        right_split.setStretchFactor(2, 1)
-        return right_split
-
-    def _build_params(self) -> QGroupBox:
-        """The scenario's parameter form, with Run and Stop (and their shortcuts) below it."""
+    def _build_side(self) -> QWidget:
+        """Left: the scenarios, the parameters, then what to notice, the code and the log
+        behind tabs (these take what height is left)."""
         self.form = ParamForm()
         self.form.changed.connect(self._update_buttons)
-        self.run_button = QPushButton("Run")
-        self.run_button.setObjectName("runButton")
-        self.run_button.setToolTip("Start the scenario (Ctrl+R)")
-        self.run_button.clicked.connect(self.start_run)
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setObjectName("stopButton")
-        self.stop_button.setToolTip("Stop the run; its processes are ended (Esc)")
-        self.stop_button.clicked.connect(self.stop_run)
-        self.stop_button.setEnabled(False)
-        QShortcut(QKeySequence("Ctrl+R"), self, activated=self.start_run)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.stop_run)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.run_button)
-        buttons.addWidget(self.stop_button)
         params_box = QGroupBox("Parameters")
+        params_box.setObjectName("paramsBox")
         params_col = QVBoxLayout(params_box)
+        params_col.setContentsMargins(6, 2, 6, 4)
         params_col.addWidget(self.form)
-        params_col.addLayout(buttons)
-        return params_box
+        self.params_box = params_box
+        self.tabs = self._build_tabs()
+        side = QWidget()
+        side.setObjectName("side")
+        col = QVBoxLayout(side)
+        col.setContentsMargins(4, 2, 2, 0)
+        col.setSpacing(4)
+        col.addWidget(self._build_scenario_list())
+        col.addWidget(params_box)
+        col.addWidget(self.tabs, 1)
+        return side
 
     def _build_tabs(self) -> QTabWidget:
-        """What to notice, and the code that runs: the scenario's own text, read-only."""
+        """What to notice, the code that runs, and the log: the scenario's text, read-only."""
         self.notice_view = QTextBrowser()
         self.notice_view.setObjectName("noticeView")
         self.notice_view.setOpenExternalLinks(False)
@@ -227,50 +281,58 @@ class MainWindow(QMainWindow):
         self.code_view.setObjectName("codeView")
         self.code_view.setReadOnly(True)
         self.code_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        tabs = QTabWidget()
-        tabs.setObjectName("infoTabs")
-        tabs.addTab(self.notice_view, "What to notice")
-        tabs.addTab(self.code_view, "Code")
-        return tabs
-
-    def _build_log(self) -> QGroupBox:
-        """The log pane: the run's log lines, the last :data:`LOG_LINES` of them."""
         self.log_view = QPlainTextEdit()
         self.log_view.setObjectName("logView")
         self.log_view.setReadOnly(True)
         self.log_view.setMaximumBlockCount(LOG_LINES)
-        self.log_view.setFont(QFont("DejaVu Sans Mono", 9))
-        log_box = QGroupBox("Log")
-        log_col = QVBoxLayout(log_box)
-        log_col.addWidget(self.log_view)
-        return log_box
+        self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        tabs = QTabWidget()
+        tabs.setObjectName("infoTabs")
+        tabs.addTab(self.notice_view, "What to notice")
+        tabs.addTab(self.code_view, "Code")
+        tabs.addTab(self.log_view, "Log")
+        return tabs
+
+    def _open_at_fitting_size(self) -> None:
+        """The last size and place (remembered), else the default size within the screen."""
+        if self._remember:
+            geometry = open_settings().value("window/geometry")
+            if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry):
+                return
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        room = screen.availableGeometry() if screen is not None else None
+        width, height = DEFAULT_WIDTH, DEFAULT_HEIGHT
+        if room is not None:
+            width = max(MIN_WIDTH, min(width, room.width()))
+            height = max(MIN_HEIGHT, min(height, room.height()))
+        self.resize(width, height)
 
     # -- the scripting interface ---------------------------------------------------------
     def select_scenario(self, scenario_id: str) -> None:
         """Show scenario `scenario_id`.
 
-        Raises ParamError for an unknown id and RuntimeError while a run is going (the list is
-        disabled then, too: a run's panels belong to its scenario).
+        Raises ParamError for an unknown id and RuntimeError while a run is going (a run's
+        panels belong to its scenario).
         """
         scenario = get_scenario(scenario_id)
         if self.is_running():
             raise RuntimeError("stop the run before choosing another scenario")
-        rows = [
-            row
-            for row in range(self.scenario_list.count())
-            if self.scenario_list.item(row).data(Qt.ItemDataRole.UserRole) == scenario.id
-        ]
-        if not rows:
-            # An unlisted scenario (an instrument such as event-flood) gets a hidden item:
-            # with no current item, the list would make its first row current on focus.
-            item = QListWidgetItem(scenario.title)
-            item.setData(Qt.ItemDataRole.UserRole, scenario.id)
-            self.scenario_list.addItem(item)
-            item.setHidden(True)
-            rows = [self.scenario_list.count() - 1]
-        self.scenario_list.setCurrentRow(rows[0])  # -> _on_scenario_item
+        row = self._row_of(scenario)
+        self.scenario_list.setCurrentRow(row)  # -> _on_scenario_item
         if self._scenario is not scenario or self.title.text() == "":
             self._show_scenario(scenario)
+
+    def _row_of(self, scenario: Scenario) -> int:
+        """The list row of `scenario`; an unlisted one (event-flood) gets a hidden row."""
+        for row in range(self.scenario_list.count()):
+            if self.scenario_list.item(row).data(Qt.ItemDataRole.UserRole) == scenario.id:
+                return row
+        # With no current item, the list would make its first row current on focus.
+        item = QListWidgetItem(scenario.title)
+        item.setData(Qt.ItemDataRole.UserRole, scenario.id)
+        self.scenario_list.addItem(item)
+        item.setHidden(True)
+        return self.scenario_list.count() - 1
 
     def set_param(self, name: str, value: Any) -> None:
         """Set a form field as a user would; ``start_method`` picks the start method.
@@ -305,6 +367,7 @@ class MainWindow(QMainWindow):
         controller.eventsReady.connect(self._count_events)
         controller.failed.connect(self._on_run_over)
         self._controller = controller
+        self._last_result = None
         self._reset_panels()
         self._log_seen = 0
         self._append_log(f"── run {self._scenario.id} · {spec.start_method} · {spec.params}")
@@ -329,35 +392,224 @@ class MainWindow(QMainWindow):
         """True while a run is going."""
         return self._controller is not None and self._controller.is_running()
 
+    def scenario(self) -> Scenario:
+        """The scenario shown."""
+        return self._scenario
+
     @property
     def state(self) -> RunState | None:
         """The current (or last) run's state."""
         return self._controller.state if self._controller is not None else None
 
+    # -- zoom, theme, presentation -------------------------------------------------------
+    def zoom(self) -> float:
+        """The zoom factor (1.0 is 100 %)."""
+        return theme.zoom()
+
+    def theme_name(self) -> str:
+        """The current theme's name."""
+        return theme.current().name
+
+    def is_presenting(self) -> bool:
+        """True in presentation mode."""
+        return self._presenting is not None
+
+    def set_zoom(self, factor: float) -> None:
+        """Scale every font, line, marker and label by `factor` (clamped to 0.5–3.0)."""
+        factor = theme.clamp_zoom(factor)
+        if factor == theme.zoom():
+            return
+        theme.use(zoom=factor)
+        self._restyle()
+
+    def zoom_in(self) -> None:
+        """One step bigger (Ctrl++)."""
+        self.set_zoom(theme.zoom() + theme.ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        """One step smaller (Ctrl+-)."""
+        self.set_zoom(theme.zoom() - theme.ZOOM_STEP)
+
+    def set_theme(self, name: str) -> None:
+        """Use theme `name` (``dark``, ``light``, ``high-contrast``); ValueError otherwise."""
+        if name not in theme.THEMES:
+            raise ValueError(f"unknown theme {name!r}; choose from {', '.join(theme.THEMES)}")
+        if name == theme.current().name:
+            return
+        theme.use(name)
+        self._restyle()
+
+    def set_presentation(self, on: bool) -> None:
+        """Presentation mode for a projector: big text and thick lines (at least
+        :data:`PRESENT_ZOOM`), high contrast, and only what a class needs — the scenarios,
+        Run/Stop, the readout and the four panels. Off: the look and panels from before."""
+        if bool(on) == self.is_presenting():
+            return
+        if on:
+            self._presenting = (theme.current().name, theme.zoom())
+            theme.use(PRESENT_THEME, max(theme.zoom(), PRESENT_ZOOM))
+        else:
+            assert self._presenting is not None
+            name, factor = self._presenting
+            self._presenting = None
+            theme.use(name, factor)
+        # What a class needs stays: the scenarios, Run/Stop, the readout, the four panels.
+        self.params_box.setVisible(not on)
+        self.summary.setVisible(not on)
+        self._restyle()
+
+    def set_full_screen(self, on: bool) -> None:
+        """Full screen (F11), or back to the window as it was."""
+        if on:
+            self.showFullScreen()
+        else:
+            self.showNormal()
+        self.menus.sync()
+
+    def _restyle(self) -> None:
+        """Apply the current theme and zoom: the application's look, then new panels drawn
+        from the run's state (a plot takes its colours and sizes when it is built)."""
+        theme.apply(self._app())
+        self._rebuild_panels()
+        self._fit_scenario_list()
+        self._show_look()
+        self.menus.sync()
+        self._save_look()
+        self._reflow()
+
+    def _reflow(self) -> None:
+        """Show the tabs (notice, code, log) only where they fit whole under the form.
+
+        At a big zoom in a short window (200 % at 1280×720) the scenarios and the parameters
+        take the whole side column; the tabs then step aside rather than be squeezed into a
+        sliver — the notes stay one key away (Help ▸ What to notice, F1 for the keys).
+        """
+        if self.is_presenting():
+            self.tabs.setVisible(False)
+            return
+        col = self.side.layout()
+        used = self.scenario_list.height() + self.params_box.sizeHint().height()
+        room = self.side.height() - used - 2 * col.spacing() - col.contentsMargins().top()
+        self.tabs.setVisible(room >= self.tabs.minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        """Lay out again for the new size: the tabs go where they do not fit."""
+        super().resizeEvent(event)
+        self._reflow()
+
+    def _show_look(self) -> None:
+        label = f"{theme.current().name} · {round(theme.zoom() * 100)} %"
+        if self.is_presenting():
+            label = "presenting · " + label
+        self.zoom_label.setText(label)
+
+    def _rebuild_panels(self) -> None:
+        """Replace the four panels with new ones in the current look, showing the same run."""
+        for panel in (self.workers_panel, self.cores_panel, self.timeline_panel, self.chart):
+            if panel is not None:
+                panel.setObjectName("")  # gone: findChild must not find it before it is
+                self._grid.removeWidget(panel)
+                panel.hide()
+                panel.setParent(None)
+                panel.deleteLater()
+        self.chart = None
+        self._build_panels()
+        self._show_chart(self._scenario)
+        state = self.state
+        if state is not None:
+            self._redraw(read_logs=False)
+            if self._last_result is not None:
+                self.chart.run_finished(self._last_result)
+                self.readout.setText(readout_text(state, ev.now_ns(), self.chart.readout))
+        self.setTabOrder(self.run_button, self.stop_button)
+        self._chain_focus()
+
+    # -- remembering ---------------------------------------------------------------------
+    def _load_look(self) -> None:
+        """The theme and zoom of the last session (bad or missing values: the defaults)."""
+        settings = open_settings()
+        name = str(settings.value("look/theme", theme.current().name))
+        try:
+            factor = float(settings.value("look/zoom", theme.zoom()))
+        except (TypeError, ValueError):
+            factor = 1.0
+        theme.use(name if name in theme.THEMES else None, factor)
+
+    def _save_look(self) -> None:
+        """Remember the chosen theme and zoom (the ones from before presentation mode)."""
+        if not self._remember:
+            return
+        name, factor = self._presenting or (theme.current().name, theme.zoom())
+        settings = open_settings()
+        settings.setValue("look/theme", name)
+        settings.setValue("look/zoom", factor)
+
     # -- reacting ------------------------------------------------------------------------
     @Slot(QListWidgetItem, QListWidgetItem)
-    def _on_scenario_item(self, item: QListWidgetItem | None, _prev: Any) -> None:
-        if item is not None:
-            self._show_scenario(get_scenario(item.data(Qt.ItemDataRole.UserRole)))
+    def _on_scenario_item(self, item: QListWidgetItem | None, previous: Any) -> None:
+        if item is None:
+            return
+        if self.is_running():
+            # The list stays enabled so the keyboard focus can stay on it during a run; a
+            # move away from the running scenario is undone, and says why.
+            self.scenario_list.blockSignals(True)
+            self.scenario_list.setCurrentItem(previous)
+            self.scenario_list.blockSignals(False)
+            self.statusBar().showMessage("Stop the run (Esc) before choosing another scenario.")
+            return
+        self._show_scenario(get_scenario(item.data(Qt.ItemDataRole.UserRole)))
 
     def _show_scenario(self, scenario: Scenario) -> None:
+        """Show `scenario`: its form as the user left it, its text, and empty panels."""
+        if self.title.text():  # not the first scenario shown: remember the form left behind
+            self._form_memory[self._scenario.id] = (self.form.values(), self.form.start_method())
         self._scenario = scenario
         self.title.setText(scenario.title)
         self.summary.setText(scenario.summary)
         self.form.set_specs(scenario.params)
         self.form.show_start_method(scenario.uses_start_method)
+        values, method = self._form_memory.get(scenario.id, ({}, ""))
+        for name, value in values.items():
+            self.form.set_value(name, value)
+        if method:
+            self.form.set_value(START_METHOD, method)
         self.notice_view.setMarkdown(scenario.notice())
         self.code_view.setPlainText(scenario.source())
-        chart = self._charts.get(scenario.id)
-        if chart is None:
-            chart = self._charts[scenario.id] = make_chart(scenario)
-            self.chart_stack.addWidget(chart)
-        # "scenarioPlot" always names the chart on screen.
-        for owner, each in self._charts.items():
-            each.setObjectName("scenarioPlot" if owner == scenario.id else f"scenarioPlot-{owner}")
-        self.chart_stack.setCurrentWidget(chart)
-        self.chart = chart
+        # The last run belonged to the scenario left behind: its panels and log go with it.
+        self._controller = None
+        self._last_result = None
+        self._log_seen = 0
+        self.log_view.clear()
+        if self.chart is not None:
+            self.chart.setObjectName("")
+            self._grid.removeWidget(self.chart)
+            self.chart.hide()
+            self.chart.setParent(None)
+            self.chart.deleteLater()
+            self.chart = None
+        self._show_chart(scenario)
+        self._reset_panels()
         self.readout.setText(IDLE_TEXT)
+        self._chain_focus()
+        self._reflow()
+
+    def _show_chart(self, scenario: Scenario) -> None:
+        """Build `scenario`'s chart (with the session's memory of it) into the grid."""
+        chart = make_chart(scenario, self._sessions.setdefault(scenario.id, {}))
+        chart.setObjectName("scenarioPlot")
+        chart.setMinimumSize(160, 110)
+        chart.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self._grid.addWidget(chart, 1, 1)
+        chart.show()
+        self.chart = chart
+
+    def _chain_focus(self) -> None:
+        """Tab order: scenarios → parameters → Run → Stop → the four panels → the tabs."""
+        chain = [self.scenario_list, *self.form.focus_chain(), self.run_button, self.stop_button]
+        chain += [self.workers_panel, self.cores_panel, self.timeline_panel, self.chart]
+        chain.append(self.tabs)
+        for first, second in zip(chain, chain[1:], strict=False):
+            QWidget.setTabOrder(first, second)
 
     def _reset_panels(self) -> None:
         for panel in (self.workers_panel, self.cores_panel, self.timeline_panel, self.chart):
@@ -366,6 +618,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_run_over(self, result: dict[str, Any]) -> None:
         self._timer.stop()
+        self._last_result = result
         self._redraw()
         self.chart.run_finished(result)
         self._set_running(False)
@@ -377,10 +630,28 @@ class MainWindow(QMainWindow):
             self.runFailed.emit(result)
 
     def _set_running(self, running: bool) -> None:
+        """Lock the form while a run goes, keeping the keyboard focus where the user was.
+
+        A disabled widget loses the focus to the next in the chain, which would leave a
+        keyboard user somewhere unexpected: the focus goes to Stop for the run (Space stops
+        it), and back where it was after.
+        """
+        focus = QApplication.focusWidget()
+        if running:
+            self._focus_before_run = focus
         self.form.set_enabled_for_run(running)
-        self.scenario_list.setEnabled(not running)
         self.stop_button.setEnabled(running)
         self._update_buttons()
+        if running and focus is not None and not focus.isEnabled():
+            self.stop_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        elif not running:
+            back = self._focus_before_run
+            self._focus_before_run = None
+            if focus is None or focus is self.stop_button or not focus.isEnabled():
+                target = back if back is not None and back.isEnabled() else self.run_button
+                if self.isActiveWindow() or focus is not None:
+                    target.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.menus.sync()
 
     @Slot()
     def _update_buttons(self) -> None:
@@ -389,6 +660,8 @@ class MainWindow(QMainWindow):
         self.run_button.setToolTip(
             "Fix first: " + "; ".join(errors.values()) if errors else "Start the scenario (Ctrl+R)"
         )
+        if hasattr(self, "menus"):
+            self.menus.sync()
 
     # -- drawing -------------------------------------------------------------------------
     @Slot()
@@ -404,8 +677,7 @@ class MainWindow(QMainWindow):
     def _count_events(self, events: list[tuple]) -> None:
         self._pacer.count(ev.count(events))
 
-    @Slot()
-    def _redraw(self) -> None:
+    def _redraw(self, read_logs: bool = True) -> None:
         state = self.state
         if state is None:
             return
@@ -417,6 +689,8 @@ class MainWindow(QMainWindow):
         text = readout_text(state, now, self.chart.readout)
         if text != self.readout.text():  # a new text lays the label out again
             self.readout.setText(text)
+        if not read_logs:
+            return
         lines, self._log_seen = state.new_logs(self._log_seen)
         for t, pid, level, message in lines:
             stamp = f"{(t - state.t0_ns) / 1e9:7.3f}s"
@@ -434,6 +708,7 @@ class MainWindow(QMainWindow):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
         """On the first show, :func:`settle_after_start` once the event loop is idle."""
         super().showEvent(event)
+        self._fit_scenario_list()
         if not self._warmed:
             self._warmed = True
             QTimer.singleShot(0, self._settle)
@@ -447,8 +722,12 @@ class MainWindow(QMainWindow):
 
     # -- closing -------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
-        """End any run (its processes and drain thread) before the window goes."""
+        """End any run (its processes and drain thread) before the window goes; remember
+        its size and place."""
         self._timer.stop()
         if self._controller is not None:
             self._controller.shutdown()
+        if self._remember and not self.isFullScreen():
+            open_settings().setValue("window/geometry", self.saveGeometry())
+        self.menus.close_dialogs()
         super().closeEvent(event)

@@ -101,6 +101,8 @@ class ParamForm(QWidget):
         fields = QWidget()
         form = QFormLayout(fields)
         form.setContentsMargins(0, 0, 0, 0)
+        # Narrow (a small window, a big zoom): the label goes above its field, not beside.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.layout().replaceWidget(self._fields, fields)
         self._fields.deleteLater()
         self._fields = fields
@@ -189,6 +191,13 @@ class ParamForm(QWidget):
             else:
                 out[name] = editor.text()
         return out
+
+    def focus_chain(self) -> list[QWidget]:
+        """The fields in the order Tab visits them: the parameters, then the start method."""
+        chain: list[QWidget] = []
+        for editor in self._editors.values():
+            chain += list(editor.boxes.values()) if isinstance(editor, MultiChoice) else [editor]
+        return [*chain, self._method]
 
     def start_method(self) -> str:
         """The chosen start method."""

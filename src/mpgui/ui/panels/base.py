@@ -3,12 +3,22 @@ is painted from a pixmap, and layers that draw only what is new."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QStaticText, QTransform
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QImage,
+    QPainter,
+    QPen,
+    QStaticText,
+    QTransform,
+)
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsTextItem, QStyleOptionGraphicsItem, QWidget
 
 from mpgui.core.model.run_state import Lane
@@ -76,18 +86,24 @@ def tick_font() -> QFont:
     return font
 
 
-def style_plot(plot: pg.PlotItem, title: str, left: str = "", bottom: str = "") -> None:
+def style_plot(
+    plot: pg.PlotItem, title: str, left: str = "", bottom: str = "", short: str = ""
+) -> None:
     """Give `plot` mpgui's look: a title, labelled axes, no mouse menu, no auto-range.
+
+    Where the title does not fit (a narrow panel, a big zoom) the plot shows `short` instead,
+    and where that does not fit either, as much of it as does, with "…".
 
     No grid: a grid belongs to its axis item, whose bounding rect then covers the whole plot,
     so every changed bar would make Qt repaint the axes too — the largest cost of a frame.
     """
     plot.setTitle(title, color=theme.FOREGROUND, size=f"{theme.pt(TITLE_PT):g}pt")
+    _fit_title(plot, title, short or title)
     label_style = {"color": theme.MUTED, "font-size": f"{theme.pt(AXIS_LABEL_PT):g}pt"}
-    if left:
-        plot.setLabel("left", left, **label_style)
-    if bottom:
-        plot.setLabel("bottom", bottom, **label_style)
+    for side, text in (("left", left), ("bottom", bottom)):
+        if text:
+            plot.setLabel(side, text, **label_style)
+            _fit_axis_label(plot, side, text, label_style)
     # Tick labels in the window's font (which carries the zoom), the pen as thick as a line.
     for side in ("left", "bottom"):
         axis = plot.getAxis(side)
@@ -106,6 +122,70 @@ def style_plot(plot: pg.PlotItem, title: str, left: str = "", bottom: str = "") 
     plot.hideButtons()
     # Ranges are set by the panels, rarely: auto-ranging every frame costs time and jitters.
     plot.disableAutoRange()
+
+
+#: The margin Qt's text item keeps around its text (px), on each side.
+DOCUMENT_MARGIN = 4
+
+
+def _fit_title(plot: pg.PlotItem, title: str, short: str) -> None:
+    """Fit `plot`'s title to the plot's width, as often as the plot is resized: `title` if it
+    fits, else `short`, else `short` elided.
+
+    A ``pg.LabelItem`` makes its text's width its minimum width, and a plot cannot be laid
+    out narrower than its title: in a narrow panel (1024 px wide, a big zoom) the whole
+    scene is then wider than its view and its right side is cut off — axis, labels and all.
+    Here the title asks for no width; it is shortened with "…" to the room it has instead.
+    """
+    label = plot.titleLabel
+    font = QFont()
+    font.setPointSizeF(theme.pt(TITLE_PT))
+    metrics = QFontMetrics(font)
+    style = {"color": theme.FOREGROUND, "size": f"{theme.pt(TITLE_PT):g}pt"}
+    shown = [title]
+    original_update_min = label.updateMin
+
+    def update_min() -> None:
+        original_update_min()
+        label.setMinimumWidth(0)  # the height stays the text's
+
+    def refit() -> None:
+        # The label's cell (above the plot's view, beside the axes), less the text's margins.
+        room = int(label.width()) - 2 * DOCUMENT_MARGIN - 2
+        text = title
+        if metrics.horizontalAdvance(title) > room:
+            text = metrics.elidedText(short, Qt.TextElideMode.ElideRight, max(room, 0))
+        if text != shown[0]:
+            shown[0] = text
+            label.setText(html.escape(text), **style)
+
+    label.updateMin = update_min
+    update_min()
+    label.geometryChanged.connect(refit)
+
+
+def _fit_axis_label(plot: pg.PlotItem, side: str, text: str, style: dict[str, str]) -> None:
+    """Fit the `side` axis label to the axis's length, as often as the plot is resized:
+    `text` if it fits, else its unit alone ("run time (s)" → "(s)"), else elided."""
+    axis = plot.getAxis(side)
+    font = QFont()
+    font.setPointSizeF(float(style["font-size"].removesuffix("pt")))
+    metrics = QFontMetrics(font)
+    unit = text[text.rfind("(") :] if text.endswith(")") and "(" in text else ""
+    shown = [text]
+
+    def refit() -> None:
+        length = axis.height() if side in ("left", "right") else axis.width()
+        room = int(length) - 2 * DOCUMENT_MARGIN - 2
+        choice = text
+        if metrics.horizontalAdvance(text) > room:
+            choice = unit if unit and metrics.horizontalAdvance(unit) <= room else text
+            choice = metrics.elidedText(choice, Qt.TextElideMode.ElideRight, max(room, 0))
+        if choice != shown[0]:
+            shown[0] = choice
+            plot.setLabel(side, html.escape(choice), **style)
+
+    axis.geometryChanged.connect(refit)
 
 
 class SteppedRange:

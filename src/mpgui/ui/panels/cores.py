@@ -90,7 +90,7 @@ class CoresPanel(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.setObjectName("coresPlot")
         self.now_plot = self.addPlot(row=0, col=0)
-        style_plot(self.now_plot, "Cores — load now", left="%")
+        style_plot(self.now_plot, "Cores — load now", left="%", short="Cores")
         self.now_plot.setMouseEnabled(x=False, y=False)
         self.now_plot.setYRange(0, 100, padding=0.02)
         self.bars = Bars(x=[], height=[], width=0.75, pen=None)
@@ -99,7 +99,13 @@ class CoresPanel(pg.GraphicsLayoutWidget):
         self.labels = PointLabels(anchor=(0.5, 0.0), color=theme.FOREGROUND)
         self.now_plot.addItem(self.labels)
         self.history_plot = self.addPlot(row=0, col=1)
-        style_plot(self.history_plot, "Cores — last 30 s", left="%", bottom="run time (s)")
+        style_plot(
+            self.history_plot,
+            "Cores — last 30 s",
+            left="%",
+            bottom="run time (s)",
+            short="Last 30 s",
+        )
         self.history_plot.setMouseEnabled(x=False, y=False)
         self.history_plot.setYRange(0, 100, padding=0.02)
         self.ci.layout.setColumnStretchFactor(0, 2)

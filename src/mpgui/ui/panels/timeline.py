@@ -121,7 +121,12 @@ class TimelinePanel(pg.PlotWidget):
         super().__init__(parent)
         self.setObjectName("timelinePlot")
         self.plot = self.getPlotItem()
-        style_plot(self.plot, "Timeline — tasks per process (colour = core)", bottom="run time (s)")
+        style_plot(
+            self.plot,
+            "Timeline — tasks per process (colour = core)",
+            bottom="run time (s)",
+            short="Timeline",
+        )
         self.plot.setMouseEnabled(x=True, y=False)
         self.plot.invertY(True)
         self.running = Bars(

@@ -40,7 +40,7 @@ class WorkersPanel(pg.PlotWidget):
         super().__init__(parent)
         self.setObjectName("workersPlot")
         self.plot = self.getPlotItem()
-        style_plot(self.plot, "Workers — tasks done (colour = core)", left="tasks")
+        style_plot(self.plot, "Workers — tasks done (colour = core)", left="tasks", short="Workers")
         self.plot.setMouseEnabled(x=False, y=False)
         self.bars = Bars(x=[], height=[], width=0.7, pen=None)
         self.plot.addItem(self.bars)
