@@ -9,18 +9,47 @@ from __future__ import annotations
 
 import platform
 import sys
-from typing import TYPE_CHECKING
+import weakref
+from typing import TYPE_CHECKING, Protocol
 
 import PySide6
 from PySide6.QtCore import Qt, qVersion
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QMainWindow,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from mpgui import __version__
 from mpgui.ui import theme
 
 if TYPE_CHECKING:
-    from mpgui.ui.main_window import MainWindow
+    from mpgui.core.scenario import Scenario
+
+
+class MenuOwner(Protocol):
+    """What the menus ask of their window (the main window; named so this module needs
+    nothing from it, and imports no cycle)."""
+
+    def start_run(self) -> bool: ...
+    def stop_run(self) -> None: ...
+    def is_running(self) -> bool: ...
+    def param_errors(self) -> dict[str, str]: ...
+    def zoom(self) -> float: ...
+    def zoom_in(self) -> None: ...
+    def zoom_out(self) -> None: ...
+    def set_zoom(self, factor: float) -> None: ...
+    def theme_name(self) -> str: ...
+    def set_theme(self, name: str) -> None: ...
+    def is_presenting(self) -> bool: ...
+    def set_presentation(self, on: bool) -> None: ...
+    def set_full_screen(self, on: bool) -> None: ...
+    def scenario(self) -> Scenario: ...
+
 
 #: What the keyboard does, as Help ▸ Keyboard shortcuts lists it.
 SHORTCUTS = (
@@ -67,15 +96,17 @@ class TextDialog(QDialog):
 class WindowMenus:
     """Builds `window`'s menu bar and actions, and keeps their state in step with it."""
 
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
+    def __init__(self, window: QMainWindow) -> None:
+        # A proxy: the window keeps its menus, and a strong reference back would be a cycle
+        # that outlives the window once gc.freeze() has frozen it (see settle_after_start).
+        self._window = weakref.ref(window)
         self._dialogs: dict[str, TextDialog] = {}
         bar = window.menuBar()
         bar.setObjectName("menuBar")
 
         file_menu = bar.addMenu("&File")
         self.quit = self._action("actionQuit", "&Quit", QKeySequence.StandardKey.Quit)
-        self.quit.triggered.connect(window.close)
+        self.quit.triggered.connect(self.window.close)
         file_menu.addAction(self.quit)
 
         run_menu = bar.addMenu("&Run")
@@ -122,6 +153,13 @@ class WindowMenus:
         self.about.triggered.connect(self.show_about)
         help_menu.addActions([self.shortcuts, self.notice, self.about])
         self.sync()
+
+    @property
+    def window(self) -> QMainWindow:
+        """The window these menus belong to (a QMainWindow that is a :class:`MenuOwner`)."""
+        window = self._window()
+        assert window is not None, "the window has gone"
+        return window
 
     def _action(self, name: str, text: str, *keys: str | QKeySequence.StandardKey) -> QAction:
         action = QAction(text, self.window)

@@ -4,6 +4,7 @@ is painted from a pixmap, and layers that draw only what is new."""
 from __future__ import annotations
 
 import html
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -137,19 +138,26 @@ def _fit_title(plot: pg.PlotItem, title: str, short: str) -> None:
     scene is then wider than its view and its right side is cut off — axis, labels and all.
     Here the title asks for no width; it is shortened with "…" to the room it has instead.
     """
-    label = plot.titleLabel
+    # Weak references: the label keeps the closures, and a strong one back would make a
+    # cycle that outlives the window once gc.freeze() has frozen it (see settle_after_start).
+    label_ref, plot_ref = weakref.ref(plot.titleLabel), weakref.ref(plot)
     font = QFont()
     font.setPointSizeF(theme.pt(TITLE_PT))
     metrics = QFontMetrics(font)
     style = {"color": theme.FOREGROUND, "size": f"{theme.pt(TITLE_PT):g}pt"}
     shown = [title]
-    original_update_min = label.updateMin
+    original_update_min = type(plot.titleLabel).updateMin
 
     def update_min() -> None:
-        original_update_min()
-        label.setMinimumWidth(0)  # the height stays the text's
+        label = label_ref()
+        if label is not None:
+            original_update_min(label)
+            label.setMinimumWidth(0)  # the height stays the text's
 
     def refit() -> None:
+        label = label_ref()
+        if label is None or plot_ref() is None:
+            return
         # The label's cell (above the plot's view, beside the axes), less the text's margins.
         room = int(label.width()) - 2 * DOCUMENT_MARGIN - 2
         text = title
@@ -159,15 +167,15 @@ def _fit_title(plot: pg.PlotItem, title: str, short: str) -> None:
             shown[0] = text
             label.setText(html.escape(text), **style)
 
-    label.updateMin = update_min
+    plot.titleLabel.updateMin = update_min
     update_min()
-    label.geometryChanged.connect(refit)
+    plot.titleLabel.geometryChanged.connect(refit)
 
 
 def _fit_axis_label(plot: pg.PlotItem, side: str, text: str, style: dict[str, str]) -> None:
     """Fit the `side` axis label to the axis's length, as often as the plot is resized:
     `text` if it fits, else its unit alone ("run time (s)" → "(s)"), else elided."""
-    axis = plot.getAxis(side)
+    axis_ref, plot_ref = weakref.ref(plot.getAxis(side)), weakref.ref(plot)  # see _fit_title
     font = QFont()
     font.setPointSizeF(float(style["font-size"].removesuffix("pt")))
     metrics = QFontMetrics(font)
@@ -175,6 +183,9 @@ def _fit_axis_label(plot: pg.PlotItem, side: str, text: str, style: dict[str, st
     shown = [text]
 
     def refit() -> None:
+        axis, plot = axis_ref(), plot_ref()
+        if axis is None or plot is None:
+            return
         length = axis.height() if side in ("left", "right") else axis.width()
         room = int(length) - 2 * DOCUMENT_MARGIN - 2
         choice = text
@@ -185,7 +196,7 @@ def _fit_axis_label(plot: pg.PlotItem, side: str, text: str, style: dict[str, st
             shown[0] = choice
             plot.setLabel(side, html.escape(choice), **style)
 
-    axis.geometryChanged.connect(refit)
+    plot.getAxis(side).geometryChanged.connect(refit)
 
 
 class SteppedRange:
