@@ -42,6 +42,7 @@ from mpgui.ui.panels.timeline import TimelinePanel
 from mpgui.ui.panels.workers import WorkersPanel
 from mpgui.ui.param_form import ParamForm
 from mpgui.ui.readout import IDLE_TEXT, readout_text
+from mpgui.ui.tracebacks import fold_traceback
 from mpgui.ui.wording import describe_error
 
 #: Lines kept in the log pane.
@@ -421,7 +422,7 @@ class MainWindow(QMainWindow):
         for t, pid, level, message in lines:
             stamp = f"{(t - state.t0_ns) / 1e9:7.3f}s"
             who = f"[{pid}] " if pid else ""
-            self._append_log(f"{stamp} {level:<7} {who}{message}")
+            self._append_log(f"{stamp} {level:<7} {who}{fold_traceback(message)}")
 
     def report_internal_error(self, text: str) -> None:
         """Say in the window that mpgui itself hit an error (the traceback is on stderr)."""
