@@ -227,9 +227,7 @@ def style_sheet(theme: Theme, factor: float) -> str:
     """
     text = resources.files("mpgui.resources").joinpath("style.qss").read_text(encoding="utf-8")
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)  # a comment's "@role" is no colour
-    text = re.sub(
-        r"(\d+(?:\.\d+)?)px", lambda m: f"{max(1, round(float(m[1]) * factor))}px", text
-    )
+    text = re.sub(r"(\d+(?:\.\d+)?)px", lambda m: f"{max(1, round(float(m[1]) * factor))}px", text)
     return re.sub(r"@([a-z_]+)", lambda m: getattr(theme, m[1]), text)
 
 

@@ -21,6 +21,8 @@ def test_every_focus_snippet_marks_a_line_of_the_scenarios_own_source(scenario):
 
 
 def test_a_snippet_marks_statements_not_the_prose_that_mentions_them():
-    source = '"""``counter.value += 1`` is not atomic."""\n\ndef f():\n    counter.value += 1  # x\n'
+    source = (
+        '"""``counter.value += 1`` is not atomic."""\n\ndef f():\n    counter.value += 1  # x\n'
+    )
     assert focus_lines(source, ("counter.value += 1",)) == [3]
     assert focus_lines(source, ()) == []
