@@ -35,6 +35,7 @@ from mpgui.core.scenario import Scenario
 from mpgui.scenarios import get as get_scenario
 from mpgui.scenarios import listed, make_spec
 from mpgui.ui import theme
+from mpgui.ui.code_view import CodeView
 from mpgui.ui.frame_pacing import REDRAW_MS, FramePacer
 from mpgui.ui.panels.cores import CoresPanel
 from mpgui.ui.panels.scenario_chart import ScenarioChart, make_chart
@@ -224,10 +225,7 @@ class MainWindow(QMainWindow):
         self.notice_view = QTextBrowser()
         self.notice_view.setObjectName("noticeView")
         self.notice_view.setOpenExternalLinks(False)
-        self.code_view = QPlainTextEdit()
-        self.code_view.setObjectName("codeView")
-        self.code_view.setReadOnly(True)
-        self.code_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.code_view = CodeView()  # objectName "codeView"; restyle() after a zoom/theme
         tabs = QTabWidget()
         tabs.setObjectName("infoTabs")
         tabs.addTab(self.notice_view, "What to notice")
@@ -348,7 +346,7 @@ class MainWindow(QMainWindow):
         self.form.set_specs(scenario.params)
         self.form.show_start_method(scenario.uses_start_method)
         self.notice_view.setMarkdown(scenario.notice())
-        self.code_view.setPlainText(scenario.source())
+        self.code_view.show_code(scenario.source(), scenario.focus)
         chart = self._charts.get(scenario.id)
         if chart is None:
             chart = self._charts[scenario.id] = make_chart(scenario)
