@@ -254,6 +254,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def _format_result(result: dict[str, Any]) -> str:
     """A few human-readable lines summarising a run's result dict."""
+    from mpgui.ui.tracebacks import fold_traceback
     from mpgui.ui.wording import describe_error
 
     verdict = "ok" if result["ok"] else f"failed ({result['status']})"
@@ -270,7 +271,8 @@ def _format_result(result: dict[str, Any]) -> str:
     if err:
         lines.append(f"  error: {describe_error(err)}")
         if err.get("traceback"):
-            lines.append(err["traceback"].rstrip())
+            # The learner's frames; mpgui's and multiprocessing's folded (--json has them all).
+            lines.append(fold_traceback(err["traceback"]).rstrip())
     return "\n".join(lines)
 
 

@@ -60,6 +60,9 @@ def test_a_raising_worker_shows_the_remote_traceback(qtbot, window, leftovers):
     # The worker's own frames, carried back as text: where it raised, and why.
     assert "in go_wrong" in log
     assert "ValueError: task 3 failed on purpose" in log
+    # mpgui's own frames and the executor's are folded away (the result keeps them).
+    assert "mpgui/core" not in log and "frames of concurrent.futures hidden" in log
+    assert "mpgui/core" in result["error"]["traceback"]
     _all_gone(qtbot, leftovers)
 
 

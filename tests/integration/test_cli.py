@@ -76,6 +76,8 @@ def test_run_json_prints_one_result_object():
         (["run", "pool-map", "--set", "workers=1000000000"], "from 1 to 64, got 1000000000"),
         (["run", "worker-failures", "--set", "failure=explode"], "'explode' is not one of"),
         (["run", "pool-map", "--start-method", "spawn", "--set", "tasks=-1"], "got -1"),
+        (["run", "pool-map", "--set", "workers=٣"], "workers: use the digits 0-9, got '٣'"),
+        (["run", "pool-map", "--set", "task_ms=１.５"], "task_ms: use the digits 0-9, got '１.５'"),
         (["run", "pool-map", "--set", "bogus=1"], "unknown parameter 'bogus'"),
         (["run", "pool-map", "--set", "workers"], "--set expects NAME=VALUE"),
         (["run", "no-such-scenario"], "unknown scenario 'no-such-scenario'"),

@@ -5,9 +5,11 @@ Every run is real: a conductor, a real Pool or ProcessPoolExecutor, a worker tha
 ``os._exit`` or really segfaults.
 """
 
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +17,7 @@ from mpgui import scenarios
 from mpgui.core.host import runner
 from mpgui.core.protocol import events as ev
 from mpgui.core.protocol.run_spec import available_start_methods
+from mpgui.ui.tracebacks import WORKER_LABEL, fold_traceback
 
 #: A run small enough to be quick: task 3 of 8 goes wrong on one of two workers.
 QUICK = {"workers": 2, "tasks": 8, "fail_task": 3, "task_ms": 20.0, "timeout_s": 0.5}
@@ -93,6 +96,23 @@ def test_a_raising_task_brings_back_the_remote_traceback_and_the_next_run_works(
     again, _ = run("none", api)
     assert again["ok"] is True, again["error"]
     assert again["metrics"]["tasks_returned"] == QUICK["tasks"]
+
+
+@pytest.mark.parametrize("api", ["Pool", "ProcessPoolExecutor"])
+@pytest.mark.parametrize("method", available_start_methods())
+def test_a_raising_tasks_traceback_folded_starts_with_the_scenarios_own_frame(api, method):
+    # What the log and `mpgui run` show: the scenario's frames, mpgui's and the pool's folded.
+    result, _ = run("raise", api, method)
+    folded = fold_traceback(result["error"]["traceback"])
+    frames = [line.strip() for line in folded.splitlines() if line.strip().startswith("File ")]
+    model = str(Path(scenarios.get("worker-failures").run.__code__.co_filename))
+    assert frames[0].startswith(f'File "{model}"') and frames[0].endswith(", in work"), folded
+    assert all(frame.startswith(f'File "{model}"') for frame in frames), folded
+    assert "mpgui/core" not in folded and "mpgui" + os.sep + "core" not in folded
+    assert "frames of mpgui" not in folded.split(WORKER_LABEL)[0]  # nothing above the worker's
+    assert "1 frame of mpgui hidden" in folded  # the conductor's call into the scenario
+    assert 'raise ValueError(f"task {task} failed on purpose")' in folded
+    assert folded.rstrip().endswith("ValueError: task 3 failed on purpose")
 
 
 @pytest.mark.parametrize(

@@ -70,6 +70,11 @@ class ParamSpec:
             return self.check(tuple(part.strip() for part in raw.split(",") if part.strip()))
         if not raw:
             raise ParamError(f"{self.name}: a value is required")
+        # int() and float() take any script's digits ("٣" is 3, "３" is 3); the form and
+        # the command line show and echo ASCII, so other numerals are refused by name rather
+        # than read as a number the user may not have meant (or as "not a number").
+        if any(not ch.isascii() and ch.isnumeric() for ch in raw):
+            raise ParamError(f"{self.name}: use the digits 0-9, got {text!r}")
         try:
             value: Any = int(raw, 10) if self.kind == "int" else float(raw)
         except ValueError:

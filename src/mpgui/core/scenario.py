@@ -30,7 +30,9 @@ class Scenario:
     own start methods, so the form does not offer one. `small_params` are parameters that
     make a run of a second or so, for the every-scenario tests; `small_variants` changes to
     them for paths that run does not take (a task that fails), so that between them the small
-    runs emit every name the scenario's chart reads.
+    runs emit every name the scenario's chart reads. `focus` marks the lines of
+    :meth:`source` that teach the lesson (see :func:`focus_lines`): the Code tab bands them
+    and opens scrolled to the first.
     """
 
     id: str
@@ -45,6 +47,7 @@ class Scenario:
     listed: bool = True
     uses_start_method: bool = True
     short: str = ""
+    focus: tuple[str, ...] = ()
 
     @property
     def package(self) -> str:
@@ -61,3 +64,21 @@ class Scenario:
         import sys
 
         return inspect.getsource(sys.modules[self.run.__module__])
+
+    def focus_lines(self) -> list[int]:
+        """The lines of :meth:`source` that `focus` marks (0-based, in order)."""
+        return focus_lines(self.source(), self.focus)
+
+
+def focus_lines(source: str, snippets: tuple[str, ...]) -> list[int]:
+    """The lines (0-based, in order) of `source` that begin, indentation aside, with one of
+    `snippets`.
+
+    A snippet is the start of a statement (``counter.value += 1``, ``with lock:``), so it
+    marks the code that does it and not a docstring or comment that mentions it.
+    """
+    return [
+        n
+        for n, line in enumerate(source.splitlines())
+        if any(line.lstrip().startswith(snippet) for snippet in snippets)
+    ]

@@ -37,6 +37,7 @@ from mpgui.core.scenario import Scenario
 from mpgui.scenarios import get as get_scenario
 from mpgui.scenarios import listed, make_spec
 from mpgui.ui import theme
+from mpgui.ui.code_view import CodeView
 from mpgui.ui.frame_pacing import REDRAW_MS, FramePacer
 from mpgui.ui.panels.cores import CoresPanel
 from mpgui.ui.panels.scenario_chart import ScenarioChart, make_chart
@@ -46,6 +47,7 @@ from mpgui.ui.param_form import START_METHOD, ParamForm
 from mpgui.ui.readout import IDLE_TEXT, readout_text
 from mpgui.ui.settings import open_settings
 from mpgui.ui.window_menus import WindowMenus
+from mpgui.ui.tracebacks import fold_traceback
 from mpgui.ui.wording import describe_error
 
 #: Lines kept in the log pane.
@@ -277,10 +279,7 @@ class MainWindow(QMainWindow):
         self.notice_view = QTextBrowser()
         self.notice_view.setObjectName("noticeView")
         self.notice_view.setOpenExternalLinks(False)
-        self.code_view = QPlainTextEdit()
-        self.code_view.setObjectName("codeView")
-        self.code_view.setReadOnly(True)
-        self.code_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.code_view = CodeView()  # objectName "codeView"; restyle() after a zoom/theme
         self.log_view = QPlainTextEdit()
         self.log_view.setObjectName("logView")
         self.log_view.setReadOnly(True)
@@ -470,6 +469,7 @@ class MainWindow(QMainWindow):
         """Apply the current theme and zoom: the application's look, then new panels drawn
         from the run's state (a plot takes its colours and sizes when it is built)."""
         theme.apply(self._app())
+        self.code_view.restyle()
         self._rebuild_panels()
         self._fit_scenario_list()
         self._show_look()
@@ -574,7 +574,7 @@ class MainWindow(QMainWindow):
         if method:
             self.form.set_value(START_METHOD, method)
         self.notice_view.setMarkdown(scenario.notice())
-        self.code_view.setPlainText(scenario.source())
+        self.code_view.show_code(scenario.source(), scenario.focus)
         # The last run belonged to the scenario left behind: its panels and log go with it.
         self._controller = None
         self._last_result = None
@@ -695,7 +695,7 @@ class MainWindow(QMainWindow):
         for t, pid, level, message in lines:
             stamp = f"{(t - state.t0_ns) / 1e9:7.3f}s"
             who = f"[{pid}] " if pid else ""
-            self._append_log(f"{stamp} {level:<7} {who}{message}")
+            self._append_log(f"{stamp} {level:<7} {who}{fold_traceback(message)}")
 
     def report_internal_error(self, text: str) -> None:
         """Say in the window that mpgui itself hit an error (the traceback is on stderr)."""

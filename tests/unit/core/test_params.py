@@ -47,6 +47,31 @@ def test_parse_refuses_with_one_line_reason(spec, text, reason):
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("spec", "text"),
+    [
+        (WORKERS, "٣"),  # Arabic-Indic three: int() reads it as 3
+        (WORKERS, "３"),  # full-width three
+        (WORKERS, "1٣"),  # ASCII and another script mixed
+        (WORKERS, "²"),  # superscript two
+        (WORKERS, "三"),  # a CJK numeral
+        (TASK_MS, "１.５"),  # full-width one point five: float() reads it as 1.5
+        (TASK_MS, "٣.٥"),
+        (TASK_MS, "½"),
+    ],
+)
+def test_only_ascii_digits_are_numbers(spec, text):
+    with pytest.raises(ParamError) as info:
+        spec.parse(text)
+    assert str(info.value) == f"{spec.name}: use the digits 0-9, got {text!r}"
+
+
+def test_underscores_between_digits_stay_accepted_as_python_reads_them():
+    # The code a learner reads writes 1_000_000; int() and float() take it, so the form does.
+    assert WORKERS.parse("1_0") == 10
+    assert TASK_MS.parse("1_000.5") == 1000.5
+
+
 def test_check_refuses_bools_as_numbers():
     with pytest.raises(ParamError):
         WORKERS.check(True)

@@ -159,4 +159,6 @@ SCENARIO = Scenario(
     ),
     run=run,
     metrics=METRICS,
+    # The lesson: the bare increment loses updates; under the lock it does not.
+    focus=("with lock:", "counter.value += 1"),
 )

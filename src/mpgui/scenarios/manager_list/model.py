@@ -195,4 +195,12 @@ SCENARIO = Scenario(
     ),
     run=run,
     metrics=METRICS,
+    # The lesson: the proxy's append reaches the parent, the plain list's does not.
+    focus=(
+        "shared.append((worker, i))",
+        "plain.append((worker, i))",
+        "shared = manager.list()",
+        "plain: list = []",
+        "queue.put((worker, i))",
+    ),
 )

@@ -148,4 +148,11 @@ SCENARIO = Scenario(
     ),
     run=run,
     metrics=METRICS,
+    # The lesson: the same tasks one after another, then spread over a pool.
+    focus=(
+        "for i in range(tasks):  # exactly the work",
+        "job(i)",
+        "with ctx.pool(workers) as pool:",
+        "pool.map(job, range(tasks), chunksize=chunksize)",
+    ),
 )

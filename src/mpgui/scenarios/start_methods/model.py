@@ -160,4 +160,11 @@ SCENARIO = Scenario(
     run=run,
     metrics=METRICS,
     uses_start_method=False,
+    # The lesson: one context per start method, a child started and joined with it.
+    focus=(
+        "mp = ctx.context(method)",
+        "proc = mp.Process(",
+        "proc.start()",
+        "proc.join(CHILD_TIMEOUT_S)  # it has reported",
+    ),
 )

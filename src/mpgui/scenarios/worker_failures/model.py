@@ -177,4 +177,14 @@ SCENARIO = Scenario(
     ),
     run=run,
     metrics=METRICS,
+    # The lesson: each failure provoked for real, and the map call that meets it.
+    focus=(
+        'raise ValueError(f"task {task} failed on purpose")',
+        "os._exit(3)",
+        "signal.raise_signal(signal.SIGSEGV)",
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)",
+        "return threading.Lock()",
+        "results = pool.map(",
+        "results = list(executor.map(",
+    ),
 )
