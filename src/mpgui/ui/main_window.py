@@ -46,8 +46,8 @@ from mpgui.ui.panels.workers import WorkersPanel
 from mpgui.ui.param_form import START_METHOD, ParamForm
 from mpgui.ui.readout import IDLE_TEXT, readout_text
 from mpgui.ui.settings import open_settings
-from mpgui.ui.window_menus import WindowMenus
 from mpgui.ui.tracebacks import fold_traceback
+from mpgui.ui.window_menus import WindowMenus
 from mpgui.ui.wording import describe_error
 
 #: Lines kept in the log pane.
