@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -60,6 +60,15 @@ DEFAULT_WIDTH, DEFAULT_HEIGHT = 1440, 900
 PRESENT_ZOOM = 1.6
 #: Presentation mode's theme unless one is chosen while presenting.
 PRESENT_THEME = "high-contrast"
+
+
+def fitting_size(wanted: tuple[int, int], room: QRect | None) -> tuple[int, int]:
+    """`wanted` (width, height) shrunk to fit `room` (the screen's available area, if known),
+    but never below :data:`MIN_WIDTH` × :data:`MIN_HEIGHT`."""
+    width, height = wanted
+    if room is not None:
+        width, height = min(width, room.width()), min(height, room.height())
+    return max(MIN_WIDTH, width), max(MIN_HEIGHT, height)
 
 
 def settle_after_start() -> None:
@@ -271,7 +280,8 @@ class MainWindow(QMainWindow):
         col.setSpacing(4)
         col.addWidget(self._build_scenario_list())
         col.addWidget(params_box)
-        col.addWidget(self.tabs, 1)
+        col.addWidget(self.tabs, 1000)
+        col.addStretch(1)  # with the tabs stepped aside, the rest stays at the top
         return side
 
     def _build_tabs(self) -> QTabWidget:
@@ -293,18 +303,25 @@ class MainWindow(QMainWindow):
         return tabs
 
     def _open_at_fitting_size(self) -> None:
-        """The last size and place (remembered), else the default size within the screen."""
+        """The last size and place (remembered), else the default size — within the screen.
+
+        A size saved on a big monitor is shrunk to fit a projector's screen (never below the
+        window's minimum); a place off this screen is not used.
+        """
+        wanted = QSize(DEFAULT_WIDTH, DEFAULT_HEIGHT)
+        place: QPoint | None = None
         if self._remember:
-            geometry = open_settings().value("window/geometry")
-            if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry):
-                return
+            settings = open_settings()
+            saved, saved_place = settings.value("window/size"), settings.value("window/pos")
+            if isinstance(saved, QSize) and saved.isValid():
+                wanted = saved
+            if isinstance(saved_place, QPoint):
+                place = saved_place
         screen = self.screen() or QGuiApplication.primaryScreen()
         room = screen.availableGeometry() if screen is not None else None
-        width, height = DEFAULT_WIDTH, DEFAULT_HEIGHT
-        if room is not None:
-            width = max(MIN_WIDTH, min(width, room.width()))
-            height = max(MIN_HEIGHT, min(height, room.height()))
-        self.resize(width, height)
+        self.resize(*fitting_size(wanted.toTuple(), room))
+        if place is not None and room is not None and room.contains(place):
+            self.move(place)
 
     # -- the scripting interface ---------------------------------------------------------
     def select_scenario(self, scenario_id: str) -> None:
@@ -383,8 +400,9 @@ class MainWindow(QMainWindow):
         """Stop the current run (no-op when nothing runs)."""
         if self.is_running():
             assert self._controller is not None
+            # Stop stays enabled (a second press does nothing more) until the run is over: a
+            # disabled button would throw the keyboard focus to the next widget.
             self._controller.stop()
-            self.stop_button.setEnabled(False)
             self.statusBar().showMessage("Stopping …")
 
     def is_running(self) -> bool:
@@ -727,7 +745,9 @@ class MainWindow(QMainWindow):
         self._timer.stop()
         if self._controller is not None:
             self._controller.shutdown()
-        if self._remember and not self.isFullScreen():
-            open_settings().setValue("window/geometry", self.saveGeometry())
+        if self._remember and not (self.isFullScreen() or self.isMaximized()):
+            settings = open_settings()
+            settings.setValue("window/size", self.size())
+            settings.setValue("window/pos", self.pos())
         self.menus.close_dialogs()
         super().closeEvent(event)

@@ -129,6 +129,15 @@ class ParamForm(QWidget):
             form.addRow(label, box)
             self._editors[spec.name] = editor
             self._error_labels[spec.name] = error
+        # Added to a shown form, the rows would only show on a later event (a queued show):
+        # a script or a Tab press straight after would not find them.
+        for editor in self._editors.values():
+            editor.show()
+        for label in fields.findChildren(QLabel):
+            if label.objectName().startswith("error_"):
+                continue
+            label.show()
+        fields.show()
         self.changed.emit()
 
     def _make_editor(self, spec: ParamSpec) -> QWidget:
