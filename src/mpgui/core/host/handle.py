@@ -336,7 +336,9 @@ class Conductor:
                     continue
                 # A probe's HELLO is always flushed alone, as the first event of a batch.
                 match batch:
-                    case [(ev.HELLO, _, pid, _, _, _), *_]:
+                    # A lane that is not a process (start-methods' lane of one method's
+                    # children) has a negative id: nothing to sample, nothing to signal.
+                    case [(ev.HELLO, _, pid, _, _, _), *_] if pid > 0:
                         self.pids.append(pid)
                 observe(batch)
                 out.extend(batch)

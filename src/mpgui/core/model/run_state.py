@@ -27,7 +27,11 @@ MAX_LOG_LINES = 5_000
 
 @dataclass
 class Lane:
-    """One process on the timeline: a pool worker, or the conductor's own ("main") lane."""
+    """One process on the timeline: a pool worker, or the conductor's own ("main") lane.
+
+    Or, with a negative `pid`, a lane of many processes that live one after another, which
+    the conductor reports itself (start-methods: one lane per method's children).
+    """
 
     pid: int
     role: str
@@ -191,7 +195,8 @@ class RunState:
             lane = Lane(pid, role, label or f"pid {pid}", len(self.lanes))
             self.lanes.append(lane)
             self._lane_of[pid] = lane
-            self.add_log(t, pid, "INFO", f"{role} process {pid} started on core {cpu}")
+            if pid > 0:  # not a lane of many processes (a negative id): nothing started
+                self.add_log(t, pid, "INFO", f"{role} process {pid} started on core {cpu}")
         self._lane_of[pid].see_core(cpu)
 
     def _apply_error(

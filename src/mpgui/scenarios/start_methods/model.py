@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import statistics
 import time
+from array import array
 
 from mpgui.core.child import bare_child
 from mpgui.core.child.failures import WorkerFailed
@@ -28,6 +29,10 @@ CHILD_TIMEOUT_S = 30.0
 # The names this scenario reports (its chart imports them from here).
 #: The start methods this platform offers, in order; each one measured is a phase of its name.
 OFFERED = tuple(available_start_methods())
+#: Every start method there is, in a fixed order (lanes and colours keep to it everywhere).
+METHOD_ORDER = ("fork", "spawn", "forkserver")
+#: The role of a lane that shows one start method's children.
+CHILDREN = "children"
 PHASES = OFFERED
 #: The metrics `run` returns: this Python's default method, and figures per method measured.
 DEFAULT_METHOD = "default_method"
@@ -56,24 +61,36 @@ def _percentile(values: list[float], q: float) -> float:
     return data[lo] + (data[hi] - data[lo]) * (pos - lo)
 
 
+def method_lane(method: str) -> int:
+    """The id of the lane that shows `method`'s children.
+
+    Not a pid: the children live a few milliseconds each, one after another, and a lane per
+    child would be hundreds of lanes of one bar. Negative, so it can never be a process's
+    (the host samples, and would signal, only the pids of processes that said hello).
+    """
+    return -1 - METHOD_ORDER.index(method)
+
+
 def measure(ctx: RunContext, method: str, processes: int, first_task: int) -> dict:
     """Start and join `processes` trivial children with `method`, one at a time.
 
-    One at a time, so each start is timed on an otherwise idle machine. Each start is drawn
-    as a span on the main lane: from ``start()`` to the child's first line.
+    One at a time, so each start is timed on an otherwise idle machine. Each child is drawn
+    as a task on its method's lane (:func:`method_lane`), from ``start()`` until ``join()``
+    returned, on the core it ran on — reported after it was joined, so that reporting costs
+    the measurement nothing.
     """
     main = ctx.probe
     mp = ctx.context(method)  # multiprocessing.get_context(method), as mpgui can watch it
     main.phase(method)
+    lane = method_lane(method)
+    main.emit((ev.HELLO, ev.now_ns(), lane, -1, CHILDREN, method))
     starts, joins, sees = [], [], []
     for i in range(processes):
         if ctx.should_stop():
             break
         reader, writer = mp.Pipe(duplex=False)
         proc = mp.Process(target=bare_child.child, args=(writer,), name=f"{method}-{i}")
-        task = first_task + i
         t0 = time.perf_counter_ns()
-        main.emit((ev.START, t0, main.pid, task))
         proc.start()
         writer.close()  # the child holds the only writer now: EOF if it dies
         if not reader.poll(CHILD_TIMEOUT_S):
@@ -94,7 +111,8 @@ def measure(ctx: RunContext, method: str, processes: int, first_task: int) -> di
             proc.kill()
             proc.join(CHILD_TIMEOUT_S)
             raise RuntimeError(f"a {method} child did not exit within {CHILD_TIMEOUT_S:g} s")
-        main.emit((ev.END, t_first, main.pid, task, cpu))
+        # Measured: now report. (Emitting may write to the pipe: never between t0 and j1.)
+        main.emit(ev.spans_event(lane, array(ev.SPAN_TYPECODE, (first_task + i, t0, j1, cpu))))
         start_ms = (t_first - t0) / 1e6
         starts.append(start_ms)
         joins.append((j1 - j0) / 1e6)

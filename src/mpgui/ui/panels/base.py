@@ -27,8 +27,9 @@ from mpgui.ui import theme
 
 
 def lane_name(lane: Lane) -> str:
-    """A lane's short name on an axis: "main" for the conductor, else the pid."""
-    return lane.label if lane.role == "main" else str(lane.pid)
+    """A lane's short name on an axis: a worker's pid, else the lane's label ("main" for the
+    conductor, "fork" for start-methods' lane of fork's children)."""
+    return str(lane.pid) if lane.role == "worker" else lane.label
 
 
 def paint_from_pixmap(item: QGraphicsItem) -> None:

@@ -1,0 +1,69 @@
+"""Colour arithmetic for tests: CIE76 ΔE as readers with each kind of colour vision see it.
+
+Machado, Oliveira & Fernandes (2009), severity 1.0, in linear RGB: the same matrices as
+``../shared/tools/cvd.py``, which a person uses to look at a screenshot.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MATRICES = {
+    "protanopia": np.array(
+        [
+            [0.152286, 1.052583, -0.204868],
+            [0.114503, 0.786281, 0.099216],
+            [-0.003882, -0.048116, 1.051998],
+        ]
+    ),
+    "deuteranopia": np.array(
+        [
+            [0.367322, 0.860646, -0.227968],
+            [0.280085, 0.672501, 0.047413],
+            [-0.011820, 0.042940, 0.968881],
+        ]
+    ),
+    "tritanopia": np.array(
+        [
+            [1.255528, -0.076749, -0.178779],
+            [-0.078411, 0.930809, 0.147602],
+            [0.004733, 0.691367, 0.303900],
+        ]
+    ),
+}
+VISIONS = ("normal", *MATRICES)
+
+
+def _linear(rgb: np.ndarray) -> np.ndarray:
+    return np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+
+
+def _srgb(lin: np.ndarray) -> np.ndarray:
+    lin = np.clip(lin, 0.0, 1.0)
+    return np.where(lin <= 0.0031308, lin * 12.92, 1.055 * lin ** (1 / 2.4) - 0.055)
+
+
+def _lab(rgb: np.ndarray) -> np.ndarray:
+    m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+    xyz = _linear(rgb) @ m.T / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def rgb(color: str) -> np.ndarray:
+    """``#rrggbb`` as sRGB in 0..1."""
+    text = color.lstrip("#")
+    return np.array([int(text[i : i + 2], 16) / 255 for i in (0, 2, 4)])
+
+
+def delta_e(a: str, b: str, vision: str = "normal") -> float:
+    """CIE76 distance between colours `a` and `b` (``#rrggbb``) as seen with `vision`."""
+    ca, cb = rgb(a), rgb(b)
+    if vision != "normal":
+        ca, cb = (_srgb(_linear(c) @ MATRICES[vision].T) for c in (ca, cb))
+    return float(np.linalg.norm(_lab(ca) - _lab(cb)))
+
+
+def least_delta_e(a: str, b: str) -> float:
+    """The smallest ΔE between `a` and `b` over every vision."""
+    return min(delta_e(a, b, vision) for vision in VISIONS)
