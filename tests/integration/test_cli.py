@@ -275,10 +275,17 @@ def test_a_failed_run_prints_its_result_and_one_line_on_stderr():
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["--size", "100000x100000"], "--size must be from 400x300 to 8192x8192"),
-        (["--size", "99999999999999999999x300"], "--size must be from 400x300 to 8192x8192"),
-        (["--size", "300x200"], "--size must be from 400x300"),
+        (["--size", "100000x100000"], "--size must be from 1024x720 (the window's minimum)"),
+        (["--size", "99999999999999999999x300"], "--size must be from 1024x720"),
+        (
+            ["--size", "1023x768"],
+            "--size must be from 1024x720 (the window's minimum) to 8192x8192",
+        ),
+        (["--size", "1280x719"], "--size must be from 1024x720"),
         (["--size", "1440×900"], "--size expects WxH in pixels"),
+        (["--theme", "sepia"], "argument --theme: invalid choice: 'sepia'"),
+        (["--zoom", "4"], "--zoom: must be from 0.5 to 3 (50 % to 300 %), got '4'"),
+        (["--zoom", "big"], "--zoom: expects a factor such as 1.5, got 'big'"),
         (["--out", "/tmp"], "is a directory"),
         (["--out", "/no/such/folder/shot.png"], "does not exist"),
     ],
@@ -295,6 +302,42 @@ def test_screenshot_refuses_what_it_could_never_do_before_running(args, needle, 
     lines = err.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], err
     assert not os.path.exists(tmp_path / "shot.png")
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--scenario", "pool-map", "--set", "workers=0"], "mpgui: workers: "),
+        (["--scenario", "pool-map", "--set", "workers=٣"], "use the digits 0-9"),
+        (["--scenario", "pool-map", "--set", "nosuch=1"], "nosuch"),
+        (["--scenario", "pool-map", "--set", "workers"], "--set expects NAME=VALUE"),
+        (["--scenario", "nosuch"], "nosuch"),
+        (["--theme", "sepia"], "invalid choice: 'sepia'"),
+        (["--zoom", "0.2"], "must be from 0.5 to 3"),
+    ],
+)
+def test_a_prepared_lesson_with_bad_values_is_refused_before_any_window(args, needle):
+    # No display here: a refusal must come before mpgui even looks for one.
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "QT_QPA_PLATFORM")}
+    out = subprocess.run(
+        [sys.executable, "-m", "mpgui", *args], capture_output=True, text=True, env=env,
+        timeout=30,
+    )  # fmt: skip
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in out.stderr, out.stderr
+
+
+def test_screenshot_is_exactly_the_size_asked_in_every_look(tmp_path):
+    from PySide6.QtGui import QImage
+
+    for extra in (["--theme", "light"], ["--present"], ["--zoom", "2", "--theme", "high-contrast"]):
+        out = tmp_path / "shot.png"
+        done = mpgui("screenshot", "pool-map", "--set", "tasks=4", "--set", "task_ms=2",
+                     "--size", "1024x768", "--out", str(out), *extra)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        image = QImage(str(out))
+        assert (image.width(), image.height()) == (1024, 768), extra
 
 
 def test_a_failed_run_whose_reader_went_away_still_says_why_on_stderr():

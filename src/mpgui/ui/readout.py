@@ -38,7 +38,7 @@ def _running(state: RunState, now_ns: int) -> str:
     parts = [f"<b>Running</b> · {state.elapsed_s(now_ns):.1f} s"]
     phase = state.current_phase()
     if phase:
-        parts.append(f"phase <b>{phase}</b>")
+        parts.append(f"phase <b>{html.escape(phase)}</b>")  # the run's text, not markup
     total = state.plan.get("tasks")
     if total:
         parts.append(f"{state.phase_done} / {total} tasks")

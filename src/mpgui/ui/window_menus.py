@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import PySide6
 from PySide6.QtCore import Qt, qVersion
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -200,7 +200,8 @@ class WindowMenus:
         else:
             dialog.text.setHtml(html)
         dialog.show()
-        dialog.raise_()
+        if QGuiApplication.platformName() != "offscreen":  # there is no stack to raise it in
+            dialog.raise_()
         return dialog
 
     def show_shortcuts(self) -> TextDialog:
