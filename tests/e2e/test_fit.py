@@ -1,6 +1,6 @@
-"""The window fits a projector: at 1024×768 and 1280×720, at 100 % and 200 % zoom and in every
-theme, every control a class needs is on screen and whole, and no plot title or axis label is
-cut off — with a real run of each scenario on show."""
+"""The window fits a projector: at 1024×768 and 1280×720, at 100 % and 200 % zoom, in every
+theme and in presentation mode, every control a class needs is on screen and whole, and no
+plot title or axis label is cut off — with a real run of each scenario on show."""
 
 from __future__ import annotations
 
@@ -125,4 +125,9 @@ def test_every_control_and_label_fits_at_projector_sizes(qtbot, scenario):
                 window.resize(*size)
                 look = f"{name} {round(factor * 100)} % {size[0]}x{size[1]}"
                 problems += [f"{look}: {p}" for p in _settled_problems(qtbot, window, size)]
+    window.set_presentation(True)
+    for size in SIZES:
+        window.resize(*size)
+        look = f"presenting {size[0]}x{size[1]}"
+        problems += [f"{look}: {p}" for p in _settled_problems(qtbot, window, size)]
     assert not problems, "\n".join(problems[:40])

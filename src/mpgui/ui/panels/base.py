@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -20,7 +20,13 @@ from PySide6.QtGui import (
     QStaticText,
     QTransform,
 )
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsTextItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsTextItem,
+    QGraphicsWidget,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from mpgui.core.model.run_state import Lane
 from mpgui.ui import theme
@@ -198,6 +204,54 @@ def _fit_axis_label(plot: pg.PlotItem, side: str, text: str, style: dict[str, st
             plot.setLabel(side, html.escape(choice), **style)
 
     plot.getAxis(side).geometryChanged.connect(refit)
+
+
+class FitsItsView:
+    """Mixin for a pyqtgraph view (``PlotWidget``, ``GraphicsLayoutWidget``): when the plots
+    cannot be laid out in the room the view has (a small panel at a big zoom), draw them at
+    the smallest size they can take and scale that down to the view, instead of cutting
+    their right and bottom edges off.
+
+    Put it first among the bases. :meth:`fit_view` runs after every resize; call it after a
+    change that may make the contents need more room (a longer label).
+    """
+
+    def fit_view(self) -> None:
+        """Scale the scene down just enough for the plots' minimum size to fit the view."""
+        central = self.centralWidget
+        if central is None:
+            return
+        need = central.effectiveSizeHint(Qt.SizeHint.MinimumSize)
+        width, height = max(self.width(), 1), max(self.height(), 1)
+        scale = max(need.width() / width, need.height() / height)
+        # What the layout really placed: a row's minimum is not always all it takes.
+        placed = QRectF()
+        todo = list(central.childItems())
+        while todo:
+            item = todo.pop()
+            if isinstance(item, QGraphicsWidget) and item.isVisible():
+                placed |= central.mapRectFromItem(item, item.rect())
+                todo += item.childItems()
+        if not placed.isNull():
+            scale = max(scale, placed.right() / width, placed.bottom() / height)
+        if scale > 1.0:
+            rect = QRectF(0, 0, width * scale, height * scale)
+            if rect != self.range:
+                pg.GraphicsView.setRange(self, rect, padding=0, disableAutoPixel=True)
+        elif not self.autoPixelRange:
+            self.autoPixelRange = True
+            pg.GraphicsView.setRange(
+                self, QRectF(0, 0, width, height), padding=0, disableAutoPixel=False
+            )
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        """Lay out at the new size (1:1 if the plots fit), then fit."""
+        self.autoPixelRange = True  # the base lays out 1:1 at the new size first
+        super().resizeEvent(event)
+        self.fit_view()
+        # Items resized with the view lay themselves out again in posted events: fit again
+        # once they have.
+        QTimer.singleShot(0, self.fit_view)
 
 
 class SteppedRange:

@@ -20,7 +20,7 @@ import pyqtgraph as pg
 
 from mpgui.core.model.run_state import RunState
 from mpgui.ui import theme
-from mpgui.ui.panels.base import style_plot
+from mpgui.ui.panels.base import FitsItsView, style_plot
 
 if TYPE_CHECKING:
     from mpgui.core.scenario import Scenario
@@ -177,7 +177,7 @@ def _series_key(series: Any) -> Hashable:
     return (len(series), series[-1]) if series else None
 
 
-class ScenarioChart(pg.GraphicsLayoutWidget):
+class ScenarioChart(FitsItsView, pg.GraphicsLayoutWidget):
     """Base of scenario charts: a graphics layout that draws a run's state.
 
     The window calls :meth:`reset`, :meth:`redraw` on every frame, :meth:`run_finished` and
@@ -216,6 +216,7 @@ class ScenarioChart(pg.GraphicsLayoutWidget):
             return
         self._drawn = key
         self.draw(state, now_ns)
+        self.fit_view()  # new text may need more room than the panel has
 
     def clear_run(self) -> None:
         """Override: clear what the last run drew (:meth:`reset` calls it)."""
