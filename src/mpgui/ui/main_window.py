@@ -58,6 +58,8 @@ MIN_WIDTH, MIN_HEIGHT = 1024, 720
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 1440, 900
 #: Presentation mode's zoom, at least: 21 px text, 3 px lines — legible from a back row.
 PRESENT_ZOOM = 1.6
+#: Below this height (px at 100 %: the window's height ÷ zoom) the summary steps aside.
+COMPACT_HEIGHT = 560
 #: Presentation mode's theme unless one is chosen while presenting.
 PRESENT_THEME = "high-contrast"
 
@@ -472,7 +474,6 @@ class MainWindow(QMainWindow):
             theme.use(name, factor)
         # What a class needs stays: the scenarios, Run/Stop, the readout, the four panels.
         self.params_box.setVisible(not on)
-        self.summary.setVisible(not on)
         self._restyle()
 
     def set_full_screen(self, on: bool) -> None:
@@ -502,6 +503,11 @@ class MainWindow(QMainWindow):
         take the whole side column; the tabs then step aside rather than be squeezed into a
         sliver — the notes stay one key away (Help ▸ What to notice, F1 for the keys).
         """
+        # Short for its zoom (200 % at 768 px is 384 px of 100 % text): the summary, which the
+        # title's tooltip also has, gives its lines to the panels.
+        compact = self.height() / theme.zoom() < COMPACT_HEIGHT
+        self.summary.setVisible(not (compact or self.is_presenting()))
+        self.title.setToolTip(self._scenario.summary)
         if self.is_presenting():
             self.tabs.setVisible(False)
             return
