@@ -21,7 +21,7 @@ PHASE_LABEL_GAP = 0.08
 class SpanLayer(GrowingLayer):
     """Finished task spans, each coloured by its core, drawn only once each.
 
-    A run adds a few spans per frame to up to 20,000 it already shows. Drawing them all on
+    A run adds a few spans per frame to up to 25,000 it already shows. Drawing them all on
     every paint (one ``BarGraphItem`` per core, each with a border) cost more than the rest
     of the window's frame together; as a :class:`GrowingLayer`, a paint draws only the new
     ones.
