@@ -93,13 +93,13 @@ def test_the_form_refuses_bad_values_and_says_why(qtbot, window):
     assert not run.isEnabled()
     error = window.findChild(QLabel, "error_workers")
     assert error.isVisible()
-    assert error.text() == "must be from 1 to 64, got 0"
+    assert error.text() == "must be from 1 to 256, got 0"
     assert window.start_run() is False
     # The same refusals, in the same words, as `mpgui run --set ...` (see test_cli).
     for text, reason in [
         ("abc", "'abc' is not a whole number"),
         ("10**9", "'10**9' is not a whole number"),
-        ("1000000000", "must be from 1 to 64, got 1000000000"),
+        ("1000000000", "must be from 1 to 256, got 1000000000"),
         ("", "a value is required"),
     ]:
         window.set_param("workers", text)
