@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPen, QTransform
 
@@ -209,19 +210,26 @@ class LoadHistory(GrowingLayer):
             painter.drawPolyline(pg.functions.arrayToQPolygonF(xs, ys[:, core]))
 
 
-def spread_labels(ys: list[float], gap: float, lo: float, hi: float) -> list[float]:
-    """`ys` moved apart (as little as may be) until neighbours are at least `gap` apart,
-    within [`lo`, `hi`] where room allows: labels at the ends of lines that end together."""
+def spread_labels(ys: list[float], gap: float, lo: float, hi: float) -> list[float | None]:
+    """Places for labels at heights `ys` (the ends of lines), at least `gap` apart within
+    [`lo`, `hi`]: moved apart as little as may be when they all fit, else as many as fit at
+    their own heights, top down, and None for the rest (a label is never printed over)."""
     order = sorted(range(len(ys)), key=lambda i: -ys[i])
-    placed = [0.0] * len(ys)
-    ceiling = hi
-    for i in order:  # from the top down, each at most `gap` under the one above
-        y = min(ys[i], ceiling)
-        placed[i] = y
-        ceiling = y - gap
-    overshoot = lo - min(placed, default=lo)
-    if overshoot > 0:  # the lowest fell under the floor: lift the whole stack
-        placed = [min(y + overshoot, hi) for y in placed]
+    placed: list[float | None] = [None] * len(ys)
+    if (len(ys) - 1) * gap <= hi - lo:
+        ceiling = hi
+        for i in order:  # from the top down, each at least `gap` under the one above
+            placed[i] = ceiling = min(ys[i], ceiling)
+            ceiling -= gap
+        overshoot = lo - min(y for y in placed if y is not None)
+        if overshoot > 0:  # the lowest fell under the floor: lift the whole stack
+            placed = [y + overshoot for y in placed if y is not None]
+        return placed
+    last = math.inf
+    for i in order:
+        y = min(max(ys[i], lo), hi)
+        if last - y >= gap:
+            placed[i] = last = y
     return placed
 
 
@@ -368,7 +376,10 @@ class CoresPanel(pg.GraphicsLayoutWidget):
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         """Resized: maybe stack the plots (or put them side by side again)."""
         super().resizeEvent(event)
-        if getattr(self, "_cores", 0) and not self._resizing:  # (also called while built)
+        # Also called while the panel is built, and while it is torn down (its plots gone).
+        if (
+            getattr(self, "_cores", 0) and not self._resizing and shiboken6.isValid(self.ci)
+        ):  # (also called while built)
             self._resizing = True
             try:
                 self._arrange()
@@ -548,9 +559,12 @@ class CoresPanel(pg.GraphicsLayoutWidget):
             return
         _, loads = last
         px_y = px_per_unit(self.history_plot)[1]
-        gap = QFontMetricsF(self.line_numbers.font()).height() * 0.8 / max(px_y, 1e-6)
+        gap = (QFontMetricsF(self.line_numbers.font()).height() + 1) / max(px_y, 1e-6)
         ys = spread_labels([float(v) for v in loads], gap, 0.0, 100.0)
-        self.line_numbers.set_labels([(right, y) for y in ys], [str(i) for i in range(len(ys))])
+        self.line_numbers.set_labels(
+            [(right, 0.0 if y is None else y) for y in ys],
+            ["" if y is None else str(i) for i, y in enumerate(ys)],
+        )
 
     def _add_history(self, state: RunState) -> None:
         """Hand the history the samples that are new since the last frame."""
