@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import (
@@ -45,6 +46,13 @@ def text_item(text: str = "", **kwargs: Any) -> pg.TextItem:
     item = pg.TextItem(text, **kwargs)
     paint_from_pixmap(item.textItem)  # the QGraphicsTextItem inside does the painting
     return item
+
+
+def color_index(cpus: np.ndarray) -> np.ndarray:
+    """For each core in `cpus`, the lowest core of the same colour (-1 stays -1): cores that
+    share a colour can share a brush and a draw call."""
+    count = len(theme.current().cores)
+    return np.where(cpus < 0, -1, cpus % count)
 
 
 class Bars(pg.BarGraphItem):

@@ -15,6 +15,7 @@ from .base import (
     GrowingLayer,
     SteppedRange,
     Throttle,
+    color_index,
     fitting_ticks,
     px_per_unit,
     style_plot,
@@ -140,13 +141,14 @@ class SpanLayer(GrowingLayer):
             (left + 1, top + 1, np.maximum(right - left - 1, 1), np.maximum(bottom - top - 1, 1))
         )
         visible = (right >= 0) & (left <= width)  # zoomed in, most spans are off to the side
-        cpus = self._cpus[lo:hi]
+        # One drawRects per colour, not per core: 128 cores share the theme's 16 colours.
+        colours = color_index(self._cpus[lo:hi])
         painter.setPen(Qt.PenStyle.NoPen)
-        for cpu in np.unique(cpus[visible]):
-            mine = rects[visible & (cpus == cpu)]
+        for colour in np.unique(colours[visible]):
+            mine = rects[visible & (colours == colour)]
             self._rects.resize(len(mine))
             self._rects.ndarray()[:] = mine
-            painter.setBrush(self._brush(int(cpu)))
+            painter.setBrush(self._brush(int(colour)))
             painter.drawRects(*self._rects.drawargs())
 
     def _brush(self, cpu: int) -> QBrush:

@@ -15,6 +15,8 @@ from mpgui.ui import theme
 from .base import (
     PointLabels,
     SteppedRange,
+    Throttle,
+    color_index,
     fitting_ticks,
     lane_name,
     paint_from_pixmap,
@@ -34,28 +36,35 @@ def _short_exit(exitcode: int) -> str:
     return ev.signal_name(-exitcode) if exitcode < 0 else f"code {exitcode}"
 
 
-def core_segments(lanes: list[Lane]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def core_segments(
+    lanes: list[Lane], cache: dict[int, tuple[int, list[int], list[int]]] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each lane's bar cut into one segment per core its tasks ended on, stacked from 0.
 
     Returns (bar index, bottom, height, core) per segment, cores in ascending order within a
     bar (so a colour keeps its place as the bar grows); a bar's heights sum to its tasks.
+    `cache` (lane index → (tasks done, cores, counts)) keeps the sorted cores of lanes whose
+    count has not moved since the last call: most lanes, in most frames.
     """
-    bars, bottoms, heights, cpus = [], [], [], []
+    bars: list[int] = []
+    cpus: list[int] = []
+    counts: list[int] = []
+    cache = {} if cache is None else cache
     for i, lane in enumerate(lanes):
-        bottom = 0
-        for cpu in sorted(lane.core_tasks):
-            count = lane.core_tasks[cpu]
-            bars.append(i)
-            bottoms.append(bottom)
-            heights.append(count)
-            cpus.append(cpu)
-            bottom += count
-    return (
-        np.array(bars, dtype=float),
-        np.array(bottoms, dtype=float),
-        np.array(heights, dtype=float),
-        np.array(cpus, dtype=np.int32),
-    )
+        kept = cache.get(i)
+        if kept is None or kept[0] != lane.tasks_done:
+            mine = sorted(lane.core_tasks.items())
+            kept = cache[i] = (lane.tasks_done, [c for c, _ in mine], [n for _, n in mine])
+        bars += [i] * len(kept[1])
+        cpus += kept[1]
+        counts += kept[2]
+    heights = np.array(counts, dtype=float)
+    bar = np.array(bars, dtype=np.int64)
+    # Bottoms without a loop: the running total, less what the bars before this one hold.
+    total = np.cumsum(heights) - heights
+    first = np.flatnonzero(np.r_[True, bar[1:] != bar[:-1]]) if len(bar) else bar
+    before = np.repeat(total[first], np.diff(np.r_[first, len(bar)]))
+    return bar.astype(float), total - before, heights, np.array(cpus, dtype=np.int32)
 
 
 class StackedBars(pg.GraphicsObject):
@@ -72,6 +81,8 @@ class StackedBars(pg.GraphicsObject):
         self.width = width
         self._x = self._y0 = self._h = np.empty(0)
         self._cpus = np.empty(0, dtype=np.int32)
+        self._order = np.empty(0, dtype=np.int64)
+        self._groups: list[tuple[int, int, int]] = []  # (colour, first, end) in _order
         self._bounds = QRectF()
         self._brushes: dict[int, QBrush] = {}
         self._rects = pg.Qt.internals.PrimitiveArray(QRectF, 4)
@@ -79,6 +90,16 @@ class StackedBars(pg.GraphicsObject):
     def set_segments(self, x: np.ndarray, y0: np.ndarray, h: np.ndarray, cpus: np.ndarray):
         """Show segments: bar centre `x`, bottom `y0`, height `h` and core of each."""
         self._x, self._y0, self._h, self._cpus = x, y0, h, cpus
+        # Grouped by colour once here, not at every paint: one draw call per colour.
+        colours = color_index(cpus)
+        self._order = np.argsort(colours, kind="stable")
+        grouped = colours[self._order]
+        cuts = np.flatnonzero(np.diff(grouped)) + 1
+        self._groups = [
+            (int(grouped[lo]), int(lo), int(hi))
+            for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(grouped)], strict=True)
+            if hi > lo
+        ]
         bounds = QRectF()
         if len(x):
             top = float((y0 + h).max())
@@ -115,22 +136,22 @@ class StackedBars(pg.GraphicsObject):
         top, bottom = np.round(np.minimum(ya, yb)), np.round(np.maximum(ya, yb))
         # At 256 workers a bar is a pixel or two wide: it still shows, one pixel at least.
         rects = np.column_stack((left, top, np.maximum(right - left, 1), bottom - top))
+        rects = rects[self._order]  # grouped by colour (a segment of no pixels draws none)
         painter.save()
         painter.resetTransform()
         painter.setPen(Qt.PenStyle.NoPen)
-        shown = rects[:, 3] > 0
-        for cpu in np.unique(self._cpus[shown]):
-            mine = rects[shown & (self._cpus == cpu)]
-            self._rects.resize(len(mine))
-            self._rects.ndarray()[:] = mine
-            painter.setBrush(self._brush(int(cpu)))
+        # One drawRects per colour, not per core: 128 cores share the theme's 16 colours.
+        for colour, lo, hi in self._groups:
+            self._rects.resize(hi - lo)
+            self._rects.ndarray()[:] = rects[lo:hi]
+            painter.setBrush(self._brush(colour))
             painter.drawRects(*self._rects.drawargs())
         painter.restore()
 
-    def _brush(self, cpu: int) -> QBrush:
-        brush = self._brushes.get(cpu)
+    def _brush(self, colour: int) -> QBrush:
+        brush = self._brushes.get(colour)
         if brush is None:
-            brush = self._brushes[cpu] = QBrush(QColor(theme.core_color(cpu)))
+            brush = self._brushes[colour] = QBrush(QColor(theme.core_color(colour)))
         return brush
 
 
@@ -174,8 +195,15 @@ class WorkersPanel(pg.PlotWidget):
         self.summary_key.setParentItem(self.plot.getViewBox())
         self.summary_key.setVisible(False)
         self._summary_row: int | None = None
-        self._labels: list[pg.TextItem] = []
-        self._label_state: list[tuple] = []  # (text, colour, height) each label shows
+        # Count labels by bar, made when a bar first has something to say: 256 hidden
+        # labels would still be asked for their bounds on every paint.
+        self._labels: dict[int, pg.TextItem] = {}
+        self._label_state: dict[int, tuple] = {}  # (text, colour, height) each label shows
+        self._lanes_drawn = 0  # bars the x range was set for
+        self._segment_cache: dict[int, tuple[int, list[int], list[int]]] = {}
+        # The summary's words change with every task; a text layout 30 times a second
+        # would be most of the panel's frame, and nobody reads that fast.
+        self._summary_clock = Throttle(250_000_000)
         self._y = SteppedRange(5.0)
         self.plot.setYRange(0, self._y.value, padding=0)
         self._shown = None  # what was drawn last, to skip identical redraws
@@ -189,10 +217,13 @@ class WorkersPanel(pg.PlotWidget):
         empty = np.empty(0)
         self.bars.set_segments(empty, empty, empty, np.empty(0, dtype=np.int32))
         self.core_numbers.set_labels([], [])
-        for label in self._labels:
+        for label in self._labels.values():
             self.plot.removeItem(label)
         self._labels.clear()
         self._label_state.clear()
+        self._lanes_drawn = 0
+        self._segment_cache.clear()
+        self._summary_clock.reset()
         self.fair.setVisible(False)
         self.fair_key.setVisible(False)
         self.summary_key.setVisible(False)
@@ -232,27 +263,24 @@ class WorkersPanel(pg.PlotWidget):
         if self._y.fit(max([*heights, fair or 0]), headroom=1.25):
             self.plot.setYRange(0, self._y.value, padding=0)
         n = len(lanes)
-        if n and (n != len(self._labels) or self._ticks_for is None):
+        if n and (n != self._lanes_drawn or self._ticks_for is None):
+            self._lanes_drawn = n
             self.plot.setXRange(-0.6, max(n, 2) - 0.4, padding=0)
         px_x, px_y = px_per_unit(self.plot)
         names = [lane_name(lane) for lane in lanes]
         if (names, round(px_x, 1)) != self._ticks_for:  # new ticks repaint the whole axis
             self._ticks_for = (names, round(px_x, 1))
             self.plot.getAxis("bottom").setTicks([fitting_ticks(names, px_x)])
-        segments = core_segments(lanes)
+        segments = core_segments(lanes, self._segment_cache)
         self.bars.set_segments(*segments)
         self._number_segments(segments, px_x, px_y)
-        while len(self._labels) < n:
-            label = text_item(anchor=(0.5, 1.0), color=theme.FOREGROUND)
-            label.setVisible(False)  # until it has something to say
-            self.plot.addItem(label)
-            self._labels.append(label)
-            self._label_state.append(("", theme.FOREGROUND, None))
         # Counts above the bars only while each has room for its number; past 16 bars they
         # are clutter even with room, and the summary key says what they would.
-        metrics = QFontMetricsF(self._labels[0].textItem.font()) if n else None
-        widest = max((metrics.horizontalAdvance(str(h)) for h in heights), default=0.0)
-        show_labels = n <= MAX_LABELLED_BARS and px_x * BAR_WIDTH >= widest
+        show_labels = n <= MAX_LABELLED_BARS
+        if show_labels:
+            metrics = QFontMetricsF(self.core_numbers.font())  # a TextItem's font too
+            widest = max((metrics.horizontalAdvance(str(h)) for h in heights), default=0.0)
+            show_labels = px_x * BAR_WIDTH >= widest
         for i, lane in enumerate(lanes):
             if lane.died:  # a dead worker says so, whatever the crowding
                 text, color = f"{lane.tasks_done}\n✗ {_short_exit(lane.exitcode)}", theme.BAD
@@ -260,7 +288,7 @@ class WorkersPanel(pg.PlotWidget):
                 text = str(lane.tasks_done) if show_labels else ""
                 color = theme.FOREGROUND
             self._set_label(i, text, color, lane.tasks_done)
-        self._summarise(state, show_labels)
+        self._summarise(state, show_labels, now_ns)
         if fair is not None:
             self.fair.setPos(fair)
         self.fair.setVisible(fair is not None)
@@ -278,20 +306,31 @@ class WorkersPanel(pg.PlotWidget):
         bars, bottoms, heights, cpus = segments
         metrics = QFontMetricsF(self.core_numbers.font())
         line = metrics.tightBoundingRect("0123456789").height() + theme.px(2)
+        room = BAR_WIDTH * px_x - 2
+        tall = heights * px_y >= line
+        if room < metrics.horizontalAdvance("0") or not tall.any():  # 256 thin bars: none
+            self.core_numbers.set_labels([], [])
+            return
         points, texts = [], []
-        for x, y0, h, cpu in zip(bars, bottoms, heights, cpus, strict=True):
+        widths: dict[int, float] = {}
+        for x, y0, h, cpu in zip(bars[tall], bottoms[tall], heights[tall], cpus[tall], strict=True):
             text = str(cpu) if cpu >= 0 else "?"
-            fits = h * px_y >= line and BAR_WIDTH * px_x >= metrics.horizontalAdvance(text) + 2
-            if fits:
+            width = widths.get(cpu)
+            if width is None:
+                width = widths[cpu] = metrics.horizontalAdvance(text)
+            if width <= room:
                 points.append((float(x), float(y0 + h / 2)))
                 texts.append(text)
         self.core_numbers.set_labels(points, texts)
 
-    def _summarise(self, state: RunState, labelled: bool) -> None:
-        """The spread of tasks over the workers, in words, when the bars carry no counts."""
+    def _summarise(self, state: RunState, labelled: bool, now_ns: int) -> None:
+        """The spread of tasks over the workers, in words, when the bars carry no counts
+        (at most 4 times a second, and at the end)."""
         done = [lane.tasks_done for lane in state.workers()]
         if labelled or len(done) < 2:
             self.summary_key.setVisible(False)
+            return
+        if self.summary_key.isVisible() and not (self._summary_clock.due(now_ns) or state.finished):
             return
         text = (
             f"{len(done)} workers · {min(done):,}–{max(done):,} tasks each"
@@ -303,7 +342,13 @@ class WorkersPanel(pg.PlotWidget):
 
     def _set_label(self, i: int, text: str, color: str, height: float) -> None:
         """Label bar `i`, touching only what changed (and a hidden label not at all)."""
-        label = self._labels[i]
+        label = self._labels.get(i)
+        if label is None:
+            if not text:
+                return  # nothing to say, and nothing said before
+            label = self._labels[i] = text_item(anchor=(0.5, 1.0), color=theme.FOREGROUND)
+            self.plot.addItem(label)
+            self._label_state[i] = ("", theme.FOREGROUND, None)
         old_text, old_color, old_height = self._label_state[i]
         if text != old_text:
             label.setText(text)
