@@ -334,6 +334,23 @@ def test_a_workers_bar_is_stacked_from_the_cores_its_tasks_ran_on(qtbot):
     assert set(panel.core_numbers.texts()) == {str(c) for c in set(cpus.tolist())}
 
 
+def test_a_workers_bars_counted_frame_by_frame_are_the_bars_counted_at_once(qtbot):
+    state = _state()
+    gradual = _show(qtbot, WorkersPanel())
+    for batch in _spans(40):  # each task on a random core: many segments per bar
+        state.apply(batch)
+        gradual.redraw(state, batch[-1][1])
+    at_once = _show(qtbot, WorkersPanel())
+    at_once.redraw(state, ev.now_ns())
+    for a, b in zip(gradual.bars.segments(), at_once.bars.segments(), strict=True):
+        assert a.tolist() == b.tolist()
+    bars, _, heights, cpus = at_once.bars.segments()
+    for i, lane in enumerate(state.lanes):
+        assert dict(zip(cpus[bars == i].tolist(), heights[bars == i].tolist())) == {
+            cpu: float(n) for cpu, n in lane.core_tasks.items()
+        }
+
+
 @pytest.mark.parametrize("workers", [64, 256])
 def test_many_workers_bars_thin_their_labels_and_say_it_in_a_summary(qtbot, workers):
     panel = _show(qtbot, WorkersPanel())

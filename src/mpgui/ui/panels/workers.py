@@ -8,7 +8,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter
 from PySide6.QtWidgets import QStyleOptionGraphicsItem, QWidget
 
-from mpgui.core.model.run_state import Lane, RunState
+from mpgui.core.model.run_state import RunState
 from mpgui.core.protocol import events as ev
 from mpgui.ui import theme
 
@@ -36,35 +36,74 @@ def _short_exit(exitcode: int) -> str:
     return ev.signal_name(-exitcode) if exitcode < 0 else f"code {exitcode}"
 
 
-def core_segments(
-    lanes: list[Lane], cache: dict[int, tuple[int, list[int], list[int]]] | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Each lane's bar cut into one segment per core its tasks ended on, stacked from 0.
+class CoreCounts:
+    """Each lane's finished tasks by core, as a (lane × core) matrix kept up to date from the
+    spans that are new since the last frame, and cut into a bar's stacked segments.
 
-    Returns (bar index, bottom, height, core) per segment, cores in ascending order within a
-    bar (so a colour keeps its place as the bar grows); a bar's heights sum to its tasks.
-    `cache` (lane index → (tasks done, cores, counts)) keeps the sorted cores of lanes whose
-    count has not moved since the last call: most lanes, in most frames.
+    At 256 workers most lanes finish a task every frame: rebuilding every bar from its
+    lane's ``core_tasks`` would be Python per lane and per core, each frame. New spans are
+    added to the matrix in one vectorised step instead, and the segments are its non-zero
+    cells (row-major: by lane, then by core, as they stack). ``Lane.core_tasks`` stays the
+    truth: a lane whose row does not add up to its tasks (spans the state dropped before
+    they were seen, a first draw) has its row rebuilt from it.
     """
-    bars: list[int] = []
-    cpus: list[int] = []
-    counts: list[int] = []
-    cache = {} if cache is None else cache
-    for i, lane in enumerate(lanes):
-        kept = cache.get(i)
-        if kept is None or kept[0] != lane.tasks_done:
-            mine = sorted(lane.core_tasks.items())
-            kept = cache[i] = (lane.tasks_done, [c for c, _ in mine], [n for _, n in mine])
-        bars += [i] * len(kept[1])
-        cpus += kept[1]
-        counts += kept[2]
-    heights = np.array(counts, dtype=float)
-    bar = np.array(bars, dtype=np.int64)
-    # Bottoms without a loop: the running total, less what the bars before this one hold.
-    total = np.cumsum(heights) - heights
-    first = np.flatnonzero(np.r_[True, bar[1:] != bar[:-1]]) if len(bar) else bar
-    before = np.repeat(total[first], np.diff(np.r_[first, len(bar)]))
-    return bar.astype(float), total - before, heights, np.array(cpus, dtype=np.int32)
+
+    def __init__(self) -> None:
+        self._counts = np.zeros((0, 1), dtype=np.int64)  # column 0: unknown core (-1)
+        self._seen = -1  # the state's span_total when last counted
+
+    def clear(self) -> None:
+        """Forget every count."""
+        self._counts = np.zeros((0, 1), dtype=np.int64)
+        self._seen = -1
+
+    def segments(self, state: RunState) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(bar index, bottom, height, core) of each segment of `state`'s lanes' bars: one
+        per core a lane's tasks ended on, cores ascending within a bar (a colour keeps its
+        place as the bar grows); a bar's heights sum to its tasks."""
+        lanes = state.lanes
+        kept = len(state.span_t0)
+        new = state.span_total - self._seen
+        if self._seen >= 0 and 0 <= new <= kept:
+            self._add(
+                np.frombuffer(state.span_lane, dtype=np.int64)[kept - new :],
+                np.frombuffer(state.span_cpu, dtype=np.int64)[kept - new :],
+                len(lanes),
+            )
+        else:
+            self._add(np.empty(0, np.int64), np.empty(0, np.int64), len(lanes))
+        self._seen = state.span_total
+        totals = np.fromiter((lane.tasks_done for lane in lanes), np.int64, len(lanes))
+        for i in np.flatnonzero(self._counts[: len(lanes)].sum(axis=1) != totals):
+            self._rebuild(int(i), lanes[i].core_tasks)
+        counts = self._counts[: len(lanes)]
+        bars, cols = np.nonzero(counts)
+        heights = counts[bars, cols]
+        bottoms = (np.cumsum(counts, axis=1) - counts)[bars, cols]
+        return (
+            bars.astype(float),
+            bottoms.astype(float),
+            heights.astype(float),
+            (cols - 1).astype(np.int32),
+        )
+
+    def _grow(self, rows: int, cols: int) -> None:
+        r, c = self._counts.shape
+        if rows > r or cols > c:
+            grown = np.zeros((max(rows, r), max(cols, c)), dtype=np.int64)
+            grown[:r, :c] = self._counts
+            self._counts = grown
+
+    def _add(self, lanes: np.ndarray, cpus: np.ndarray, rows: int) -> None:
+        cols = cpus.max() + 2 if len(cpus) else 1
+        self._grow(max(rows, int(lanes.max()) + 1 if len(lanes) else 0), int(cols))
+        np.add.at(self._counts, (lanes, np.maximum(cpus, -1) + 1), 1)
+
+    def _rebuild(self, row: int, core_tasks: dict[int, int]) -> None:
+        self._grow(row + 1, max(core_tasks, default=-1) + 2)
+        self._counts[row] = 0
+        for cpu, count in core_tasks.items():
+            self._counts[row, max(cpu, -1) + 1] = count
 
 
 class StackedBars(pg.GraphicsObject):
@@ -200,7 +239,7 @@ class WorkersPanel(pg.PlotWidget):
         self._labels: dict[int, pg.TextItem] = {}
         self._label_state: dict[int, tuple] = {}  # (text, colour, height) each label shows
         self._lanes_drawn = 0  # bars the x range was set for
-        self._segment_cache: dict[int, tuple[int, list[int], list[int]]] = {}
+        self._counts = CoreCounts()
         # The summary's words change with every task; a text layout 30 times a second
         # would be most of the panel's frame, and nobody reads that fast.
         self._summary_clock = Throttle(250_000_000)
@@ -222,7 +261,7 @@ class WorkersPanel(pg.PlotWidget):
         self._labels.clear()
         self._label_state.clear()
         self._lanes_drawn = 0
-        self._segment_cache.clear()
+        self._counts.clear()
         self._summary_clock.reset()
         self.fair.setVisible(False)
         self.fair_key.setVisible(False)
@@ -267,11 +306,12 @@ class WorkersPanel(pg.PlotWidget):
             self._lanes_drawn = n
             self.plot.setXRange(-0.6, max(n, 2) - 0.4, padding=0)
         px_x, px_y = px_per_unit(self.plot)
-        names = [lane_name(lane) for lane in lanes]
-        if (names, round(px_x, 1)) != self._ticks_for:  # new ticks repaint the whole axis
-            self._ticks_for = (names, round(px_x, 1))
+        # A lane's name (its pid) never changes: new ticks only for new lanes or room.
+        if (n, round(px_x, 1)) != self._ticks_for:  # new ticks repaint the whole axis
+            self._ticks_for = (n, round(px_x, 1))
+            names = [lane_name(lane) for lane in lanes]
             self.plot.getAxis("bottom").setTicks([fitting_ticks(names, px_x)])
-        segments = core_segments(lanes, self._segment_cache)
+        segments = self._counts.segments(state)
         self.bars.set_segments(*segments)
         self._number_segments(segments, px_x, px_y)
         # Counts above the bars only while each has room for its number; past 16 bars they
@@ -281,12 +321,16 @@ class WorkersPanel(pg.PlotWidget):
             metrics = QFontMetricsF(self.core_numbers.font())  # a TextItem's font too
             widest = max((metrics.horizontalAdvance(str(h)) for h in heights), default=0.0)
             show_labels = px_x * BAR_WIDTH >= widest
+        foreground, bad = theme.FOREGROUND, theme.BAD
         for i, lane in enumerate(lanes):
             if lane.died:  # a dead worker says so, whatever the crowding
-                text, color = f"{lane.tasks_done}\n✗ {_short_exit(lane.exitcode)}", theme.BAD
+                text, color = f"{lane.tasks_done}\n✗ {_short_exit(lane.exitcode)}", bad
+            elif show_labels:
+                text, color = str(lane.tasks_done), foreground
+            elif i in self._labels:  # it said something before: now it says nothing
+                text, color = "", foreground
             else:
-                text = str(lane.tasks_done) if show_labels else ""
-                color = theme.FOREGROUND
+                continue  # crowded, and nothing to say: most bars at 256 workers
             self._set_label(i, text, color, lane.tasks_done)
         self._summarise(state, show_labels, now_ns)
         if fair is not None:
