@@ -164,9 +164,15 @@ def test_cores_labels_say_load_and_who_sits_there(qtbot):
     state.apply([(ev.CPU, T0 + MS, (12.4, 99.6, 50.0, 0.0))])
     state.apply([(ev.WHERE, T0 + MS, MAIN + 1, 2)])  # the first worker moved to core 2
     panel = _show(qtbot, CoresPanel())
+    panel.resize(900, 320)  # bars wide enough for "100%" and a pid
     panel.redraw(state, ev.now_ns())
     # The main lane is not named while it waits for its pool.
-    assert panel.labels.texts() == ["12%\n", f"100%\n{MAIN + 2}", f"50%\n{MAIN + 1}", "0%\n"]
+    assert panel.bar_texts() == ["12%", f"100%\n{MAIN + 2}", f"50%\n{MAIN + 1}", "0%"]
+    # A tall bar holds its label; a short one has it above.
+    assert panel.labels.texts()[1] and panel.labels_above.texts()[0]
+    panel.resize(500, 320)  # narrower: the number without its unit (the axis says %)
+    qtbot.waitUntil(lambda: panel.bar_texts()[0] == "12")
+    assert panel.bar_texts() == ["12", f"100\n{MAIN + 2}", f"50\n{MAIN + 1}", "0"]
 
 
 def test_workers_labels_hide_when_they_have_nothing_to_say(qtbot):
@@ -346,7 +352,7 @@ def test_a_workers_bars_counted_frame_by_frame_are_the_bars_counted_at_once(qtbo
         assert a.tolist() == b.tolist()
     bars, _, heights, cpus = at_once.bars.segments()
     for i, lane in enumerate(state.lanes):
-        assert dict(zip(cpus[bars == i].tolist(), heights[bars == i].tolist())) == {
+        assert dict(zip(cpus[bars == i].tolist(), heights[bars == i].tolist(), strict=True)) == {
             cpu: float(n) for cpu, n in lane.core_tasks.items()
         }
 

@@ -47,7 +47,7 @@ METER_COLUMNS = (1, 2, 4, 8)
 #: Columns a heat strip may have: the one whose cells come out squarest is taken.
 HEAT_COLUMNS = (4, 8, 16, 32)
 #: A meter's track is at least this wide (px at 100 %), or the grid is a heat strip.
-MIN_TRACK_PX = 24
+MIN_TRACK_PX = 18
 #: Loads are drawn in heat-strip colours of this many steps (a brush kept for each).
 HEAT_STEPS = 20
 #: The meter track and heat cell height within a grid row (rows are 1.0 apart).
@@ -251,9 +251,12 @@ class CoresPanel(pg.GraphicsLayoutWidget):
         self.now_plot.setYRange(0, 100, padding=0.02)
         self.bars = Bars(x=[], height=[], width=0.75, pen=None)
         self.now_plot.addItem(self.bars)
-        # Each core's load and who sits on it, at the top of its bar.
-        self.labels = PointLabels(anchor=(0.5, 0.0), color=theme.FOREGROUND)
+        # Each core's load and who sits on it: inside the top of its bar, in the background's
+        # colour (which reads on every core colour), or above a bar too short to hold it.
+        self.labels = PointLabels(anchor=(0.5, 0.0), color=theme.BACKGROUND)
+        self.labels_above = PointLabels(anchor=(0.5, 1.0), color=theme.FOREGROUND)
         self.now_plot.addItem(self.labels)
+        self.now_plot.addItem(self.labels_above)
         # The grid of many cores: a track per core, the load filled over it, the core's
         # number before it and what is written after it.
         self.tracks = Bars(x0=[], y=[], width=[], height=ROW_FILL, pen=None)
@@ -298,6 +301,7 @@ class CoresPanel(pg.GraphicsLayoutWidget):
         self.history.clear()
         self._history_t = -1
         self.labels.set_labels([], [])
+        self.labels_above.set_labels([], [])
         self.numbers.set_labels([], [])
         self.texts.set_labels([], [])
         self.line_numbers.set_labels([], [])
@@ -339,7 +343,7 @@ class CoresPanel(pg.GraphicsLayoutWidget):
             self.history_plot.addItem(self.history)
             self._add_legend(n)
             self.now_plot.invertY(True)
-        for item in (self.bars, self.labels):
+        for item in (self.bars, self.labels, self.labels_above):
             item.setVisible(not many)
         for item in (self.tracks, self.fills, self.numbers, self.texts):
             item.setVisible(many)
@@ -514,17 +518,34 @@ class CoresPanel(pg.GraphicsLayoutWidget):
 
     def _draw_bars(self, latest: tuple[float, ...], on_core: list[list[str]]) -> None:
         """Bars of the load, each labelled with it and its pids, as far as the bar is wide."""
-        n = len(latest)
         self.bars.setOpts(height=list(latest))
         metrics = QFontMetricsF(self.labels.font())
-        room = px_per_unit(self.now_plot)[0] * 0.95  # a bar's width and most of the gap
-        show_load = room >= metrics.horizontalAdvance("100%")
-        texts = []
-        for i in range(n):
-            text = f"{latest[i]:.0f}%\n" if show_load else ""
-            pids = [p for p in on_core[i][:4] if metrics.horizontalAdvance(p) <= room]
-            texts.append(text + "\n".join(pids) if show_load else "")
-        self.labels.set_labels([(i, 100) for i in range(n)], texts)
+        px_x, px_y = px_per_unit(self.now_plot)
+        room = px_x * 0.75 - theme.px(2)  # the bar: the text is drawn in it (and must stay in)
+        # "97%" where it fits, else "97" (the axis says %), else nothing.
+        unit = "%" if room >= metrics.horizontalAdvance("100%") else ""
+        show_load = room >= metrics.horizontalAdvance("100" + unit)
+        line = metrics.height()
+        top = self.now_plot.viewRange()[1][1]
+        inside, above = [], []
+        for i, load in enumerate(latest):
+            lines = [f"{load:.0f}{unit}"] if show_load else []
+            if show_load:
+                lines += [p for p in on_core[i][:4] if metrics.horizontalAdvance(p) <= room]
+            # As many lines as fit where there is more room: in the bar, or above it.
+            in_px = load * px_y - theme.px(4)
+            over_px = (top - load) * px_y - theme.px(4)
+            fit = int(max(in_px, over_px) // line)
+            text = "\n".join(lines[: max(fit, 0)])
+            inside.append(text if in_px >= over_px else "")
+            above.append("" if in_px >= over_px else text)
+        points = [(i, float(load)) for i, load in enumerate(latest)]
+        self.labels.set_labels(points, inside)
+        self.labels_above.set_labels(points, above)
+
+    def bar_texts(self) -> list[str]:
+        """Each bar's label (load and pids), wherever it is drawn; "" for none."""
+        return [a or b for a, b in zip(self.labels.texts(), self.labels_above.texts(), strict=True)]
 
     def _draw_meters(self, latest: tuple[float, ...], on_core: list[list[str]]) -> None:
         """Meters filled to the load; the load and pids after them where the grid has room."""
@@ -560,7 +581,8 @@ class CoresPanel(pg.GraphicsLayoutWidget):
         _, loads = last
         px_y = px_per_unit(self.history_plot)[1]
         gap = (QFontMetricsF(self.line_numbers.font()).height() + 1) / max(px_y, 1e-6)
-        ys = spread_labels([float(v) for v in loads], gap, 0.0, 100.0)
+        # Half a line from the top and bottom: a label centred there would be cut in half.
+        ys = spread_labels([float(v) for v in loads], gap, gap / 2, 100.0 - gap / 2)
         self.line_numbers.set_labels(
             [(right, 0.0 if y is None else y) for y in ys],
             ["" if y is None else str(i) for i, y in enumerate(ys)],
