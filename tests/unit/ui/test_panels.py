@@ -179,12 +179,12 @@ def test_workers_labels_hide_when_they_have_nothing_to_say(qtbot):
     panel = _show(qtbot, WorkersPanel())
     few = _state(workers=4)
     panel.redraw(few, ev.now_ns())
-    assert len(panel._labels) == 5 and all(label.isVisible() for label in panel._labels.values())
+    assert list(panel.label_texts()) == [0, 1, 2, 3, 4]  # every bar says its count
     many = _state(workers=20)  # past 16 bars the counts are left out, unless a worker died
     many.apply([(ev.EXIT, T0 + MS, MAIN + 3, -11, True, "ForkPoolWorker-3")])
     panel.reset()
     panel.redraw(many, ev.now_ns())
-    shown = [label.toPlainText() for label in panel._labels.values() if label.isVisible()]
+    shown = list(panel.label_texts().values())
     assert shown == ["0\n✗ SIGSEGV"]
 
 
@@ -366,7 +366,7 @@ def test_many_workers_bars_thin_their_labels_and_say_it_in_a_summary(qtbot, work
     assert heights.sum() == sum(lane.tasks_done for lane in state.lanes) == 6 * workers
     rects = _tick_rects(panel.plot.getAxis("bottom"))
     assert 2 <= len(rects) < workers // 4 and not _overlapping(rects)
-    assert not any(label.isVisible() for label in panel._labels.values())  # no per-bar text
+    assert panel.label_texts() == {}  # no per-bar text
     assert panel.summary_key.isVisible()
     assert panel.summary_key.text.startswith(f"{workers} workers · 6–6 tasks each")
 

@@ -291,6 +291,7 @@ class CoresPanel(pg.GraphicsLayoutWidget):
         self._resizing = False
         self._heat_brushes: dict[int, QBrush] = {}
         self._stacked = False
+        self._loads_shown: tuple[float, ...] = ()
         self.now_plot.getViewBox().sigResized.connect(self._view_resized)
         self.history_plot.getViewBox().sigResized.connect(self._view_resized)
 
@@ -311,6 +312,7 @@ class CoresPanel(pg.GraphicsLayoutWidget):
         self._drawn_sample = None
         self._drawn_window = None
         self._state = None
+        self._loads_shown = ()
 
     def _view_resized(self) -> None:
         """The room changed: lay the cores out again and draw the last state."""
@@ -490,6 +492,7 @@ class CoresPanel(pg.GraphicsLayoutWidget):
             return
         self._drawn_sample = (sample, state.finished)
         latest = state.cpu_loads[-1]
+        self._loads_shown = tuple(latest)
         n = len(latest)
         self._ensure_cores(n)
         self._layout_grid()
@@ -542,6 +545,10 @@ class CoresPanel(pg.GraphicsLayoutWidget):
         points = [(i, float(load)) for i, load in enumerate(latest)]
         self.labels.set_labels(points, inside)
         self.labels_above.set_labels(points, above)
+
+    def loads_shown(self) -> tuple[float, ...]:
+        """Each core's load as last drawn (bars, meters or heat strip alike); () before any."""
+        return self._loads_shown
 
     def bar_texts(self) -> list[str]:
         """Each bar's label (load and pids), wherever it is drawn; "" for none."""

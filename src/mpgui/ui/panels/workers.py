@@ -153,6 +153,11 @@ class StackedBars(pg.GraphicsObject):
         """The segments shown: (bar centre, bottom, height, core) columns."""
         return self._x, self._y0, self._h, self._cpus
 
+    def bar_heights(self, bars: int) -> list[float]:
+        """The whole height of each of `bars` bars (its segments summed): tasks done."""
+        totals = np.bincount(self._x.astype(np.int64), weights=self._h, minlength=bars)
+        return totals[:bars].tolist()
+
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
         """The segments' extent in data coordinates."""
         return QRectF(self._bounds)
@@ -273,6 +278,14 @@ class WorkersPanel(pg.PlotWidget):
         self._state = None
         self.plot.setYRange(0, self._y.value, padding=0)
         self.plot.getAxis("bottom").setTicks([[]])
+
+    def label_texts(self) -> dict[int, str]:
+        """The count labels shown above the bars, by bar index (for tests and scripts)."""
+        return {
+            i: label.textItem.toPlainText()
+            for i, label in sorted(self._labels.items())
+            if label.isVisible()
+        }
 
     def _view_resized(self) -> None:
         """Room per bar changed: labels that fit, the axis' thinning. Drawn again at once,
