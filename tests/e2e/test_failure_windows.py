@@ -37,7 +37,7 @@ def test_a_segfaulting_worker_is_shown_dead_and_the_next_run_works(qtbot, window
     assert result["error"]["type"] == "WorkerFailed"
     assert result["error"]["signal"] == "SIGSEGV"
     # The dead worker's bar says how it died; its lost task is red on the timeline.
-    labels = [label.textItem.toPlainText() for label in window.workers_panel._labels]
+    labels = list(window.workers_panel.label_texts().values())
     assert any("✗ SIGSEGV" in text for text in labels), labels
     assert len(window.timeline_panel.lost.opts["x0"]) == 1
     assert "WorkerFailed" in window.readout.text() and "task 3" in window.readout.text()
@@ -72,7 +72,7 @@ def test_a_hung_worker_is_ended_by_its_timeout(qtbot, window, leftovers):
     assert result["error"]["type"] == "TaskTimeout"
     log = window.log_view.toPlainText()
     assert "SIGTERM" in log and "SIGKILL" in log
-    labels = [label.textItem.toPlainText() for label in window.workers_panel._labels]
+    labels = list(window.workers_panel.label_texts().values())
     assert any("✗ SIGKILL" in text for text in labels), labels
     _all_gone(qtbot, leftovers)
 

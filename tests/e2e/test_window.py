@@ -41,10 +41,10 @@ def test_a_run_fills_all_four_panels_from_two_worker_pids(qtbot, window):
         state = window.state
         assert state is not None and not state.finished
         assert len(state.workers()) == 2
-        heights = list(window.workers_panel.bars.opts["height"])
+        heights = window.workers_panel.bars.bar_heights(len(state.lanes))
         assert sum(heights) > 0
         assert window.timeline_panel.span_count() > 0
-        assert len(window.cores_panel.bars.opts["height"]) >= 1
+        assert len(window.cores_panel.loads_shown()) >= 1
         seen_mid_run["ok"] = True
 
     with qtbot.waitSignal(window.runFinished, timeout=60_000) as blocker:
@@ -58,7 +58,7 @@ def test_a_run_fills_all_four_panels_from_two_worker_pids(qtbot, window):
     # The workers panel drew a bar for each worker pid, with the tasks each really did.
     lanes = {lane.pid: lane for lane in window.state.lanes}
     assert pids <= set(lanes)
-    heights = list(window.workers_panel.bars.opts["height"])
+    heights = window.workers_panel.bars.bar_heights(len(window.state.lanes))
     for w in result["workers"]:
         assert heights[lanes[w["pid"]].index] == w["tasks"]
     # The timeline holds every task twice: once serially, once in the pool.
@@ -93,13 +93,13 @@ def test_the_form_refuses_bad_values_and_says_why(qtbot, window):
     assert not run.isEnabled()
     error = window.findChild(QLabel, "error_workers")
     assert error.isVisible()
-    assert error.text() == "must be from 1 to 64, got 0"
+    assert error.text() == "must be from 1 to 256, got 0"
     assert window.start_run() is False
     # The same refusals, in the same words, as `mpgui run --set ...` (see test_cli).
     for text, reason in [
         ("abc", "'abc' is not a whole number"),
         ("10**9", "'10**9' is not a whole number"),
-        ("1000000000", "must be from 1 to 64, got 1000000000"),
+        ("1000000000", "must be from 1 to 256, got 1000000000"),
         ("", "a value is required"),
     ]:
         window.set_param("workers", text)

@@ -26,7 +26,7 @@ def test_list_json_describes_scenarios_and_their_parameters():
     assert out.returncode == 0, out.stderr
     scenarios = {s["id"]: s for s in json.loads(out.stdout)}
     params = {p["name"]: p for p in scenarios["pool-map"]["params"]}
-    assert params["workers"]["min"] == 1 and params["workers"]["max"] == 64
+    assert params["workers"]["min"] == 1 and params["workers"]["max"] == 256
     assert set(params) == {"workers", "tasks", "task_ms", "chunksize", "baseline"}
     methods = {p["name"]: p for p in scenarios["start-methods"]["params"]}["methods"]
     assert methods["type"] == "multi" and methods["default"] == methods["choices"]
@@ -70,10 +70,10 @@ def test_run_json_prints_one_result_object():
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["run", "pool-map", "--set", "workers=0"], "workers: must be from 1 to 64, got 0"),
+        (["run", "pool-map", "--set", "workers=0"], "workers: must be from 1 to 256, got 0"),
         (["run", "pool-map", "--set", "workers=abc"], "'abc' is not a whole number"),
         (["run", "pool-map", "--set", "workers=10**9"], "'10**9' is not a whole number"),
-        (["run", "pool-map", "--set", "workers=1000000000"], "from 1 to 64, got 1000000000"),
+        (["run", "pool-map", "--set", "workers=1000000000"], "from 1 to 256, got 1000000000"),
         (["run", "worker-failures", "--set", "failure=explode"], "'explode' is not one of"),
         (["run", "pool-map", "--start-method", "spawn", "--set", "tasks=-1"], "got -1"),
         (["run", "pool-map", "--set", "workers=٣"], "workers: use the digits 0-9, got '٣'"),

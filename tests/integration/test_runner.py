@@ -46,7 +46,7 @@ def test_a_timeout_stops_the_run_and_leaves_nothing():
 @pytest.mark.parametrize(
     ("given", "method", "reason"),
     [
-        ({"workers": "0"}, None, "workers: must be from 1 to 64, got 0"),
+        ({"workers": "0"}, None, "workers: must be from 1 to 256, got 0"),
         ({"nope": "1"}, None, "unknown parameter 'nope'"),
         ({}, "threads", "unknown start method 'threads'"),
     ],

@@ -15,8 +15,9 @@ from typing import Any
 from mpgui.core.protocol import events as ev
 from mpgui.core.protocol.run_spec import RunSpec
 
-#: Most recent task spans kept for the timeline.
-MAX_SPANS = 20_000
+#: Most recent task spans kept for the timeline (a few MB at most: 40 bytes a span). The
+#: issue's frame-time point draws 25,000, so at least that many are kept.
+MAX_SPANS = 25_000
 #: CPU samples kept (10 Hz → one minute).
 MAX_CPU_SAMPLES = 600
 #: Samples kept per live metric series.
@@ -39,6 +40,8 @@ class Lane:
     index: int
     tasks_done: int = 0
     cores: set[int] = field(default_factory=set)
+    #: Finished tasks by the core each ended on (-1: unknown); the counts sum to tasks_done.
+    core_tasks: dict[int, int] = field(default_factory=dict)
     current_core: int = -1
     open_task: int | None = None
     open_since: int = 0
@@ -173,10 +176,15 @@ class RunState:
         lane.open_task = None  # a process runs one task at a time: the one shown running ended
         raw = cpus.tobytes()
         cores = cpus.cast(ev.SPAN_TYPECODE)
+        core_tasks = lane.core_tasks
         if raw == raw[: ev.SPAN_ITEM] * n:  # the usual case: every task on one core
             lane.cores.add(cores[0])
+            core_tasks[cores[0]] = core_tasks.get(cores[0], 0) + n
         else:
-            lane.cores.update(cores.tolist())
+            on = cores.tolist()
+            lane.cores.update(on)
+            for cpu in set(on):  # a batch spans a few cores: count per core, not per task
+                core_tasks[cpu] = core_tasks.get(cpu, 0) + on.count(cpu)
         lane.cores.discard(-1)
         if cores[-1] >= 0:
             lane.current_core = cores[-1]

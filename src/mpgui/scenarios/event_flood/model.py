@@ -116,7 +116,7 @@ SCENARIO = Scenario(
     title="Event flood",
     summary="Workers that only report: how many events per second mpgui can watch.",
     params=(
-        ParamSpec("producers", "int", default=4, minimum=1, maximum=64, help="Worker processes."),
+        ParamSpec("producers", "int", default=4, minimum=1, maximum=256, help="Worker processes."),
         ParamSpec(
             "events",
             "int",

@@ -114,9 +114,9 @@ SCENARIO = Scenario(
         ParamSpec(
             "workers",
             "int",
-            default=max(1, min(64, os.cpu_count() or 2)),
+            default=max(1, min(256, os.cpu_count() or 2)),
             minimum=1,
-            maximum=64,
+            maximum=256,
             help="Processes in the pool.",
         ),
         ParamSpec("tasks", "int", default=40, minimum=1, maximum=100_000, help="Tasks to map."),

@@ -8,12 +8,14 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer
 from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetrics,
+    QFontMetricsF,
     QImage,
     QPainter,
     QPen,
@@ -54,6 +56,13 @@ def text_item(text: str = "", **kwargs: Any) -> pg.TextItem:
     item = pg.TextItem(text, **kwargs)
     paint_from_pixmap(item.textItem)  # the QGraphicsTextItem inside does the painting
     return item
+
+
+def color_index(cpus: np.ndarray) -> np.ndarray:
+    """For each core in `cpus`, the lowest core of the same colour (-1 stays -1): cores that
+    share a colour can share a brush and a draw call."""
+    count = len(theme.current().cores)
+    return np.where(cpus < 0, -1, cpus % count)
 
 
 class Bars(pg.BarGraphItem):
@@ -304,6 +313,47 @@ def sparse_ticks(labels: list[str], most: int = 24) -> list[tuple[int, str]]:
     return [(i, text) for i, text in enumerate(labels) if i % step == 0]
 
 
+def label_step(px_per_item: float, label_px: float) -> int:
+    """Label every k-th item, k a power of two: the smallest k whose labels, each `label_px`
+    long, leave a gap between them when items are `px_per_item` apart.
+
+    Powers of two keep the labelled items where a reader expects them (core 0, 8, 16 …) and
+    each halving of the room doubles k, so labels do not jump about as a panel is resized.
+    """
+    need = label_px + theme.px(6)  # about half an em between two labels
+    step = 1
+    while step * px_per_item < need and step < 1 << 20:
+        step *= 2
+    return step
+
+
+def fitting_ticks(
+    labels: list[str], px_per_item: float, vertical: bool = False
+) -> list[tuple[int, str]]:
+    """Tick positions and labels for items `px_per_item` apart on an axis, thinned by
+    :func:`label_step` so that no two labels overlap in the tick font at the current zoom.
+
+    Along a `vertical` axis a label takes a line's height, along a horizontal one its width.
+    """
+    if not labels:
+        return []
+    metrics = QFontMetricsF(tick_font())
+    if vertical:
+        size = metrics.height()
+    else:
+        size = max(metrics.horizontalAdvance(text) for text in labels)
+    step = label_step(px_per_item, size)
+    return [(i, text) for i, text in enumerate(labels) if i % step == 0]
+
+
+def px_per_unit(plot: pg.PlotItem) -> tuple[float, float]:
+    """How many pixels one data unit spans in `plot`'s view, along x and along y."""
+    view = plot.getViewBox()
+    (x0, x1), (y0, y1) = view.viewRange()
+    rect = view.boundingRect()
+    return rect.width() / max(x1 - x0, 1e-12), rect.height() / max(y1 - y0, 1e-12)
+
+
 class LabelledBars:
     """Horizontal bars, one per category, each with its value written after it.
 
@@ -496,6 +546,14 @@ class PointLabels(pg.GraphicsObject):
     def texts(self) -> list[str]:
         """The labels' texts, in point order."""
         return list(self._texts)
+
+    def points(self) -> list[tuple[float, float]]:
+        """The labels' points (data coordinates), in order."""
+        return [(p.x(), p.y()) for p in self._points]
+
+    def font(self) -> QFont:
+        """The font the labels are drawn in (a copy): measure text with it."""
+        return QFont(self._font)
 
     def _layout(self, text: str) -> list[tuple[float, float, QStaticText]]:
         """`text`'s lines, laid out, with their offsets from the label's point."""

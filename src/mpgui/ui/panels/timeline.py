@@ -5,23 +5,68 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QTransform
+from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QTransform
 
 from mpgui.core.model.run_state import RunState
 from mpgui.ui import theme
 
-from .base import Bars, GrowingLayer, SteppedRange, Throttle, sparse_ticks, style_plot
+from .base import (
+    Bars,
+    GrowingLayer,
+    SteppedRange,
+    Throttle,
+    color_index,
+    fitting_ticks,
+    px_per_unit,
+    style_plot,
+    tick_font,
+)
 
 #: Height of a span within its lane (lanes are 1.0 apart).
 SPAN_HEIGHT = 0.72
 #: Phase lines closer than this fraction of the visible time get their names staggered.
 PHASE_LABEL_GAP = 0.08
+#: How much lower (a fraction of the plot's height) a staggered phase name goes.
+PHASE_LABEL_LOWER = 0.06
+#: More lanes than this and the timeline gets a summary lane on top: tasks running at once.
+SUMMARY_MIN_LANES = 16
+#: The summary lane's height, as a share of the lanes (at least 2 lanes' worth).
+SUMMARY_SHARE = 0.12
+#: Lanes thinner than this (px) draw running tasks filled, not outlined: a 1 px outline
+#: around each of 256 one-pixel lanes would paint the whole timeline in the outline colour.
+THIN_LANE_PX = 5
+#: Columns the summary is computed in, at most (one per pixel of the view, normally).
+SUMMARY_COLUMNS = 2000
+
+
+def busy_profile(starts: np.ndarray, ends: np.ndarray, x0: float, x1: float, columns: int):
+    """How many of the spans [`starts`, `ends`) are in progress, on average, in each of
+    `columns` equal columns of [`x0`, `x1`): the time they cover there over the column's width.
+
+    Exact for any span lengths, in a few array passes (no per-span Python, no sort): a span
+    counts 1 in every column it covers entirely (a running sum of +1 at its first column and
+    -1 at its last), and its fraction of the two columns it starts and ends in.
+    """
+    out = np.zeros(columns)
+    if not len(starts) or x1 <= x0 or columns <= 0:
+        return out
+    scale = columns / (x1 - x0)
+    s = np.clip((starts - x0) * scale, 0.0, columns)
+    e = np.clip((ends - x0) * scale, 0.0, columns)
+    keep = e > s
+    s, e = s[keep], e[keep]
+    i, j = s.astype(np.int64), e.astype(np.int64)  # the columns they start and end in
+    whole = np.bincount(i, minlength=columns + 1) - np.bincount(j, minlength=columns + 1)
+    counts = np.cumsum(whole)[:columns].astype(float)
+    part = np.bincount(j, weights=e - j, minlength=columns + 1)
+    part -= np.bincount(i, weights=s - i, minlength=columns + 1)
+    return counts + part[:columns]
 
 
 class SpanLayer(GrowingLayer):
     """Finished task spans, each coloured by its core, drawn only once each.
 
-    A run adds a few spans per frame to up to 20,000 it already shows. Drawing them all on
+    A run adds a few spans per frame to up to 25,000 it already shows. Drawing them all on
     every paint (one ``BarGraphItem`` per core, each with a border) cost more than the rest
     of the window's frame together; as a :class:`GrowingLayer`, a paint draws only the new
     ones.
@@ -50,6 +95,10 @@ class SpanLayer(GrowingLayer):
     def clear(self) -> None:
         """Remove every span."""
         self.keep_last(0)
+
+    def times(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every span's start and end (s since the run began)."""
+        return self._starts, self._ends
 
     def append(self, starts: np.ndarray, ends: np.ndarray, lanes: np.ndarray, cpus: np.ndarray):
         """Add spans: start and end (s), lane index and core (-1 unknown) of each."""
@@ -92,13 +141,14 @@ class SpanLayer(GrowingLayer):
             (left + 1, top + 1, np.maximum(right - left - 1, 1), np.maximum(bottom - top - 1, 1))
         )
         visible = (right >= 0) & (left <= width)  # zoomed in, most spans are off to the side
-        cpus = self._cpus[lo:hi]
+        # One drawRects per colour, not per core: 128 cores share the theme's 16 colours.
+        colours = color_index(self._cpus[lo:hi])
         painter.setPen(Qt.PenStyle.NoPen)
-        for cpu in np.unique(cpus[visible]):
-            mine = rects[visible & (cpus == cpu)]
+        for colour in np.unique(colours[visible]):
+            mine = rects[visible & (colours == colour)]
             self._rects.resize(len(mine))
             self._rects.ndarray()[:] = mine
-            painter.setBrush(self._brush(int(cpu)))
+            painter.setBrush(self._brush(int(colour)))
             painter.drawRects(*self._rects.drawargs())
 
     def _brush(self, cpu: int) -> QBrush:
@@ -115,6 +165,11 @@ class TimelinePanel(pg.PlotWidget):
     the last frame. Running tasks are drawn hollow up to "now", updated at 10 Hz; a task whose
     worker died under it is red up to the death. The time axis grows in steps so it stays still
     between them, and the lane axis, range and red spans change only when the lanes do.
+
+    Many lanes compress: a lane is as thin as the room allows (a pixel at 256 workers), the
+    lane axis labels every k-th lane that fits the font, running tasks are filled rather than
+    outlined, and above the lanes a summary lane shows how many tasks run at each moment
+    (the average over each pixel column, up to a dashed line where every worker is busy).
     """
 
     def __init__(self, parent=None) -> None:
@@ -129,13 +184,18 @@ class TimelinePanel(pg.PlotWidget):
         )
         self.plot.setMouseEnabled(x=True, y=False)
         self.plot.invertY(True)
+        self._running_pen = theme.pen(theme.FOREGROUND)
+        hollow = QColor(theme.FOREGROUND)
+        hollow.setAlpha(40)  # a running task: the lane shows through, the outline says "open"
+        self._running_brush = pg.mkBrush(hollow)
+        self._running_thin = False
         self.running = Bars(
             x0=[],
             y=[],
             width=[],
             height=SPAN_HEIGHT,
-            pen=pg.mkPen(theme.FOREGROUND, width=1),
-            brush=pg.mkBrush(255, 255, 255, 40),
+            pen=self._running_pen,
+            brush=self._running_brush,
         )
         self.plot.addItem(self.running)
         # Tasks whose worker died under them: from their start to the death, in red.
@@ -145,14 +205,41 @@ class TimelinePanel(pg.PlotWidget):
         self.plot.addItem(self.lost)
         self.spans = SpanLayer(SPAN_HEIGHT)
         self.plot.addItem(self.spans)
+        # The summary lane: tasks running at once, a step per pixel column, filled down to
+        # its baseline; the dashed line above is "every worker busy".
+        fill = QColor(theme.MUTED)
+        fill.setAlpha(110)
+        self.summary = pg.PlotCurveItem(pen=theme.pen(theme.FOREGROUND), brush=pg.mkBrush(fill))
+        self.summary.setVisible(False)
+        self.plot.addItem(self.summary)
+        self.summary_top = pg.InfiniteLine(
+            angle=0,
+            pen=theme.pen(theme.IDEAL, style=Qt.PenStyle.DashLine),
+            label="",
+            labelOpts={
+                "position": 0.98,
+                "color": theme.IDEAL,
+                "anchors": [(1, 0), (1, 0)],
+            },
+        )
+        self.summary_top.setVisible(False)
+        self.plot.addItem(self.summary_top)
+        self._summary_rows: tuple[float, float] | None = None  # (top, baseline) in lane units
+        self._summary_of = 1  # tasks at once that reach the summary's top: every worker busy
+        self._summary_drawn: tuple | None = None
         self._lanes_drawn: tuple | None = None  # lane labels the axis and range were set for
         self._lost_drawn: tuple | None = None
         self._phase_lines: list[pg.InfiniteLine] = []
+        self._phase_lower: list[float] = []  # how much lower than the first line each name is
         self._drawn_revision = -1
         self._drawn_spans = -1
         self._x = SteppedRange(2.0)
         self._clock = Throttle()
         self.plot.setXRange(0, self._x.value, padding=0)
+        self._state: RunState | None = None  # drawn last: the axis is thinned again on resize
+        self._hollow: tuple[np.ndarray, np.ndarray] | None = None  # running tasks (s)
+        self.plot.getViewBox().sigResized.connect(self._view_resized)
+        self.plot.getViewBox().sigXRangeChanged.connect(self._time_range_changed)
 
     def reset(self) -> None:
         """Clear for a new run."""
@@ -162,12 +249,19 @@ class TimelinePanel(pg.PlotWidget):
         for line in self._phase_lines:
             self.plot.removeItem(line)
         self._phase_lines.clear()
+        self._phase_lower.clear()
         self._drawn_spans = -1
         self._drawn_revision = -1
         self._lanes_drawn = None
         self._lost_drawn = None
         self._x.reset()
         self._clock.reset()
+        self._state = None
+        self._hollow = None
+        self._summary_rows = None
+        self._summary_drawn = None
+        self.summary.setVisible(False)
+        self.summary_top.setVisible(False)
         self.plot.setXRange(0, self._x.value, padding=0)
         self.plot.getAxis("left").setTicks([[]])
 
@@ -175,19 +269,110 @@ class TimelinePanel(pg.PlotWidget):
         """How many finished spans are drawn (for tests and the readout)."""
         return len(self.spans)
 
+    def summary_rows(self) -> tuple[float, float] | None:
+        """The summary lane's (top, baseline) in lane units (None: no summary lane)."""
+        return self._summary_rows
+
+    def summary_values(self) -> np.ndarray:
+        """The summary lane's values drawn: tasks running at once, per column."""
+        if self._summary_rows is None or self.summary.yData is None:
+            return np.empty(0)
+        top, base = self._summary_rows
+        return (base - self.summary.yData) / (base - top) * self._summary_of
+
+    def _view_resized(self) -> None:
+        """Room per lane changed: thin the lane axis again, and the running tasks' look."""
+        if self._state is not None:
+            self._lanes_drawn = None
+            self._set_lanes(self._state)
+            self._summary_drawn = None
+            self._draw_summary(self._state)
+
+    def _time_range_changed(self) -> None:
+        """Zoomed or panned in time: the summary's columns cover another stretch now."""
+        if self._state is not None and self._summary_rows is not None:
+            self._draw_summary(self._state)
+
+    def _set_lanes(self, state: RunState) -> None:
+        """The lane axis and range, the summary lane's place: set when the lanes change."""
+        labels = tuple(lane.label for lane in state.lanes)
+        if labels == self._lanes_drawn:  # new ticks or range repaint the whole axis
+            return
+        self._lanes_drawn = labels
+        n = max(len(labels), 1)
+        top_y = -0.6
+        if len(labels) > SUMMARY_MIN_LANES:
+            height = max(2.0, SUMMARY_SHARE * n)
+            base = -0.5 - max(0.5, 0.04 * n)  # a gap between the summary and the lanes
+            self._summary_rows = (base - height, base)
+            top_y = base - height - 0.1 * height
+        else:
+            self._summary_rows = None
+        self.plot.setYRange(top_y, n - 0.4, padding=0)
+        at = self._phase_label_at()
+        for line, lower in zip(self._phase_lines, self._phase_lower, strict=True):
+            line.label.setPosition(at + lower)  # a summary lane came or went: names follow
+        self.summary.setVisible(self._summary_rows is not None)
+        self.summary_top.setVisible(self._summary_rows is not None)
+        px_y = px_per_unit(self.plot)[1]
+        ticks = fitting_ticks(list(labels), px_y, vertical=True)
+        if self._summary_rows is not None:
+            top, base = self._summary_rows
+            self._summary_of = max(1, sum(lane.role != "main" for lane in state.lanes))
+            self.summary_top.setPos(top)
+            self.summary_top.label.setFormat(f"all {self._summary_of} busy")
+            middle = (top + base) / 2
+            # A lane label too close to the summary's would print over it.
+            line = QFontMetricsF(tick_font()).height()
+            ticks = [(middle, "running")] + [
+                (y, text) for y, text in ticks if (y - middle) * px_y >= line
+            ]
+        self.plot.getAxis("left").setTicks([ticks])
+        # A 1 px outline around a lane a few pixels high would hide the lane under it.
+        thin = px_y * SPAN_HEIGHT < theme.px(THIN_LANE_PX)
+        if thin != self._running_thin:
+            self._running_thin = thin
+            if thin:
+                self.running.setOpts(pen=None, brush=pg.mkBrush(theme.RUNNING))
+            else:
+                self.running.setOpts(pen=self._running_pen, brush=self._running_brush)
+
+    def _draw_summary(self, state: RunState) -> None:
+        """Compute the tasks running per pixel column over the visible time, and draw it."""
+        if self._summary_rows is None:
+            return
+        (x0, x1), _ = self.plot.viewRange()
+        columns = int(min(max(self.plot.getViewBox().width(), 1), SUMMARY_COLUMNS))
+        key = (state.span_total, self._hollow_key(), x0, x1, columns)
+        if key == self._summary_drawn:
+            return
+        self._summary_drawn = key
+        starts, ends = self.spans.times()
+        if self._hollow is not None:
+            starts = np.concatenate([starts, self._hollow[0]])
+            ends = np.concatenate([ends, self._hollow[1]])
+        busy = busy_profile(starts, ends, x0, x1, columns)
+        top, base = self._summary_rows
+        ys = base - (base - top) * np.minimum(busy / self._summary_of, 1.0)
+        self.summary.setData(
+            np.linspace(x0, x1, columns + 1), ys, stepMode="center", fillLevel=base
+        )
+
+    def _hollow_key(self) -> tuple:
+        if self._hollow is None:
+            return ()
+        return (len(self._hollow[0]), float(self._hollow[1].sum()))
+
     def redraw(self, state: RunState, now_ns: int) -> None:
         """Draw finished spans (when they changed), running tasks up to now, phase lines."""
+        self._state = state
         t0 = state.t0_ns
         n_spans = state.span_total  # not len(): the history is trimmed to a fixed size
         if n_spans != self._drawn_spans or state.revision != self._drawn_revision:
             self._drawn_revision = state.revision
             if n_spans != self._drawn_spans:
                 self._draw_spans(state)
-            labels = tuple(lane.label for lane in state.lanes)
-            if labels != self._lanes_drawn:  # new ticks or range repaint the whole axis
-                self._lanes_drawn = labels
-                self.plot.getAxis("left").setTicks([sparse_ticks(list(labels))])
-                self.plot.setYRange(-0.6, max(len(labels), 1) - 0.4, padding=0)
+            self._set_lanes(state)
             self._draw_phases(state)
             self._draw_lost(state)
 
@@ -208,13 +393,15 @@ class TimelinePanel(pg.PlotWidget):
         if hollow:
             rows, starts, ends = (np.array(column) for column in zip(*hollow, strict=True))
             starts_s = (starts - t0) / 1e9
-            self.running.setOpts(
-                x0=starts_s, y=rows, width=np.maximum((ends - t0) / 1e9 - starts_s, 0.0)
-            )
+            ends_s = np.maximum((ends - t0) / 1e9, starts_s)
+            self.running.setOpts(x0=starts_s, y=rows, width=ends_s - starts_s)
+            self._hollow = (starts_s, ends_s)
         else:
             self.running.setOpts(x0=[], y=[], width=[])
+            self._hollow = None
         if self._x.fit(state.elapsed_s(now_ns), headroom=1.02):
             self.plot.setXRange(0, self._x.value, padding=0)
+        self._draw_summary(state)  # at the clock's pace: it moves with the running tasks
 
     def _draw_spans(self, state: RunState) -> None:
         """Hand the span layer the spans it has not got, and drop those the state dropped."""
@@ -246,6 +433,13 @@ class TimelinePanel(pg.PlotWidget):
             x0=starts, y=[lane.index for lane in dead], width=np.maximum(ends - starts, 0.0)
         )
 
+    def _phase_label_at(self) -> float:
+        """Where along a phase line its name goes (0 is the top): under the summary lane."""
+        if self._summary_rows is None:
+            return 0.04
+        _, (y0, y1) = self.plot.viewRange()
+        return (self._summary_rows[1] - y0) / (y1 - y0) + 0.03
+
     def _draw_phases(self, state: RunState) -> None:
         if len(self._phase_lines) == len(state.phases):
             return
@@ -256,13 +450,17 @@ class TimelinePanel(pg.PlotWidget):
             (x0, x1), _ = self.plot.viewRange()
             gap_s = (t - state.phases[i - 1][0]) / 1e9 if i > 0 else float("inf")
             close = gap_s < PHASE_LABEL_GAP * (x1 - x0)
-            crowded = close and self._phase_lines[i - 1].label.orthoPos < 0.05
+            crowded = close and not self._phase_lower[i - 1]
             line = pg.InfiniteLine(
                 pos=(t - state.t0_ns) / 1e9,
                 angle=90,
-                pen=pg.mkPen(theme.MUTED, width=1, style=Qt.PenStyle.DashLine),
+                pen=theme.pen(theme.MUTED, style=Qt.PenStyle.DashLine),
                 label=name,
-                labelOpts={"position": 0.10 if crowded else 0.04, "color": theme.MUTED},
+                labelOpts={
+                    "position": self._phase_label_at() + (PHASE_LABEL_LOWER if crowded else 0.0),
+                    "color": theme.MUTED,
+                },
             )
             self.plot.addItem(line)
             self._phase_lines.append(line)
+            self._phase_lower.append(PHASE_LABEL_LOWER if crowded else 0.0)

@@ -113,6 +113,7 @@ def test_packed_spans_fold_like_the_start_and_end_events_they_stand_for():
         assert s.tasks_done == s.phase_done == s.span_total == 3
         (worker,) = s.workers()
         assert (worker.tasks_done, worker.cores, worker.current_core) == (3, {0, 1}, 0)
+        assert worker.core_tasks == {1: 2, 0: 1}
         assert list(s.series["x"]) == [(31, 1.0)]
     for column in ("span_lane", "span_t0", "span_t1", "span_cpu", "span_task"):
         assert list(getattr(a, column)) == list(getattr(b, column)), column
@@ -122,7 +123,8 @@ def test_packed_spans_fold_like_the_start_and_end_events_they_stand_for():
 def _folded(state: RunState) -> tuple:
     """Everything a fold of finished tasks touches, to compare two states by."""
     lanes = [
-        (lane.tasks_done, lane.cores, lane.current_core, lane.open_task) for lane in state.lanes
+        (lane.tasks_done, lane.cores, lane.core_tasks, lane.current_core, lane.open_task)
+        for lane in state.lanes
     ]
     columns = [
         list(getattr(state, c))
@@ -169,6 +171,18 @@ def test_an_end_on_an_unknown_core_keeps_the_cores_seen():
     assert _folded(a) == _folded(b)
     (worker,) = a.workers()
     assert (worker.cores, worker.current_core, list(a.span_cpu)) == ({1}, 1, [-1])
+    assert worker.core_tasks == {-1: 1}  # counted, so a bar's segments sum to its tasks
+
+
+def test_tasks_are_counted_by_the_core_they_ended_on_and_sum_to_the_tasks_done():
+    hello = [(ev.HELLO, 2, 101, 0, "worker", "")]
+    state = RunState(SPEC, t0_ns=0)
+    state.apply(hello)
+    state.apply([_spans(101, [(0, 1, 2, 3), (1, 2, 3, 3), (2, 3, 4, 5), (3, 4, 5, 3)])])
+    state.apply([_spans(101, [(4, 5, 6, 5), (5, 6, 7, 5)]), (ev.END, 9, 101, 6, 0)])
+    (worker,) = state.workers()
+    assert worker.core_tasks == {3: 3, 5: 3, 0: 1}
+    assert sum(worker.core_tasks.values()) == worker.tasks_done == 7
 
 
 def test_an_end_from_a_process_that_never_said_hello_is_ignored():
