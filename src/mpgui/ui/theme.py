@@ -88,7 +88,8 @@ DARK = Theme(
     good=SKY_BLUE,
     bad=VERMILLION,
     running=YELLOW,
-    ideal=REDDISH_PURPLE,
+    # Not reddish purple: beside the muted grey, a deuteranope sees the two as one (ΔE 4).
+    ideal=BLUE,
     limit="#d7dae0",
     categories=(SKY_BLUE, VERMILLION, YELLOW),
     cores=_DARK_CORES,
@@ -101,7 +102,9 @@ LIGHT = Theme(
     panel="#f2f2f4",
     button="#e3e4e8",
     foreground="#1a1a1a",
-    muted="#6b6f76",
+    # Dark enough that the reddish-purple ideal line stays apart from it (ΔE ≥ 22 in every
+    # simulation; #6b6f76 gave 17).
+    muted="#5a5e64",
     accent="#0060c0",
     good=BLUE,
     bad=VERMILLION,
@@ -226,9 +229,7 @@ def style_sheet(theme: Theme, factor: float) -> str:
     here, so the sheet has one copy of every rule whatever the theme and zoom.
     """
     text = resources.files("mpgui.resources").joinpath("style.qss").read_text(encoding="utf-8")
-    text = re.sub(
-        r"(\d+(?:\.\d+)?)px", lambda m: f"{max(1, round(float(m[1]) * factor))}px", text
-    )
+    text = re.sub(r"(\d+(?:\.\d+)?)px", lambda m: f"{max(1, round(float(m[1]) * factor))}px", text)
     return re.sub(r"@([a-z_]+)", lambda m: getattr(theme, m[1]), text)
 
 
