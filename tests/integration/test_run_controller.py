@@ -61,6 +61,10 @@ def test_stop_mid_run_reports_stopped_and_leaves_no_process_within_two_seconds(q
     assert result["ok"] is False
     assert result["status"] == ev.STATUS_STOPPED
     assert result["error"]["type"] == "Stopped"
+    # A Stop is logged as what it is, not as an error.
+    levels = {(level, text) for _, _, level, text in controller.state.logs}
+    assert ("STOP", "stopped by the user") in levels
+    assert not any(level == "ERROR" for level, _ in levels)
     # How soon a Stop ends everything is measured by benchmarks/failure_detection.py; here only
     # that it does, within a bound no loaded machine reaches.
     qtbot.waitUntil(lambda: not leftovers(), timeout=10_000)
