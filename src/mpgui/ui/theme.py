@@ -229,6 +229,8 @@ def style_sheet(theme: Theme, factor: float) -> str:
     here, so the sheet has one copy of every rule whatever the theme and zoom.
     """
     text = resources.files("mpgui.resources").joinpath("style.qss").read_text(encoding="utf-8")
+    # Comments go first: the sheet's own header says "@role", which is no role.
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.DOTALL)
     text = re.sub(r"(\d+(?:\.\d+)?)px", lambda m: f"{max(1, round(float(m[1]) * factor))}px", text)
     return re.sub(r"@([a-z_]+)", lambda m: getattr(theme, m[1]), text)
 
