@@ -198,8 +198,6 @@ HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}(?:[0-9a-fA-F]{2})?\b")
 #: Files still being converted to theme roles by other work on issue 13: the guard skips
 #: them until it lands (then this set is emptied).
 PENDING = {
-    "scenarios/counter_race/chart.py",
-    "scenarios/pool_map/chart.py",
     "scenarios/manager_list/chart.py",
     "scenarios/start_methods/chart.py",
     "ui/panels/timeline.py",
