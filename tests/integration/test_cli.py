@@ -64,6 +64,10 @@ def test_run_json_prints_one_result_object():
         "speedup",
         "efficiency",
         "tasks_per_s",
+        "cores",
+        "startup_s",
+        "gather_s",
+        "serial_fraction",
     }
 
 

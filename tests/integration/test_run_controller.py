@@ -61,6 +61,10 @@ def test_stop_mid_run_reports_stopped_and_leaves_no_process_within_two_seconds(q
     assert result["ok"] is False
     assert result["status"] == ev.STATUS_STOPPED
     assert result["error"]["type"] == "Stopped"
+    # A Stop is logged as what it is, not as an error.
+    levels = {(level, text) for _, _, level, text in controller.state.logs}
+    assert ("STOP", "stopped by the user") in levels
+    assert not any(level == "ERROR" for level, _ in levels)
     # How soon a Stop ends everything is measured by benchmarks/failure_detection.py; here only
     # that it does, within a bound no loaded machine reaches.
     qtbot.waitUntil(lambda: not leftovers(), timeout=10_000)
@@ -105,3 +109,22 @@ def test_a_killed_conductor_is_reported_as_failed(qtbot, leftovers):
         os.kill(conductor_pid, 9)
     assert blocker.args[0]["error"]["type"] == "ConductorDied"
     qtbot.waitUntil(lambda: not leftovers(), timeout=3000)
+
+
+def test_after_a_stop_the_log_and_the_chart_agree_on_what_was_lost(qtbot, leftovers):
+    # Increments never made are not lost: the log's loss is the increments really done minus
+    # the counter, the same two final samples the chart draws its readout from.
+    params = {"workers": 2, "increments": 10_000_000, "mode": "unlocked"}
+    controller = RunController(make_spec("counter-race", params, "fork"))
+    controller.start()
+    state = controller.state
+    qtbot.waitUntil(lambda: len(state.series.get("unlocked.counter", ())) > 4, timeout=15_000)
+    with qtbot.waitSignal(controller.failed, timeout=10_000):
+        controller.stop()
+    line = next(text for _, _, _, text in state.logs if text.startswith("unlocked: counter"))
+    counter = int(state.series["unlocked.counter"][-1][1])
+    done = int(state.series["unlocked.expected"][-1][1])
+    assert done < 2 * 10_000_000  # it was stopped early
+    assert f"counter {counter:,} of {done:,} done" in line
+    assert f"({max(0, done - counter):,} lost)" in line
+    qtbot.waitUntil(lambda: not leftovers(), timeout=10_000)

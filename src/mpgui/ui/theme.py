@@ -88,7 +88,8 @@ DARK = Theme(
     good=SKY_BLUE,
     bad=VERMILLION,
     running=YELLOW,
-    ideal=REDDISH_PURPLE,
+    # Not reddish purple: beside the muted grey, a deuteranope sees the two as one (ΔE 4).
+    ideal=BLUE,
     limit="#d7dae0",
     categories=(SKY_BLUE, VERMILLION, YELLOW),
     cores=_DARK_CORES,
@@ -101,7 +102,9 @@ LIGHT = Theme(
     panel="#f2f2f4",
     button="#e3e4e8",
     foreground="#1a1a1a",
-    muted="#6b6f76",
+    # Dark enough that the reddish-purple ideal line stays apart from it (ΔE ≥ 22 in every
+    # simulation; #6b6f76 gave 17).
+    muted="#5a5e64",
     accent="#0060c0",
     good=BLUE,
     bad=VERMILLION,

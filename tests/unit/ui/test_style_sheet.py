@@ -14,3 +14,4 @@ def test_the_style_sheet_fills_in_every_role_at_every_zoom(name, factor):
     assert "@" not in sheet
     assert "QWidget { font-size: " + f"{round(13 * factor)}px" in sheet
     assert all(int(px) >= 1 for px in re.findall(r"(\d+)px", sheet))
+    assert theme.THEMES[name].bad in sheet  # the Stop button's border, say

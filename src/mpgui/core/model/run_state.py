@@ -24,6 +24,8 @@ MAX_CPU_SAMPLES = 600
 MAX_METRIC_SAMPLES = 5_000
 #: Log lines kept.
 MAX_LOG_LINES = 5_000
+#: The log level of the line that says a run was stopped on purpose (Stop, Ctrl+C).
+STOP_LEVEL = "STOP"
 
 
 @dataclass
@@ -273,13 +275,20 @@ class RunState:
     ) -> None:
         """Record a failure the host saw itself (a stop, a timeout, a dead conductor).
 
+        A stop (`status` :data:`~events.STATUS_STOPPED`) is logged at :data:`STOP_LEVEL` with
+        `message` alone ("stopped by the user"), anything else as an ERROR.
+
         The first error is kept (a scenario's own traceback beats "the conductor died"), but
         a run always ends up with a status. A process that died badly before the host's
         verdict is the cause: the run failed then, whatever ended it afterwards. `info` adds
         fields to the error (pid, task …).
         """
         if self.error is None:
-            self.add_log(ev.now_ns(), 0, "ERROR", f"{type_}: {message}")
+            if status == ev.STATUS_STOPPED:
+                # Someone ended the run on purpose (Stop, Ctrl+C): a stop, not an error.
+                self.add_log(ev.now_ns(), 0, STOP_LEVEL, message)
+            else:
+                self.add_log(ev.now_ns(), 0, "ERROR", f"{type_}: {message}")
             if self.first_death is not None:
                 self.error = dict(self.first_death)
                 status = ev.STATUS_ERROR

@@ -82,8 +82,14 @@ def increment(counter, progress, slot: int, increments: int, locked: bool, start
     start.finished(slot)
 
 
-def race(ctx: RunContext, workers: int, increments: int, locked: bool) -> tuple[int, float]:
-    """Run one race; return the counter's final value and the seconds the increments took."""
+def race(ctx: RunContext, workers: int, increments: int, locked: bool) -> tuple[int, int, float]:
+    """Run one race; return the counter's final value, the increments really done and the
+    seconds they took.
+
+    The increments done are ``workers × increments`` unless the run was stopped: then only
+    what the workers did is counted, and only the gap between that and the counter is lost
+    (increments never made were never lost).
+    """
     name = LOCKED if locked else UNLOCKED
     main = ctx.probe
     main.phase(name)
@@ -99,13 +105,16 @@ def race(ctx: RunContext, workers: int, increments: int, locked: bool) -> tuple[
         pass  # the workers race; leaving the block waits for them (and reports a crash)
     seconds = start.seconds()  # from the release to the last worker's last increment
     final = counter.value
+    done = sum(progress)
     main.metric(counter_series(name), final)
-    main.metric(expected_series(name), sum(progress))
-    lost = workers * increments - final
-    main.log(
-        f"{name}: counter {final:,} of {workers * increments:,} ({lost:,} lost) in {seconds:.3f} s"
-    )
-    return final, seconds
+    main.metric(expected_series(name), done)
+    # A worker ended mid-block (a signal after Stop) did increments `progress` does not count
+    # yet: the counter can then exceed `done`, and nothing is known to be lost.
+    lost = max(0, done - final)
+    planned = workers * increments
+    of = f"{done:,}" if done == planned else f"{done:,} done (of {planned:,} planned)"
+    main.log(f"{name}: counter {final:,} of {of} ({lost:,} lost) in {seconds:.3f} s")
+    return final, done, seconds
 
 
 def run(ctx: RunContext, params: dict) -> dict:
@@ -115,14 +124,16 @@ def run(ctx: RunContext, params: dict) -> dict:
     metrics: dict = dict.fromkeys(METRICS)  # every figure None until it is measured
     metrics[EXPECTED] = expected
     if mode in ("both", UNLOCKED):
-        final, metrics[UNLOCKED_S] = race(ctx, workers, increments, locked=False)
+        final, done, metrics[UNLOCKED_S] = race(ctx, workers, increments, locked=False)
         metrics[UNLOCKED_FINAL] = final
-        metrics[LOST_UPDATES] = expected - final
-        metrics[LOST_PCT] = 100.0 * (expected - final) / expected
+        # Lost: increments really done that the counter does not show (`done` is `expected`
+        # unless the run was stopped, and a stopped run reports no metrics anyway).
+        metrics[LOST_UPDATES] = lost = max(0, done - final)
+        metrics[LOST_PCT] = 100.0 * lost / done if done else 0.0
         if ctx.should_stop():
             return metrics
     if mode in ("both", LOCKED):
-        metrics[LOCKED_FINAL], metrics[LOCKED_S] = race(ctx, workers, increments, locked=True)
+        metrics[LOCKED_FINAL], _, metrics[LOCKED_S] = race(ctx, workers, increments, locked=True)
     if metrics[UNLOCKED_S] and metrics[LOCKED_S]:
         # How many times longer the exact count took: the price of the lock.
         metrics[LOCK_COST] = metrics[LOCKED_S] / metrics[UNLOCKED_S]

@@ -22,7 +22,27 @@ PARALLEL_S = "parallel_s"
 SPEEDUP = "speedup"
 EFFICIENCY = "efficiency"
 TASKS_PER_S = "tasks_per_s"
-METRICS = (SERIAL_S, PARALLEL_S, SPEEDUP, EFFICIENCY, TASKS_PER_S)
+#: The CPUs this run may use (its affinity, else the machine's count): the ideal speedup is
+#: ``min(workers, cores)``.
+CORES = "cores"
+#: The parts of the parallel wall time when no task was computing: from the call to
+#: ``pool.map`` to the first task's start (workers starting, the first tasks sent), and from
+#: the last task's end to ``map`` returning (the last results gathered).
+STARTUP_S = "startup_s"
+GATHER_S = "gather_s"
+#: The measured serial fraction ``f`` (see :func:`serial_fraction`): Amdahl's ceiling.
+SERIAL_FRACTION = "serial_fraction"
+METRICS = (
+    SERIAL_S,
+    PARALLEL_S,
+    SPEEDUP,
+    EFFICIENCY,
+    TASKS_PER_S,
+    CORES,
+    STARTUP_S,
+    GATHER_S,
+    SERIAL_FRACTION,
+)
 
 
 def burn(iterations: int) -> int:
@@ -37,13 +57,43 @@ def burn(iterations: int) -> int:
     return x
 
 
-def work(task: int, iterations: int) -> int:
-    """One task, as a worker runs it: burn CPU inside a reported span."""
+def work(task: int, iterations: int) -> tuple[int, int, int]:
+    """One task, as a worker runs it: burn CPU inside a reported span.
+
+    Returns when it began and ended computing (``perf_counter_ns``: one clock for every
+    process) and the CPU time it took, so the main process can tell the time the workers
+    computed from the time the pool spent starting and passing tasks and results.
+    """
     p = probe.current()
     if p.should_stop():  # Stop pressed: skip the remaining tasks quickly
-        return 0
+        return 0, 0, 0
     with p.task(task):
-        return burn(iterations)
+        t0, cpu0 = time.perf_counter_ns(), time.process_time_ns()
+        burn(iterations)
+        return t0, time.perf_counter_ns(), time.process_time_ns() - cpu0
+
+
+def cores() -> int:
+    """The CPUs this process may run on (its affinity where the OS says, else all)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every OS (macOS, Windows)
+        return os.cpu_count() or 1
+
+
+def serial_fraction(serial_part_s: float, compute_s: float) -> float:
+    """Amdahl's serial fraction ``f`` of a pool run, from what was measured.
+
+    `serial_part_s`: the parallel wall time in which no task was computing (start-up before
+    the first task, gathering after the last); `compute_s`: the CPU time the tasks took,
+    summed over workers. One worker would take ``serial_part_s + compute_s``, of which
+    ``serial_part_s`` no number of workers shortens: ``f = serial / (serial + compute)``, and
+    ``1 / (f + (1 - f) / n)`` is the most `n` workers can give. It leaves out costs spread
+    between the tasks (sending each task and result, a worker waiting for the last ones), so
+    the ceiling is an upper bound the measured speedup stays under.
+    """
+    total = serial_part_s + compute_s
+    return serial_part_s / total if total > 0 else 0.0
 
 
 def iterations_per_ms() -> float:
@@ -85,22 +135,34 @@ def run(ctx: RunContext, params: dict) -> dict:
     main.phase(PARALLEL)
     main.plan(tasks=tasks, workers=workers)
     with ctx.pool(workers) as pool:
-        t0 = time.perf_counter()
-        pool.map(job, range(tasks), chunksize=chunksize)
-        parallel_s = time.perf_counter() - t0
+        t0 = time.perf_counter_ns()
+        times = pool.map(job, range(tasks), chunksize=chunksize)
+        t1 = time.perf_counter_ns()
+    parallel_s = (t1 - t0) / 1e9
     main.log(f"parallel: {tasks} tasks on {workers} processes in {parallel_s:.3f} s")
 
+    # What the pool did besides computing: before the first task began, after the last ended.
+    ran = [(start, end, cpu) for start, end, cpu in times if end]  # a stopped task did not
+    startup_s = gather_s = 0.0
+    compute_s = sum(cpu for _, _, cpu in ran) / 1e9
+    if ran:
+        startup_s = max(0, min(start for start, _, _ in ran) - t0) / 1e9
+        gather_s = max(0, t1 - max(end for _, end, _ in ran)) / 1e9
     metrics = {
         SERIAL_S: serial_s,
         PARALLEL_S: parallel_s,
         SPEEDUP: None,
         EFFICIENCY: None,
         TASKS_PER_S: tasks / parallel_s,
+        CORES: cores(),
+        STARTUP_S: startup_s,
+        GATHER_S: gather_s,
+        SERIAL_FRACTION: serial_fraction(startup_s + gather_s, compute_s),
     }
     if serial_s is not None:
         metrics[SPEEDUP] = serial_s / parallel_s
         # Efficiency is speedup per process that could actually run at once.
-        metrics[EFFICIENCY] = metrics[SPEEDUP] / min(workers, tasks)
+        metrics[EFFICIENCY] = metrics[SPEEDUP] / min(workers, tasks, metrics[CORES])
     return metrics
 
 

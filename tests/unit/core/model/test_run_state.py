@@ -3,7 +3,7 @@
 from array import array
 
 from mpgui.core.model import run_state
-from mpgui.core.model.run_state import RunState
+from mpgui.core.model.run_state import STOP_LEVEL, RunState
 from mpgui.core.protocol import events as ev
 from mpgui.core.protocol.run_spec import RunSpec
 
@@ -244,8 +244,12 @@ def test_a_worker_that_died_before_a_timeout_or_a_stop_is_the_runs_error():
         assert error["message"] == "worker 101 was killed by SIGKILL"
         assert "task" not in error  # it held none
         assert s.status == ev.STATUS_ERROR  # the run had failed before it was ended
-        lines = [line[3] for line in s.logs]
-        assert f"{verdict}: the host's own reason" in lines  # still said, in the log
+        lines = [(line[2], line[3]) for line in s.logs]
+        # Still said, in the log: a stop as a stop, a timeout as an error.
+        if status == ev.STATUS_STOPPED:
+            assert (STOP_LEVEL, "the host's own reason") in lines
+        else:
+            assert ("ERROR", f"{verdict}: the host's own reason") in lines
 
 
 def test_a_death_after_the_first_is_logged_as_what_followed():
@@ -259,3 +263,15 @@ def test_a_helper_without_a_lane_that_dies_is_named_in_the_log():
     s.apply([(ev.EXIT, 4, 77, -9, True, "SyncManager-1")])
     assert [line[3] for line in s.logs] == ["the Manager's server (pid 77) was killed by SIGKILL"]
     assert s.first_death["process"] == "SyncManager-1"
+
+
+def test_a_stop_is_logged_as_a_stop_and_a_timeout_as_an_error():
+    stopped = RunState(RunSpec("pool-map", {}, "fork"), t0_ns=0)
+    stopped.fail("Stopped", "stopped by the user", ev.STATUS_STOPPED)
+    assert [(level, text) for _, _, level, text in stopped.logs] == [
+        (STOP_LEVEL, "stopped by the user")
+    ]
+    assert stopped.error["type"] == "Stopped"  # the result still says how it ended
+    timed_out = RunState(RunSpec("pool-map", {}, "fork"), t0_ns=0)
+    timed_out.fail("Timeout", "the run took longer than 5 s")
+    assert [level for _, _, level, _ in timed_out.logs] == ["ERROR"]
