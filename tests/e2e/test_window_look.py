@@ -182,9 +182,7 @@ def test_switching_scenario_clears_the_run_and_keeps_each_form(qtbot, window):
     window.select_scenario("counter-race")
     assert window.state is None and window.timeline_panel.span_count() == 0
     assert window.log_view.toPlainText() == ""
-    assert window.workers_panel.bars.opts["height"] is None or not any(
-        window.workers_panel.bars.opts["height"]
-    )
+    assert not any(window.workers_panel.bars.bar_heights(8))
     window.set_param("increments", "1234")
     window.select_scenario("pool-map")
     assert window.form.values()["tasks"] == "6" and window.form.values()["workers"] == "2"

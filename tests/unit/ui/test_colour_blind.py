@@ -195,14 +195,6 @@ def test_the_simulation_matches_the_published_figures():
 SOURCE = pathlib.Path(mpgui.__file__).parent
 #: A colour literal: ``#rrggbb`` (or ``#rrggbbaa``).
 HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}(?:[0-9a-fA-F]{2})?\b")
-#: Files still being converted to theme roles by other work on issue 13: the guard skips
-#: them until it lands (then this set is emptied).
-PENDING = {
-    "scenarios/manager_list/chart.py",
-    "scenarios/start_methods/chart.py",
-    "ui/panels/timeline.py",
-    "ui/panels/workers.py",
-}
 
 
 def colour_outside_the_theme(text: str) -> list[str]:
@@ -223,7 +215,7 @@ def test_colours_and_pens_come_only_from_the_theme():
         path
         for pattern in ("*.py", "*.qss")
         for path in SOURCE.rglob(pattern)
-        if path.relative_to(SOURCE).as_posix() not in PENDING | {"ui/theme.py"}
+        if path.relative_to(SOURCE).as_posix() != "ui/theme.py"
     ]
     assert any(p.name == "chart.py" for p in checked)
     found = {

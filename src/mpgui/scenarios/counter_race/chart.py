@@ -233,9 +233,11 @@ class CounterRaceChart(ScenarioChart):
             self.big.setText(html)
             # Under the plot it must also leave the plot most of the height.
             shrink = room / self.text_width()
-            if self.readout_below:
-                tall = self.big.item.boundingRect().height()
-                shrink = min(shrink, BELOW_HEIGHT * self.viewport().height() / tall)
+            # Below the plot it must leave the plot most of the height; beside it, it must
+            # not be taller than the view (or the whole chart would be scaled down to fit).
+            tall = self.big.item.boundingRect().height()
+            share = BELOW_HEIGHT if self.readout_below else 0.95
+            shrink = min(shrink, share * self.viewport().height() / tall)
             if shrink >= 1 or scale <= MIN_SCALE:
                 break
             scale = max(MIN_SCALE, scale * shrink * 0.97)

@@ -215,6 +215,6 @@ SCENARIO = Scenario(
         "for i in range(tasks):  # exactly the work",
         "job(i)",
         "with ctx.pool(workers) as pool:",
-        "pool.map(job, range(tasks), chunksize=chunksize)",
+        "times = pool.map(job, range(tasks), chunksize=chunksize)",
     ),
 )

@@ -27,6 +27,7 @@ from mpgui.ui import theme
 from .base import (
     AXIS_LABEL_PT,
     Bars,
+    FitsItsView,
     GrowingLayer,
     PointLabels,
     SteppedRange,
@@ -126,6 +127,10 @@ def grid_layout(cores: int, width_px: float, height_px: float, metrics: QFontMet
 
     cols = min((c for c in HEAT_COLUMNS if c <= cores), key=squareness, default=cores)
     return Grid("heat", cores, cols, math.ceil(cores / cols))
+
+
+#: The width (px at 100 %) a plot of this panel needs to stay readable side by side.
+PLOT_ROOM_PX = 150
 
 
 class LoadHistory(GrowingLayer):
@@ -233,7 +238,7 @@ def spread_labels(ys: list[float], gap: float, lo: float, hi: float) -> list[flo
     return placed
 
 
-class CoresPanel(pg.GraphicsLayoutWidget):
+class CoresPanel(FitsItsView, pg.GraphicsLayoutWidget):
     """Per-core load now (bars, meters or a heat strip, by core count and room), who sits on
     each core where there is room, and a load history.
 
@@ -355,8 +360,10 @@ class CoresPanel(pg.GraphicsLayoutWidget):
         """The "now" plot beside the history, or above it: above for many cores (a narrow
         column would leave a meter no room for its number), and for few when the panel is
         narrower than the two plots' minimum widths side by side (their titles and axes)."""
+        # Not the plots' minimum widths: their titles ask for none (they shorten to fit), so
+        # the minimum says nothing of what stays readable. A plot needs about this much.
         need = sum(
-            plot.effectiveSizeHint(Qt.SizeHint.MinimumSize).width()
+            max(plot.effectiveSizeHint(Qt.SizeHint.MinimumSize).width(), theme.px(PLOT_ROOM_PX))
             for plot in (self.now_plot, self.history_plot)
         )
         stacked = self._cores > BAR_CORES or self.width() < need + theme.px(12)

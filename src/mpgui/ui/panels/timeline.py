@@ -12,6 +12,7 @@ from mpgui.ui import theme
 
 from .base import (
     Bars,
+    FitsItsView,
     GrowingLayer,
     SteppedRange,
     Throttle,
@@ -158,7 +159,7 @@ class SpanLayer(GrowingLayer):
         return brush
 
 
-class TimelinePanel(pg.PlotWidget):
+class TimelinePanel(FitsItsView, pg.PlotWidget):
     """Task spans per lane (main lane first), coloured by the core each task ended on.
 
     Finished spans are a :class:`SpanLayer`, which takes only the spans that are new since

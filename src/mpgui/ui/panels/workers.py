@@ -13,6 +13,7 @@ from mpgui.core.protocol import events as ev
 from mpgui.ui import theme
 
 from .base import (
+    FitsItsView,
     PointLabels,
     SteppedRange,
     Throttle,
@@ -199,7 +200,7 @@ class StackedBars(pg.GraphicsObject):
         return brush
 
 
-class WorkersPanel(pg.PlotWidget):
+class WorkersPanel(FitsItsView, pg.PlotWidget):
     """Bars of tasks done per process; a dashed line at each worker's fair share.
 
     The conductor's own lane ("main") runs the serial baseline; pool workers follow, labelled
