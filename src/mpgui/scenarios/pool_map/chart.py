@@ -130,6 +130,8 @@ class PoolMapChart(ScenarioChart):
         # free: labels at the lines' ends would run out of a narrow plot.
         self.key = text_item(anchor=(0, 0))
         self.speed.addItem(self.key)
+        # The key wraps to the plot's width: beyond it, the view would cut its lines short.
+        self.speed.vb.sigResized.connect(self._wrap_key)
         # The warning gets a row of its own under both plots, only while there is one.
         self.warning = pg.LabelItem("", justify="left", color=t.bad)
         self._warning_shown = False
@@ -266,7 +268,7 @@ class PoolMapChart(ScenarioChart):
         xs = np.linspace(1, top, max(2, 8 * top))  # fine enough to show the bend at `cores`
         ideal_ys = ideal(xs, self._cores)
         self.ideal.setData(xs, ideal_ys)
-        key = [styled("- - ideal: min(workers, cores)", color=t.ideal)]
+        key = [styled("- - ideal: min(workers, cores)", color=t.ideal)]  # wraps when narrow
         fraction = self._fraction
         self.ceiling.setVisible(fraction is not None)
         if fraction is not None:
@@ -295,6 +297,9 @@ class PoolMapChart(ScenarioChart):
         self.speed.setXRange(0.5, top + 0.5, padding=0)
         self.speed.setYRange(0, ymax, padding=0)
         self.key.setPos(0.5, ymax)
+
+    def _wrap_key(self, *_args: Any) -> None:
+        self.key.setTextWidth(max(40.0, self.speed.vb.width() - theme.px(6)))
 
 
 #: The chart the window shows for this scenario (see scenario_chart.make_chart).
