@@ -26,7 +26,7 @@ def app() -> QApplication:
 def open_window(scenario: str, params: dict[str, Any], start_method: str = "fork") -> MainWindow:
     """A shown 1440×900 window on `scenario`, its form filled in as a user would."""
     app()
-    window = MainWindow(scenario, start_method)
+    window = MainWindow(scenario, start_method, remember=False)  # not the user's look
     for name, value in params.items():
         window.set_param(name, value)
     window.resize(1440, 900)

@@ -203,7 +203,7 @@ def main() -> None:
     from mpgui.ui.main_window import MainWindow
 
     app = make_app()
-    window = MainWindow()
+    window = MainWindow(remember=False)  # not the user's look
     window.resize(1440, 900)
     window.show()
     window.select_scenario("event-flood")

@@ -28,8 +28,9 @@ in steps, so a 25,000-span point draws at least 25,000. The box's load average i
 too: on a shared machine other processes' work shows in every figure.
 
 The top-level ``p50_ms``/``p95_ms``/``max_ms`` are the issue's point (64/64/25,000); each
-point's figures are under ``points``. The issue's floor: p95 ≤ 12 ms for the full frame, and
-``meets_floor`` says whether every point meets it.
+point's figures are under ``points``. The issue's floor: p95 ≤ 12 ms for the full frame at
+that point — ``meets_floor``; ``every_point_meets_floor`` says whether the other points (16
+workers on 16 cores, and 256 workers on 128 cores, which the issue asks to measure) do too.
 
     uv run python benchmarks/frame_time.py [--frames N] [--point WORKERSxCORESxSPANS ...]
         [--png PATH] [--profile PATH] [--quick]
@@ -200,7 +201,7 @@ def measure(
 
     workers, cores, spans = point
     spec = make_spec("pool-map", {"workers": workers, "tasks": 4 * spans}, "fork")
-    window = MainWindow("pool-map", "fork")
+    window = MainWindow("pool-map", "fork", remember=False)  # not the user's look
     window.resize(1440, 900)
     window.show()
     app.processEvents()
@@ -376,7 +377,8 @@ def main() -> None:
             "worst_p95_ms": max(m["p95_ms"] for m in measured),
             "points": measured,
             "floor_ms": FLOOR_MS,
-            "meets_floor": all(m["meets_floor"] for m in measured),
+            "meets_floor": headline["meets_floor"],
+            "every_point_meets_floor": all(m["meets_floor"] for m in measured),
         },
     )
 

@@ -237,7 +237,8 @@ def style_sheet(theme: Theme, factor: float) -> str:
 def apply(app: QApplication) -> None:
     """Give `app` the current theme and zoom: Fusion style, palette, font, style sheet."""
     theme, factor = _look.theme, _look.zoom
-    app.setStyle("Fusion")
+    if app.style().name().lower() != "fusion":  # setting it again re-polishes every widget
+        app.setStyle("Fusion")
     pal = QPalette()
     roles = {
         QPalette.ColorRole.Window: theme.panel,

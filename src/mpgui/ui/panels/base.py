@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer
 from PySide6.QtGui import (
     QColor,
@@ -172,7 +173,7 @@ def _fit_title(plot: pg.PlotItem, title: str, short: str) -> None:
 
     def refit() -> None:
         label = label_ref()
-        if label is None or plot_ref() is None:
+        if label is None or plot_ref() is None or not shiboken6.isValid(label):
             return
         # The label's cell (above the plot's view, beside the axes), less the text's margins.
         room = int(label.width()) - 2 * DOCUMENT_MARGIN - 2
@@ -200,7 +201,7 @@ def _fit_axis_label(plot: pg.PlotItem, side: str, text: str, style: dict[str, st
 
     def refit() -> None:
         axis, plot = axis_ref(), plot_ref()
-        if axis is None or plot is None:
+        if axis is None or plot is None or not shiboken6.isValid(axis):
             return
         length = axis.height() if side in ("left", "right") else axis.width()
         room = int(length) - 2 * DOCUMENT_MARGIN - 2
