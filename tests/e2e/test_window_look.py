@@ -101,6 +101,19 @@ def test_each_theme_colours_the_window_and_the_plots(qtbot, window, name):
         window.set_theme("sepia")
 
 
+def test_the_tabs_show_where_they_fit_and_step_aside_where_they_do_not(qtbot):
+    window = MainWindow("worker-failures", remember=False)  # the longest form
+    qtbot.addWidget(window)
+    window.resize(1440, 900)
+    window.show()  # resized before it was shown, as a screenshot's window is
+    qtbot.waitUntil(window.tabs.isVisible)
+    window.set_zoom(2.0)
+    window.resize(1280, 720)
+    qtbot.waitUntil(lambda: not window.tabs.isVisible())
+    window.set_zoom(1.0)
+    qtbot.waitUntil(window.tabs.isVisible)
+
+
 def test_presentation_mode_shows_what_a_class_needs_and_comes_back(qtbot, window):
     window.resize(1024, 768)
     assert window.params_box.isVisible() and window.tabs.isVisible()

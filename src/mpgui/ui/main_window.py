@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -284,6 +284,7 @@ class MainWindow(QMainWindow):
         col.addWidget(params_box)
         col.addWidget(self.tabs, 1000)
         col.addStretch(1)  # with the tabs stepped aside, the rest stays at the top
+        side.installEventFilter(self)  # see eventFilter: the tabs fit, or step aside
         return side
 
     def _build_tabs(self) -> QTabWidget:
@@ -512,14 +513,20 @@ class MainWindow(QMainWindow):
             self.tabs.setVisible(False)
             return
         col = self.side.layout()
-        used = self.scenario_list.height() + self.params_box.sizeHint().height()
+        used = self.scenario_list.minimumHeight() + self.params_box.sizeHint().height()
         room = self.side.height() - used - 2 * col.spacing() - col.contentsMargins().top()
         self.tabs.setVisible(room >= self.tabs.minimumSizeHint().height())
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
-        """Lay out again for the new size: the tabs go where they do not fit."""
+        """Lay out again for the new size: the summary goes where it does not fit."""
         super().resizeEvent(event)
         self._reflow()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        """The side column was resized (its height is final only then): reflow the tabs."""
+        if watched is self.side and event.type() == QEvent.Type.Resize:
+            self._reflow()
+        return super().eventFilter(watched, event)
 
     def _show_look(self) -> None:
         label = f"{theme.current().name} · {round(theme.zoom() * 100)} %"
