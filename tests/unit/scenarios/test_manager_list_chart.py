@@ -17,7 +17,7 @@ from mpgui.scenarios.manager_list.model import (
     by_worker_series,
 )
 from mpgui.ui import theme
-from tests.unit.scenarios.colour import VISIONS, delta_e
+from tests.colour_vision import VISIONS, delta_e
 
 T0 = 10**12
 MS = 1_000_000
