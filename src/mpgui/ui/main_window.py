@@ -534,18 +534,33 @@ class MainWindow(QMainWindow):
             label = "presenting · " + label
         self.zoom_label.setText(label)
 
+    def _discard(self, panel: QWidget) -> None:
+        """Take `panel` out of the window for good.
+
+        Closed at once (pyqtgraph's close() clears its scene and ignores later events), then
+        deleted when the event loop next runs: until then a style change, which reaches every
+        widget, must not find a half-dismantled plot to lay out.
+        """
+        panel.setObjectName("")  # gone: findChild must not find it before it is
+        self._grid.removeWidget(panel)
+        panel.hide()
+        panel.close()
+        panel.deleteLater()
+
     def _rebuild_panels(self) -> None:
         """Replace the four panels with new ones in the current look, showing the same run."""
-        for panel in (self.workers_panel, self.cores_panel, self.timeline_panel, self.chart):
+        old = (self.workers_panel, self.cores_panel, self.timeline_panel, self.chart)
+        # The keyboard focus on a panel moves to the panel that replaces it.
+        focused = next((i for i, p in enumerate(old) if p is not None and p.hasFocus()), None)
+        for panel in old:
             if panel is not None:
-                panel.setObjectName("")  # gone: findChild must not find it before it is
-                self._grid.removeWidget(panel)
-                panel.hide()
-                panel.setParent(None)
-                panel.deleteLater()
+                self._discard(panel)
         self.chart = None
         self._build_panels()
         self._show_chart(self._scenario)
+        if focused is not None:
+            new = (self.workers_panel, self.cores_panel, self.timeline_panel, self.chart)
+            new[focused].setFocus(Qt.FocusReason.OtherFocusReason)
         state = self.state
         if state is not None:
             self._redraw(read_logs=False)
@@ -612,11 +627,7 @@ class MainWindow(QMainWindow):
         self._log_seen = 0
         self.log_view.clear()
         if self.chart is not None:
-            self.chart.setObjectName("")
-            self._grid.removeWidget(self.chart)
-            self.chart.hide()
-            self.chart.setParent(None)
-            self.chart.deleteLater()
+            self._discard(self.chart)
             self.chart = None
         self._show_chart(scenario)
         self._reset_panels()

@@ -104,6 +104,7 @@ class ParamForm(QWidget):
         # Narrow (a small window, a big zoom): the label goes above its field, not beside.
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.layout().replaceWidget(self._fields, fields)
+        self._fields.hide()  # at once: deleteLater waits for the event loop
         self._fields.deleteLater()
         self._fields = fields
         self._specs = {s.name: s for s in specs}

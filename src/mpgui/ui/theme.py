@@ -15,6 +15,7 @@ together; :func:`pen` is the one way a plot line gets its colour, width and dash
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -142,8 +143,12 @@ _look = _Look()
 
 
 def clamp_zoom(factor: float) -> float:
-    """`factor` within :data:`ZOOM_MIN`..:data:`ZOOM_MAX`, rounded to a whole percent."""
-    return round(min(max(float(factor), ZOOM_MIN), ZOOM_MAX), 2)
+    """`factor` within :data:`ZOOM_MIN`..:data:`ZOOM_MAX`, rounded to a whole percent (100 %
+    for what is no number at all: NaN from a damaged settings file, say)."""
+    factor = float(factor)
+    if not math.isfinite(factor):
+        return 1.0
+    return round(min(max(factor, ZOOM_MIN), ZOOM_MAX), 2)
 
 
 def use(name: str | None = None, zoom: float | None = None) -> None:

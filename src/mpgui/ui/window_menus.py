@@ -90,7 +90,12 @@ class TextDialog(QDialog):
         col = QVBoxLayout(self)
         col.addWidget(self.text)
         col.addWidget(buttons)
-        self.resize(theme.px(560), theme.px(420))
+        # As big as the zoom asks, but never bigger than the screen (Close must be on it).
+        room = parent.screen().availableGeometry() if parent.screen() is not None else None
+        width, height = theme.px(560), theme.px(420)
+        if room is not None:
+            width, height = min(width, room.width() - 40), min(height, room.height() - 40)
+        self.resize(width, height)
 
 
 class WindowMenus:

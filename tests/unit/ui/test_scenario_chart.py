@@ -125,7 +125,7 @@ def test_a_chart_that_reads_tasks_draws_on_any_batch(qtbot):
 def test_the_readout_helpers_write_the_charts_html():
     assert bold("3") == "<b>3</b>"
     assert bold("exact", "#0f0") == "<b style='color:#0f0'>exact</b>"
-    big = "<span style='font-size:30pt; font-weight:bold; color:#f00'>7</span>"
+    big = "<span style='white-space:nowrap; font-size:30pt; font-weight:bold; color:#f00'>7</span>"
     assert headline("7", "#f00") == big
     assert caption("lost", "#f00") == "<span style='font-size:13pt; color:#f00'>lost</span>"
     assert note(lines("a", "b")).endswith(">a<br>b</span>")

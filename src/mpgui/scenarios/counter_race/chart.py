@@ -277,7 +277,10 @@ class CounterRaceChart(ScenarioChart):
         t = theme.current()
 
         def text(words: str, size: float, color: str = "", bold_: bool = False) -> str:
-            return styled(words, size=size * scale, bold=bold_, color=color or t.muted)
+            # A figure (bold) never breaks across lines: it shrinks to fit instead.
+            return styled(
+                words, size=size * scale, bold=bold_, color=color or t.muted, nowrap=bold_
+            )
 
         rows = []
         if unlocked is not None:

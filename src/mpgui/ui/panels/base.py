@@ -216,6 +216,39 @@ def _fit_axis_label(plot: pg.PlotItem, side: str, text: str, style: dict[str, st
     plot.getAxis(side).geometryChanged.connect(refit)
 
 
+class ShowsFocus:
+    """Mixin for a pyqtgraph view: an accent frame round the view while it has the keyboard
+    focus (the panels are Tab stops), drawn over the plots.
+
+    Not a style-sheet border: a border on a ``QGraphicsView`` changes its margins whenever
+    the application's sheet is set again (every zoom or theme change), and laying plots out
+    again from inside that has crashed Qt. Put it first among the bases.
+    """
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 - Qt's
+        """Draw the scene's foreground, then the focus frame if the view has the focus."""
+        super().drawForeground(painter, rect)
+        if not self.hasFocus():
+            return
+        painter.save()
+        painter.resetTransform()
+        frame = theme.width(3)
+        painter.setPen(QPen(QColor(theme.ACCENT), frame))
+        inset = int(frame / 2) + 1
+        painter.drawRect(self.viewport().rect().adjusted(inset, inset, -inset, -inset))
+        painter.restore()
+
+    def focusInEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        """Show the frame."""
+        super().focusInEvent(event)
+        self.viewport().update()
+
+    def focusOutEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        """Hide the frame."""
+        super().focusOutEvent(event)
+        self.viewport().update()
+
+
 class FitsItsView:
     """Mixin for a pyqtgraph view (``PlotWidget``, ``GraphicsLayoutWidget``): when the plots
     cannot be laid out in the room the view has (a small panel at a big zoom), draw them at
@@ -261,7 +294,7 @@ class FitsItsView:
         self.fit_view()
         # Items resized with the view lay themselves out again in posted events: fit again
         # once they have.
-        QTimer.singleShot(0, self.fit_view)
+        QTimer.singleShot(0, self, self.fit_view)  # dropped if the panel has gone
 
 
 class SteppedRange:

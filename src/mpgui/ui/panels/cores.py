@@ -30,6 +30,7 @@ from .base import (
     FitsItsView,
     GrowingLayer,
     PointLabels,
+    ShowsFocus,
     SteppedRange,
     fitting_ticks,
     lane_name,
@@ -129,6 +130,8 @@ def grid_layout(cores: int, width_px: float, height_px: float, metrics: QFontMet
     return Grid("heat", cores, cols, math.ceil(cores / cols))
 
 
+#: The load axes' ticks (a short plot with pyqtgraph's own would pile six into a blob).
+PERCENT_TICKS = [(0, "0"), (50, "50"), (100, "100")]
 #: The width (px at 100 %) a plot of this panel needs to stay readable side by side.
 PLOT_ROOM_PX = 150
 
@@ -238,7 +241,7 @@ def spread_labels(ys: list[float], gap: float, lo: float, hi: float) -> list[flo
     return placed
 
 
-class CoresPanel(FitsItsView, pg.GraphicsLayoutWidget):
+class CoresPanel(ShowsFocus, FitsItsView, pg.GraphicsLayoutWidget):
     """Per-core load now (bars, meters or a heat strip, by core count and room), who sits on
     each core where there is room, and a load history.
 
@@ -276,6 +279,8 @@ class CoresPanel(FitsItsView, pg.GraphicsLayoutWidget):
         style_plot(self.history_plot, "last 30 s", left="%", bottom="run time (s)")
         self.history_plot.setMouseEnabled(x=False, y=False)
         self.history_plot.setYRange(0, 100, padding=0.02)
+        # Three ticks say enough of a percentage, and stay apart in a short plot at any zoom.
+        self.history_plot.getAxis("left").setTicks([PERCENT_TICKS])
         self.ci.layout.setColumnStretchFactor(0, 2)
         self.ci.layout.setColumnStretchFactor(1, 3)
         self.history = LoadHistory()
@@ -438,6 +443,7 @@ class CoresPanel(FitsItsView, pg.GraphicsLayoutWidget):
             )
             px_x = px_per_unit(self.now_plot)[0]
             bottom.setTicks([fitting_ticks([f"cpu{i}" for i in range(n)], px_x)])
+            left.setTicks([PERCENT_TICKS])
             return
         self.now_plot.setXRange(0, grid.cols, padding=0)
         self.now_plot.setYRange(0, grid.rows, padding=0)

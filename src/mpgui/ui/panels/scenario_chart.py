@@ -20,7 +20,7 @@ import pyqtgraph as pg
 
 from mpgui.core.model.run_state import RunState
 from mpgui.ui import theme
-from mpgui.ui.panels.base import FitsItsView, style_plot
+from mpgui.ui.panels.base import FitsItsView, ShowsFocus, style_plot
 
 if TYPE_CHECKING:
     from mpgui.core.scenario import Scenario
@@ -64,9 +64,17 @@ HEADLINE_PT, FIGURE_PT, CAPTION_PT, NOTE_PT = 30, 22, 13, 10
 CELL_PADDING = "1px 6px"
 
 
-def styled(text: str, *, size: float | None = None, bold: bool = False, color: str = "") -> str:
-    """`text` in a span of its own size (pt at 100 % zoom), weight and colour (each optional)."""
-    style = []
+def styled(
+    text: str,
+    *,
+    size: float | None = None,
+    bold: bool = False,
+    color: str = "",
+    nowrap: bool = False,
+) -> str:
+    """`text` in a span of its own size (pt at 100 % zoom), weight and colour (each optional);
+    with `nowrap`, never broken across lines (a figure: "381,8" over "45" misreads)."""
+    style = ["white-space:nowrap"] if nowrap else []
     if size is not None:
         style.append(f"font-size:{theme.pt(size):g}pt")
     if bold:
@@ -83,12 +91,12 @@ def bold(text: str, color: str = "") -> str:
 
 def headline(text: str, color: str) -> str:
     """The one figure the chart is about, as big as the panel allows (lost updates, say)."""
-    return styled(text, size=HEADLINE_PT, bold=True, color=color)
+    return styled(text, size=HEADLINE_PT, bold=True, color=color, nowrap=True)
 
 
 def figure(text: str, color: str) -> str:
     """A figure beside the headline: big, bold, a size smaller."""
-    return styled(text, size=FIGURE_PT, bold=True, color=color)
+    return styled(text, size=FIGURE_PT, bold=True, color=color, nowrap=True)
 
 
 def caption(text: str, color: str = "") -> str:
@@ -177,7 +185,7 @@ def _series_key(series: Any) -> Hashable:
     return (len(series), series[-1]) if series else None
 
 
-class ScenarioChart(FitsItsView, pg.GraphicsLayoutWidget):
+class ScenarioChart(ShowsFocus, FitsItsView, pg.GraphicsLayoutWidget):
     """Base of scenario charts: a graphics layout that draws a run's state.
 
     The window calls :meth:`reset`, :meth:`redraw` on every frame, :meth:`run_finished` and

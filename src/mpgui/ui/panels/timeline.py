@@ -14,6 +14,7 @@ from .base import (
     Bars,
     FitsItsView,
     GrowingLayer,
+    ShowsFocus,
     SteppedRange,
     Throttle,
     color_index,
@@ -25,8 +26,6 @@ from .base import (
 
 #: Height of a span within its lane (lanes are 1.0 apart).
 SPAN_HEIGHT = 0.72
-#: Phase lines closer than this fraction of the visible time get their names staggered.
-PHASE_LABEL_GAP = 0.08
 #: How much lower (a fraction of the plot's height) a staggered phase name goes.
 PHASE_LABEL_LOWER = 0.06
 #: More lanes than this and the timeline gets a summary lane on top: tasks running at once.
@@ -159,7 +158,7 @@ class SpanLayer(GrowingLayer):
         return brush
 
 
-class TimelinePanel(FitsItsView, pg.PlotWidget):
+class TimelinePanel(ShowsFocus, FitsItsView, pg.PlotWidget):
     """Task spans per lane (main lane first), coloured by the core each task ended on.
 
     Finished spans are a :class:`SpanLayer`, which takes only the spans that are new since
@@ -446,12 +445,10 @@ class TimelinePanel(FitsItsView, pg.PlotWidget):
             return
         for i in range(len(self._phase_lines), len(state.phases)):
             t, name = state.phases[i]
-            # A phase that began right after the previous one would print its name over the
-            # previous name: put it a line lower.
-            (x0, x1), _ = self.plot.viewRange()
-            gap_s = (t - state.phases[i - 1][0]) / 1e9 if i > 0 else float("inf")
-            close = gap_s < PHASE_LABEL_GAP * (x1 - x0)
-            crowded = close and not self._phase_lower[i - 1]
+            # Every other phase's name a line lower: two phases close together would print
+            # their names over each other, and whether they are close changes as the time
+            # axis grows and as the zoom makes the names wider.
+            crowded = i > 0 and not self._phase_lower[i - 1]
             line = pg.InfiniteLine(
                 pos=(t - state.t0_ns) / 1e9,
                 angle=90,

@@ -15,6 +15,7 @@ from mpgui.ui import theme
 from .base import (
     FitsItsView,
     PointLabels,
+    ShowsFocus,
     SteppedRange,
     Throttle,
     color_index,
@@ -200,7 +201,7 @@ class StackedBars(pg.GraphicsObject):
         return brush
 
 
-class WorkersPanel(FitsItsView, pg.PlotWidget):
+class WorkersPanel(ShowsFocus, FitsItsView, pg.PlotWidget):
     """Bars of tasks done per process; a dashed line at each worker's fair share.
 
     The conductor's own lane ("main") runs the serial baseline; pool workers follow, labelled
