@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 
@@ -123,11 +123,14 @@ def test_presentation_mode_shows_what_a_class_needs_and_comes_back(qtbot, window
     assert not window.params_box.isVisible() and not window.tabs.isVisible()
     for name in ("scenarioList", "runButton", "stopButton", "readout", "scenarioPlot"):
         assert window.findChild(QWidget, name).isVisible(), name
+    # The scenarios move across the top, and the panels take the side column's width.
+    assert not window.side.isVisible()
+    qtbot.waitUntil(lambda: window.workers_panel.mapTo(window, QPoint(0, 0)).x() < 50)
     _action(window, "actionPresentation").trigger()
     assert not window.is_presenting()
     assert window.theme_name() == "dark" and window.zoom() == 1.0
     qtbot.waitUntil(window.tabs.isVisible)
-    assert window.params_box.isVisible()
+    assert window.params_box.isVisible() and window.side.isAncestorOf(window.scenario_list)
 
 
 def test_escape_stops_a_run_and_leaves_presentation_when_idle(qtbot, window):

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
@@ -194,23 +195,57 @@ class MainWindow(QMainWindow):
             item.setToolTip(s.summary)
             self.scenario_list.addItem(item)
         self.scenario_list.currentItemChanged.connect(self._on_scenario_item)
+        self.scenario_list.installEventFilter(self)  # see eventFilter: chips wrap to width
         return self.scenario_list
 
     def _fit_scenario_list(self) -> None:
-        """Give the list the height of its shown rows (after a zoom, the rows are taller)."""
-        rows = [
-            r for r in range(self.scenario_list.count()) if not self.scenario_list.isRowHidden(r)
-        ]
-        height = sum(self.scenario_list.sizeHintForRow(r) for r in rows)
-        self.scenario_list.setFixedHeight(height + 2 * self.scenario_list.frameWidth() + 2)
-        width = max((self.scenario_list.sizeHintForColumn(0), 0)) + theme.px(24)
-        self.scenario_list.setMinimumWidth(width)
+        """Give the list the height of its shown rows (after a zoom, the rows are taller):
+        one row per scenario in the side column; in presentation mode, chips in rows across
+        the top, as many rows as its width makes."""
+        chips = self.scenario_list
+        rows = [r for r in range(chips.count()) if not chips.isRowHidden(r)]
+        frame = 2 * chips.frameWidth() + 2
+        if chips.flow() == QListView.Flow.TopToBottom:
+            chips.setMinimumWidth(max(chips.sizeHintForColumn(0), 0) + theme.px(24))
+            chips.setFixedHeight(sum(chips.sizeHintForRow(r) for r in rows) + frame)
+            return
+        chips.setMinimumWidth(0)
+        room, x, line_h, height = max(1, chips.viewport().width()), 0, 0, 0
+        gap = 2 * chips.spacing()
+        for r in rows:
+            size = chips.sizeHintForIndex(chips.model().index(r, 0))
+            if x and x + size.width() + gap > room:  # this chip starts the next row
+                height += line_h
+                x, line_h = 0, 0
+            x += size.width() + gap
+            line_h = max(line_h, size.height() + gap)
+        chips.setFixedHeight(height + line_h + frame)
+
+    def _move_scenario_list(self, across_the_top: bool) -> None:
+        """The list as a column in the side panel, or as chips across the top of the centre
+        (presentation mode: the side column goes, and the panels get its width)."""
+        chips = self.scenario_list
+        self.side.layout().removeWidget(chips)
+        self._centre_col.removeWidget(chips)
+        if across_the_top:
+            chips.setFlow(QListView.Flow.LeftToRight)
+            chips.setWrapping(True)
+            chips.setSpacing(theme.px(2))
+            self._centre_col.insertWidget(0, chips)
+        else:
+            chips.setFlow(QListView.Flow.TopToBottom)
+            chips.setWrapping(False)
+            chips.setSpacing(0)
+            self.side.layout().insertWidget(0, chips)
+        chips.setResizeMode(QListView.ResizeMode.Adjust)
+        self.side.setVisible(not across_the_top)
+        chips.show()
 
     def _build_centre(self) -> QWidget:
         """The scenario's title with Run and Stop, its summary, the readout, the panels."""
         centre = QWidget()
         centre.setObjectName("centre")
-        centre_col = QVBoxLayout(centre)
+        centre_col = self._centre_col = QVBoxLayout(centre)
         centre_col.setContentsMargins(4, 2, 2, 0)
         centre_col.setSpacing(2)
         self.title = QLabel()
@@ -475,6 +510,7 @@ class MainWindow(QMainWindow):
             theme.use(name, factor)
         # What a class needs stays: the scenarios, Run/Stop, the readout, the four panels.
         self.params_box.setVisible(not on)
+        self._move_scenario_list(across_the_top=on)
         self._restyle()
 
     def set_full_screen(self, on: bool) -> None:
@@ -524,8 +560,13 @@ class MainWindow(QMainWindow):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         """The side column was resized (its height is final only then): reflow the tabs."""
-        if watched is self.side and event.type() == QEvent.Type.Resize:
+        if event.type() != QEvent.Type.Resize or not hasattr(self, "side"):  # (being built)
+            return super().eventFilter(watched, event)
+        if watched is self.side:
             self._reflow()
+        elif watched is self.scenario_list:
+            if self.scenario_list.flow() == QListView.Flow.LeftToRight:
+                self._fit_scenario_list()  # chips wrap to the new width
         return super().eventFilter(watched, event)
 
     def _show_look(self) -> None:
