@@ -128,7 +128,7 @@ class PoolMapChart(ScenarioChart):
         self.speed.addItem(self.speed_label)
         # A key in the top left corner, which the lines (rising from the bottom left) leave
         # free: labels at the lines' ends would run out of a narrow plot.
-        self.key = text_item(anchor=(0, 0))
+        self.key = pg.TextItem(anchor=(0, 0))  # not cached: it rewraps as the plot resizes
         self.speed.addItem(self.key)
         # The key wraps to the plot's width: beyond it, the view would cut its lines short.
         self.speed.vb.sigResized.connect(self._wrap_key)
