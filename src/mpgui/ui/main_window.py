@@ -9,6 +9,7 @@ import sys
 import time
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
@@ -576,17 +577,18 @@ class MainWindow(QMainWindow):
         self.zoom_label.setText(label)
 
     def _discard(self, panel: QWidget) -> None:
-        """Take `panel` out of the window for good.
+        """Take `panel` out of the window and delete it now, whole.
 
-        Closed at once (pyqtgraph's close() clears its scene and ignores later events), then
-        deleted when the event loop next runs: until then a style change, which reaches every
-        widget, must not find a half-dismantled plot to lay out.
+        Not deleteLater(): panels waiting for the event loop piled up (a test or a script
+        restyles many times between two loops), and deleting several at once in no particular
+        order crashed Python 3.12 — pyqtgraph's items run Python code against views already
+        half gone. Nor pyqtgraph's close(): it drops the view's scene, and a paint already
+        posted then paints a scene that is gone. Qt drops the events posted to a deleted
+        widget, and nothing here is inside one of the panel's own handlers.
         """
-        panel.setObjectName("")  # gone: findChild must not find it before it is
         self._grid.removeWidget(panel)
         panel.hide()
-        panel.close()
-        panel.deleteLater()
+        shiboken6.delete(panel)
 
     def _rebuild_panels(self) -> None:
         """Replace the four panels with new ones in the current look, showing the same run."""

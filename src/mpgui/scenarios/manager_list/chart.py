@@ -43,6 +43,8 @@ from mpgui.ui.panels.scenario_chart import (
 LEGEND_PT = 9
 #: The rates plot's greatest height (px at 100 %): two bars.
 RATES_MAX_PX = 70
+#: The least height (px at 100 %) of the rates plot's view: two bars stay two bars.
+RATES_MIN_VIEW_PX = 24
 #: How strongly (0..1) each band is tinted with the Manager list's colour over the
 #: background, alternately: adjacent bands differ in lightness, which every kind of colour
 #: vision sees (a hue alone would not do; the test checks ΔE between neighbours).
@@ -125,6 +127,9 @@ class ManagerListChart(ScenarioChart):
         )
         # Two bars and their axis need little height: the plot above gets the rest.
         self.rates.setMaximumHeight(theme.px(RATES_MAX_PX))
+        # Never squeezed to nothing: a view 0 px high has no inverse transform for its labels
+        # (pyqtgraph then falls back on NumPy code that warns on NumPy 2.5).
+        self.rates.vb.setMinimumHeight(theme.px(RATES_MIN_VIEW_PX))
         self.ci.layout.setRowStretchFactor(0, 1)
         self._x = SteppedRange(0.5)
         self._y = SteppedRange(100.0, factor=2.0)
