@@ -27,3 +27,13 @@ def test_the_qt_check_sees_an_active_timer(qapp):
     finally:
         timer.stop()
     assert "QTimer 'forgotten' still active" not in conftest._running_qt_objects()
+
+
+def test_the_cli_names_the_windows_themes_zoom_and_minimum_size_as_the_window_does():
+    # The CLI names them itself so that `mpgui run` loads no Qt; they must not drift apart.
+    from mpgui import cli
+    from mpgui.ui import main_window, theme
+
+    assert cli.THEMES == tuple(theme.THEMES)
+    assert cli.ZOOM_RANGE == (theme.ZOOM_MIN, theme.ZOOM_MAX)
+    assert cli.MIN_SHOT_SIZE == (main_window.MIN_WIDTH, main_window.MIN_HEIGHT)

@@ -341,12 +341,6 @@ class Throttle:
         self._last = -self.interval_ns
 
 
-def sparse_ticks(labels: list[str], most: int = 24) -> list[tuple[int, str]]:
-    """Tick positions and labels for `labels`, thinned to at most about `most` of them."""
-    step = max(1, -(-len(labels) // most))  # ceiling division
-    return [(i, text) for i, text in enumerate(labels) if i % step == 0]
-
-
 def label_step(px_per_item: float, label_px: float) -> int:
     """Label every k-th item, k a power of two: the smallest k whose labels, each `label_px`
     long, leave a gap between them when items are `px_per_item` apart.
