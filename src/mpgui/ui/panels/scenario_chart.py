@@ -139,8 +139,10 @@ class Reads:
     `series` are live metric series by name; `series_prefixes` families of them by how their
     names begin (one per worker, say); `phases` and `metrics` (the result's figures, the
     readout's too) by name. `tasks`: the chart reads the plan, the tasks' spans or the lanes,
-    which any batch of events may move. `clock_s`: while the run is on, the chart shows time
-    passing and is redrawn this often (s) even if nothing it reads changed.
+    which any batch of events may move. `logs`: the chart reads the run's log lines
+    (``state.logs``: what its processes printed, a scenario's own output). `clock_s`: while
+    the run is on, the chart shows time passing and is redrawn this often (s) even if nothing
+    it reads changed.
 
     The base chart redraws only when one of these changed, and the every-scenario test checks
     that a real run emits every name listed (each prefix at least once).
@@ -151,6 +153,7 @@ class Reads:
     phases: tuple[str, ...] = ()
     metrics: tuple[str, ...] = ()
     tasks: bool = False
+    logs: bool = False
     clock_s: float = 0.0
 
     def key(self, state: RunState, now_ns: int) -> Hashable:
@@ -162,6 +165,8 @@ class Reads:
         key: list[Any] = [state, state.status]
         if self.tasks:
             key.append(state.revision)  # spans and lanes move with any batch: no finer key
+        if self.logs:
+            key.append(state.log_count)
         if self.clock_s and not state.finished:
             key.append(now_ns // int(self.clock_s * 1e9))
         for name in self.series:
