@@ -5,6 +5,7 @@ runs compared side by side, not in pass/fail tests.
 """
 
 import json
+import math
 import os
 import pathlib
 import subprocess
@@ -40,6 +41,35 @@ def test_benchmark_runs_quick_and_prints_json(script):
     assert len(lines) == 1, out.stdout
     figures = json.loads(lines[0])
     assert figures["benchmark"] == script.stem
+    if script.stem == "scenario_effects":
+        _check_scenario_effects(figures)
+
+
+#: The scenarios whose effects scenario_effects.py measures as floors (issue 14 onwards).
+FLOORED_SCENARIOS = ("process-basics", "shared-memory", "lock-print", "queue-logging")
+
+
+def _numbers(value):
+    """Every number in a JSON value, however deeply nested (bools are not numbers here)."""
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _numbers(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _numbers(v)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        yield value
+
+
+def _check_scenario_effects(figures):
+    """--quick measures each floored scenario once: its figures are there and finite, and it
+    says whether each floor was met (not judged: one quick run on a shared machine)."""
+    for scenario in FLOORED_SCENARIOS:
+        part = figures[scenario]
+        numbers = list(_numbers(part))
+        assert numbers, scenario
+        assert all(math.isfinite(x) for x in numbers), (scenario, part)
+        assert "meets_floor" in json.dumps(part), (scenario, part)
 
 
 def test_run_py_runs_the_benchmarks_it_is_given_and_prints_one_json_object():
