@@ -4,6 +4,7 @@ that wrote each; the parent's plain list beside it, a strip that stays empty."""
 from __future__ import annotations
 
 import html
+import math
 from typing import Any
 
 import numpy as np
@@ -31,18 +32,22 @@ from mpgui.scenarios.shared_memory.model import (
     slice_of,
 )
 from mpgui.ui import theme
-from mpgui.ui.panels.base import PointLabels, style_plot
+from mpgui.ui.panels.base import PointLabels, style_plot, tick_font
 from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart, bold, styled
 
 #: Text size (pt at 100 %) of the key under the strips.
 KEY_PT = 10
 #: Where the two strips lie on the plot's y axis (bottom, top): the Array above, the plain
-#: list below, with room over the Array for the slices' names.
+#: list below.
 ARRAY_Y, PLAIN_Y = (1.2, 1.9), (0.15, 0.85)
-Y_RANGE = (0.0, 2.45)
+Y_RANGE = (0.0, 2.0)
 #: The most columns a strip is drawn with: more cells than that are sampled (a strip is never
 #: wider than a few hundred pixels; each column shows the cell at its middle).
 MAX_COLUMNS = 2048
+#: The most of the chart's height the full key may take; beyond it, the short key.
+KEY_MAX_SHARE = 0.33
+#: The least height (px at 100 %) of the strips' view: the key never squeezes them away.
+STRIPS_MIN_PX = 60
 
 
 def worker_color(worker: int) -> str:
@@ -120,15 +125,20 @@ class SharedMemoryChart(ScenarioChart):
         super().__init__(parent, session)
         self._shape = (0, 0)  # (workers, length) the frames are drawn for
         self.slice_pids: dict[int, int] = {}  # worker number → its pid (from its lane)
-        self._key_html = ""
+        self._figures: dict[str, Any] | None = None  # what the key says
+        self.key_compact = False  # the key in short lines: the chart has little height
         self.plot = self.addPlot(row=0, col=0)
         style_plot(
-            self.plot, "Who wrote each cell — as the parent reads it", bottom="cell", short="Cells"
+            self.plot,
+            "Who wrote each cell — as the parent reads it",
+            bottom="each worker's slice of the cells",
+            short="Cells",
         )
         self.plot.setMouseEnabled(x=False, y=False)
         mid = (sum(ARRAY_Y) / 2, sum(PLAIN_Y) / 2)
         self.plot.getAxis("left").setTicks([[(mid[0], "Array"), (mid[1], "plain list")]])
         self.plot.setYRange(*Y_RANGE, padding=0)
+        self.plot.vb.setMinimumHeight(theme.px(STRIPS_MIN_PX))
         self.array_img = pg.ImageItem(axisOrder="col-major")
         self.plain_img = pg.ImageItem(axisOrder="col-major")
         # Each strip's frame, and the borders between the Array's slices.
@@ -138,12 +148,13 @@ class SharedMemoryChart(ScenarioChart):
             item.setZValue(z)
         self.plot.addItem(self.array_img)
         self.plot.addItem(self.plain_img)
-        # Each slice's name over its middle, above the strip; the plain list's count inside it.
-        self.slice_labels = PointLabels(anchor=(0.5, 1.0), color=theme.FOREGROUND)
+        # The plain list's count inside its strip. Each slice's name is a tick of the x axis
+        # under its middle: the axis always has room for its labels, where text over the
+        # strip would run into the title on a short chart.
         self.plain_label = PointLabels(anchor=(0.5, 0.5), color=theme.FOREGROUND)
-        for item in (self.slice_labels, self.plain_label):
-            item.setZValue(10)
-            self.plot.addItem(item)
+        self.plain_label.setZValue(10)
+        self.plot.addItem(self.plain_label)
+        self.slice_names: list[str] = []  # the x axis's labels, w0, w1… ("" where too narrow)
         self.plot.getViewBox().sigResized.connect(self._label_slices)
         # The key in its own row, wrapped to the chart's width.
         self.key = pg.LabelItem("", justify="left")
@@ -158,12 +169,13 @@ class SharedMemoryChart(ScenarioChart):
         self.plain_img.clear()
         self.frames.setData([], [])
         self.borders.setData([], [])
-        self.slice_labels.set_labels([], [])
+        self.slice_names = []
+        self.plot.getAxis("bottom").setTicks([[]])
         self.plain_label.set_labels([], [])
         self._shape = (0, 0)
         self.slice_pids = {}
         self.plot.setXRange(0, 1, padding=0)
-        self._set_key(self._key_lines(None))
+        self._set_key(None)
 
     def _frame(self, workers: int, length: int) -> None:
         """The strips' frames, the slices' borders and the x range, for this run's shape."""
@@ -195,22 +207,25 @@ class SharedMemoryChart(ScenarioChart):
         item.setRect(QRectF(0, ys[0], length, ys[1] - ys[0]))
 
     def _label_slices(self) -> None:
-        """Name each slice above its middle, if the slice is wide enough for its name."""
+        """Name each slice under its middle; where slices are too narrow for their names,
+        every second (third…) one, so the names never run into each other."""
         workers, length = self._shape
         if not length:
             return
         vb = self.plot.getViewBox()
         (x0, x1), _ = vb.viewRange()
-        px_per_cell = vb.width() / max(x1 - x0, 1e-9)
-        metrics = QFontMetricsF(self.slice_labels.font())
-        points, texts = [], []
+        slice_px = vb.width() / max(x1 - x0, 1e-9) * length / workers
+        metrics = QFontMetricsF(tick_font())
+        widest = max(metrics.horizontalAdvance(f"w{k}") for k in range(workers)) + theme.px(6)
+        step = max(1, math.ceil(widest / max(slice_px, 1e-9)))
+        ticks, names = [], []
         for k in range(workers):
             mine = slice_of(k, workers, length)
-            name = f"w{k}"
-            fits = metrics.horizontalAdvance(name) + 4 <= len(mine) * px_per_cell
-            points.append(((mine.start + mine.stop) / 2, ARRAY_Y[1]))
-            texts.append(name if fits else "")
-        self.slice_labels.set_labels(points, texts)
+            names.append(f"w{k}" if k % step == 0 else "")
+            ticks.append(((mine.start + mine.stop) / 2, names[-1]))
+        if names != self.slice_names:
+            self.slice_names = names
+            self.plot.getAxis("bottom").setTicks([ticks])
 
     def draw(self, state: RunState, now_ns: int) -> None:
         params = state.spec.params
@@ -250,11 +265,15 @@ class SharedMemoryChart(ScenarioChart):
             "stopped": state.status == ev.STATUS_STOPPED,
             "value_expected": state.metrics.get(VALUE_EXPECTED),
         }
-        self._set_key(self._key_lines(figures))
+        self._set_key(figures)
 
     # -- the key ---------------------------------------------------------------------------
-    def _key_lines(self, f: dict[str, Any] | None) -> list[str]:
-        """The key's lines (HTML): the workers' colours, then the three lessons' figures."""
+    def _key_lines(self, f: dict[str, Any] | None, compact: bool = False) -> list[str]:
+        """The key's lines (HTML): the workers' colours, then the three lessons' figures.
+
+        `compact`: no colour key (the slices' names say whose they are) and short lines, for
+        a chart with little height (a projector's zoom).
+        """
         swatches = []
         workers = self._shape[0]
         for k in range(workers):
@@ -262,44 +281,55 @@ class SharedMemoryChart(ScenarioChart):
             who = f"w{k}" + (f" (pid {pid})" if pid else "")
             swatches.append(f"{styled('■', color=worker_color(k))} {who}")
         swatches.append(f"{styled('□', color=theme.MUTED)} unwritten")
-        out = ["written by: " + " &nbsp; ".join(swatches)] if workers else []
+        out = ["written by: " + " &nbsp; ".join(swatches)] if workers and not compact else []
         if f is None:
             return [*out, "the Array and the plain list fill here while the workers write"]
         filled = bold(f"{f['filled']:,}")
         full = " ✓" if f["filled"] == f["length"] else ""
-        out.append(f"Array in the parent: {filled} / {f['length']:,} cells{full}")
-        parent = "—" if f["parent"] is None else f"{f['parent']:,}"
-        out.append(
-            f"plain list: the children wrote {f['children']:,} cells in their own copies; "
-            f"the parent's has {bold(parent)}"
-        )
-        if f["value"] is not None:
-            value = bold(f"{f['value']:,}")
-            line = f"Value total (+= under get_lock()): {value}"
-            if f["over"] and f["value_expected"] is not None:
-                exact = f["value"] == f["value_expected"]
-                verdict = "exact ✓" if exact else "NOT exact ✗"
-                line += f" of {f['value_expected']:,} added — {verdict}"
-            out.append(line)
+        parent = bold("—" if f["parent"] is None else f"{f['parent']:,}")
+        verdict = ""
+        if f["value"] is not None and f["over"] and f["value_expected"] is not None:
+            exact = f["value"] == f["value_expected"]
+            verdict = f" of {f['value_expected']:,} added — " + (
+                "exact ✓" if exact else "NOT exact ✗"
+            )
+        value = "—" if f["value"] is None else bold(f"{f['value']:,}")
+        if compact:
+            out.append(f"Array in the parent {filled} / {f['length']:,}{full}")
+            out.append(f"plain list in the parent {parent} (children's copies {f['children']:,})")
+            out.append(f"Value {value}{verdict}")
+        else:
+            out.append(f"Array in the parent: {filled} / {f['length']:,} cells{full}")
+            out.append(
+                f"plain list: the children wrote {f['children']:,} cells in their own copies; "
+                f"the parent's has {parent}"
+            )
+            out.append(f"Value total (+= under get_lock()): {value}{verdict}")
         if f["stopped"]:
             out.append("stopped early: the workers wrote only part of their slices")
         return out
 
-    def _set_key(self, lines_: list[str], width: float | None = None) -> None:
-        """Show `lines_` under the strips, wrapped to the chart's `width` (px; now)."""
-        text = styled("<br>".join(lines_), size=KEY_PT, color=theme.current().foreground)
-        self._key_html = text
+    def _set_key(self, figures: dict[str, Any] | None, width: float | None = None) -> None:
+        """Show the key for `figures` under the strips, wrapped to the chart's `width` (px;
+        now); compact if the full key would take more than :data:`KEY_MAX_SHARE` of the
+        chart's height."""
+        self._figures = figures
         left, _, right, _ = self.ci.layout.getContentsMargins()
         room = (self.width() if width is None else width) - left - right - theme.px(12)
         self.key.item.setTextWidth(max(50.0, room))
-        self.key.setText(text)
+        for compact in (False, True):
+            lines_ = self._key_lines(figures, compact)
+            self.key.setText(styled("<br>".join(lines_), size=KEY_PT, color=theme.FOREGROUND))
+            tall = self.key.item.boundingRect().height()
+            if tall <= KEY_MAX_SHARE * max(1, self.height()):
+                break
+        self.key_compact = compact
 
     def resizeEvent(self, event) -> None:  # noqa: N802, D102 - Qt's name
         # Re-wrapped before the view lays out at the new size (text wrapped for a wider
         # chart would hold the layout at that width); not once close() has deleted it.
         if "key" in vars(self) and not self.closed:
-            self.key.item.setTextWidth(max(50.0, event.size().width() - theme.px(24)))
-            self.key.setText(self._key_html)
+            self._set_key(self._figures, width=event.size().width())
         super().resizeEvent(event)
 
     def readout(self, metrics: dict[str, Any]) -> list[str]:
