@@ -279,8 +279,10 @@ class SharedMemoryChart(ScenarioChart):
         for k in range(workers):
             pid = self.slice_pids.get(k)
             who = f"w{k}" + (f" (pid {pid})" if pid else "")
-            swatches.append(f"{styled('■', color=worker_color(k))} {who}")
-        swatches.append(f"{styled('□', color=theme.MUTED)} unwritten")
+            # An entry never breaks between its swatch, its name and its pid.
+            entry = f"{styled('■', color=worker_color(k))} {who}"
+            swatches.append(styled(entry, nowrap=True))
+        swatches.append(styled(f"{styled('□', color=theme.MUTED)} unwritten", nowrap=True))
         out = ["written by: " + " &nbsp; ".join(swatches)] if workers and not compact else []
         if f is None:
             return [*out, "the Array and the plain list fill here while the workers write"]
