@@ -13,6 +13,8 @@ checks that every figure is present and finite.
   the Queue's speed-up over the proxy.
 - start-methods: median start latency per method, and which methods' children saw the
   parent's change.
+- shared-memory: whether the Array filled, the plain list stayed empty in the parent and the
+  Value was exact in every run, and the median fill time against its ~2 s target.
 
     uv run python benchmarks/scenario_effects.py [--runs N] [--quick]
 """
@@ -82,6 +84,40 @@ def start_methods(runs: int) -> dict:
     }
 
 
+#: shared-memory's fill with defaults should last about this long (s): slow enough to watch.
+SHARED_MEMORY_FILL_TARGET_S = 2.0
+#: The fill times (s) that count as "about 2 s": watchable, and not a drag.
+SHARED_MEMORY_FILL_RANGE_S = (1.5, 3.0)
+
+
+def shared_memory(runs: int, methods: tuple[str, ...]) -> dict:
+    """Per start method: did the three equalities hold in every one of `runs` default runs
+    (Array filled, plain list empty in the parent, Value exact), and the median fill time
+    against the ~2 s target."""
+    out = {}
+    for method in methods:
+        results = [
+            runner.run(scenarios.make_spec("shared-memory", {}, method))["metrics"]
+            for _ in range(runs)
+        ]
+        held = [
+            r["array_filled"] == r["expected"]
+            and r["plain_filled_in_parent"] == 0
+            and r["value_final"] == r["value_expected"]
+            for r in results
+        ]
+        fill_s = statistics.median(r["fill_s"] for r in results)
+        low, high = SHARED_MEMORY_FILL_RANGE_S
+        out[method] = {
+            "effect_held_every_run": all(held),
+            "fill_s_median": fill_s,
+            "fill_s_target": SHARED_MEMORY_FILL_TARGET_S,
+            "fill_s_range": [low, high],
+            "meets_floor": all(held) and low <= fill_s <= high,
+        }
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="scenario effects: shown every run, floors met?")
     parser.add_argument("--runs", type=int, default=3)
@@ -97,6 +133,7 @@ def main() -> None:
         "counter_race_default": counter_race(runs, None, methods),
         "manager_list": manager_list(runs, methods),
         "start_methods": start_methods(runs),
+        "shared-memory": shared_memory(runs, methods),
     }
     if not args.quick:
         figures["counter_race_by_increments"] = {

@@ -1,0 +1,1 @@
+"""The shared-memory scenario: model.py (the conductor runs it), chart.py, notice.md."""
