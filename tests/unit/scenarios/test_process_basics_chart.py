@@ -115,17 +115,23 @@ def test_the_chart_draws_a_bar_per_child_a_wait_per_join_and_labels_rows_by_pid(
     )
     chart.redraw(state, T0 + 1100 * MS)  # 100 ms into one by one
     QApplication.processEvents()
+    together, one_by_one = chart.blocks[TOGETHER], chart.blocks[ONE_BY_ONE]
     # Together: four bars of 300 ms; one by one: the child running for 97 ms so far.
-    widths = sorted(chart.running.opts["width"])
-    assert widths[0] == pytest.approx(0.097) and widths[1:] == pytest.approx([0.3] * n)
-    # The parent's waits: four joins together, one growing one by one.
-    assert len(chart.waiting.opts["x0"]) == n + 1
-    assert len(chart.starts.data) == n + 1 and len(chart.joins.data) == n
-    assert {"100", "200", "parent"} <= set(chart._rows)
-    assert "…" in chart.headings[ONE_BY_ONE].toPlainText()
-    assert "…" not in chart.headings[TOGETHER].toPlainText()
+    assert list(together.running.opts["width"]) == pytest.approx([0.3] * n)
+    assert list(one_by_one.running.opts["width"]) == pytest.approx([0.097])
+    # The parent's waits, on its row: four joins together, one growing one by one.
+    assert len(together.waiting.opts["x0"]) == n and set(together.waiting.opts["y"]) == {0}
+    assert list(one_by_one.waiting.opts["width"]) == pytest.approx([0.0989])
+    assert len(together.starts.data) == len(together.joins.data) == n
+    assert len(one_by_one.starts.data) == 1 and len(one_by_one.joins.data) == 0
+    assert together.rows == ["parent", "100", "101", "102", "103"]
+    assert one_by_one.rows == ["parent", "200", "#1", "#2", "#3"]
+    # Each mode's length at the end of the parent's row; the one under way says so.
+    assert together.length.toPlainText() == "0.3 s"
+    assert one_by_one.length.toPlainText() == "0.1 s …"
     # The whole of one by one's expected length (4 × 300 ms) fits from the start.
-    assert chart.plot.viewRange()[0][1] >= 1.2
+    assert together.plot.viewRange()[0][1] >= 1.2
+    assert one_by_one.plot.viewRange()[0] == together.plot.viewRange()[0]  # one time scale
 
 
 def test_a_parent_row_is_labelled_even_when_32_rows_thin_the_pids(qtbot):
@@ -139,11 +145,15 @@ def test_a_parent_row_is_labelled_even_when_32_rows_thin_the_pids(qtbot):
     state.apply([(ev.PHASE, T0 + 1000 * MS, ONE_BY_ONE)])
     chart.redraw(state, T0 + 1000 * MS)
     QApplication.processEvents()
-    chart._label_rows()
-    (ticks,) = chart.plot.getAxis("left")._tickLevels
-    labels = [text for _, text in ticks]
-    assert labels.count("parent") == 2
-    assert len(labels) < 2 * 32  # thinned: 66 rows in a small chart cannot all be named
+    for mode in (TOGETHER, ONE_BY_ONE):
+        block = chart.blocks[mode]
+        block.fit_rows()
+        (ticks,) = block.plot.getAxis("left")._tickLevels
+        labels = [text for _, text in ticks]
+        assert labels[0] == "parent"
+        assert len(labels) < 32  # thinned: 33 rows in a small chart cannot all be named
+        # Markers no taller than a row.
+        assert block.starts.opts["size"] <= block.plot.height() / 33 + 1
 
 
 def test_the_key_shows_the_latest_output_and_the_cpu_case(qtbot):
@@ -180,7 +190,19 @@ def test_a_stopped_run_with_moments_missing_draws_what_happened(qtbot):
     state.fail("Stopped", "stopped by the user", status=ev.STATUS_STOPPED)
     chart.redraw(state, T0 + 50 * MS)
     # Started, never seen running, never joined: a ▲ and nothing more.
-    assert len(chart.starts.data) == 1
-    assert len(chart.running.opts["x0"]) == 0 and len(chart.joins.data) == 0
+    block = chart.blocks[TOGETHER]
+    assert len(block.starts.data) == 1
+    assert len(block.running.opts["x0"]) == 0 and len(block.joins.data) == 0
     chart.reset()
-    assert len(chart.starts.data) == 0 and chart._rows == []
+    assert len(block.starts.data) == 0 and block.rows == []
+
+
+def test_a_run_of_one_mode_shows_its_plot_alone(qtbot):
+    chart = ProcessBasicsChart()
+    qtbot.addWidget(chart)
+    chart.redraw(_state(2, {"mode": ONE_BY_ONE}), T0 + 10 * MS)
+    plots = [item for item in chart.ci.items if item in {b.plot for b in chart.blocks.values()}]
+    assert plots == [chart.blocks[ONE_BY_ONE].plot]
+    chart.redraw(_state(2), T0 + 10 * MS)
+    plots = [item for item in chart.ci.items if item in {b.plot for b in chart.blocks.values()}]
+    assert len(plots) == 2
