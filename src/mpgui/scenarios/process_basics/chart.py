@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QSizePolicy
 
 from mpgui.core.model.run_state import RunState
@@ -28,7 +29,7 @@ from mpgui.scenarios.process_basics.model import (
     moment_series,
 )
 from mpgui.ui import theme
-from mpgui.ui.panels.base import Bars, fitting_ticks, px_per_unit, style_plot
+from mpgui.ui.panels.base import Bars, fitting_ticks, px_per_unit, style_plot, tick_font
 from mpgui.ui.panels.scenario_chart import (
     Reads,
     ScenarioChart,
@@ -176,7 +177,10 @@ class Block:
         if not self.rows:
             return
         _, per_row = px_per_unit(self.plot)
-        ticks = dict(fitting_ticks(self.rows, per_row, vertical=True))
+        if per_row >= QFontMetricsF(tick_font()).height():  # every row's label fits
+            ticks = dict(enumerate(self.rows))
+        else:
+            ticks = dict(fitting_ticks(self.rows, per_row, vertical=True))
         ticks[0] = self.rows[0]  # the parent's row: the lesson's other half
         self.plot.getAxis("left").setTicks([sorted(ticks.items())])
         size = max(3, min(theme.px(MARKER_PX), round(per_row * 0.9)))
