@@ -13,6 +13,7 @@ checks that every figure is present and finite.
   the Queue's speed-up over the proxy.
 - start-methods: median start latency per method, and which methods' children saw the
   parent's change.
+- process-basics: together vs one by one, waiting and computing, against the ratio floors.
 - shared-memory: whether the Array filled, the plain list stayed empty in the parent and the
   Value was exact in every run, and the median fill time against its ~2 s target.
 
@@ -84,6 +85,31 @@ def start_methods(runs: int) -> dict:
     }
 
 
+def process_basics(runs: int, methods: tuple[str, ...]) -> dict:
+    """process-basics with its defaults (4 processes waiting 300 ms), and with ``work=cpu``:
+    per start method the medians of `runs` runs, against the issue's floors (ratio ≥ 3 for
+    waiting processes; ≥ 1.6 computing, on 2 cores)."""
+    names = ("together_s", "one_by_one_s", "ratio", "start_return_ms", "parent_waited_ms")
+    out = {}
+    for method in methods:
+        out[method] = {}
+        for work, floor in (("wait", 3.0), ("cpu", 1.6)):
+            results = [
+                runner.run(scenarios.make_spec("process-basics", {"work": work}, method))
+                for _ in range(runs)
+            ]
+            figures = {
+                f"{name}_median": statistics.median(r["metrics"][name] for r in results)
+                for name in names
+            }
+            out[method][work] = {
+                **figures,
+                "ratio_floor": floor,
+                "meets_floor": figures["ratio_median"] >= floor,
+            }
+    return out
+
+
 #: shared-memory's fill with defaults should last about this long (s): slow enough to watch.
 SHARED_MEMORY_FILL_TARGET_S = 2.0
 #: The fill times (s) that count as "about 2 s": watchable, and not a drag.
@@ -133,6 +159,7 @@ def main() -> None:
         "counter_race_default": counter_race(runs, None, methods),
         "manager_list": manager_list(runs, methods),
         "start_methods": start_methods(runs),
+        "process-basics": process_basics(runs, methods),
         "shared-memory": shared_memory(runs, methods),
     }
     if not args.quick:

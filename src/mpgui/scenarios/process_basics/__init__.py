@@ -1,0 +1,1 @@
+"""The process-basics scenario: model.py (the conductor runs it), chart.py, notice.md."""
