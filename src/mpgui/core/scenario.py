@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from mpgui.core.params import ParamSpec
@@ -56,6 +55,8 @@ class Scenario:
 
     def notice(self) -> str:
         """The "what to notice" text: ``notice.md`` beside the scenario's model."""
+        from importlib import resources  # noqa: PLC0415 - the window's need, not a worker's
+
         return resources.files(self.package).joinpath("notice.md").read_text(encoding="utf-8")
 
     def source(self) -> str:

@@ -19,7 +19,6 @@ window's list and ``mpgui list``.
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -43,6 +42,8 @@ def folder(scenario_id: str) -> str:
 @cache
 def _all() -> tuple[Scenario, ...]:
     """Every scenario in this package (listed or not), imported once, in list order."""
+    import pkgutil  # noqa: PLC0415 - here, not at the top: every spawn worker imports this package
+
     found = []
     for info in pkgutil.iter_modules(__path__):
         if info.ispkg:
