@@ -27,10 +27,10 @@ from mpgui.core.scenario import Scenario
 #: back-to-back within its time slice and lines are garbled only by luck (measured: 0 to 2
 #: of 200 with `taskset -c 0`; with this pause some 40–70 of 200, on one core and on two).
 PART_WORK_S = 0.0001
-#: The mean time (s) a worker spends making each line before printing it, drawn at random
-#: from 0 to twice this: the workers drift apart, so some lines come out whole and some
+#: The mean time (s) a worker spends making each line before printing it (see
+#: :func:`line_work`): the workers drift apart, so some lines come out whole and some
 #: garbled — as in real programs, where it goes wrong only now and then. With no such work
-#: they would stay in step and every line would be garbled.
+#: they would stay in step and nearly every line would be garbled.
 LINE_WORK_S = 0.01
 #: How long the conductor waits for output before it checks the workers and Stop (s).
 READ_POLL_S = 0.05
@@ -95,6 +95,15 @@ def writers_in(line: str) -> set[int]:
     return {int(m.group(1)) for m in TAG.finditer(line)}
 
 
+def line_work(lines: int) -> list[float]:
+    """The seconds each of `lines` lines takes to make: evenly spread from 0 to twice
+    :data:`LINE_WORK_S`, the same amounts for every worker in each phase (so the workers
+    finish together, and the two phases differ only by the lock), in each worker's own random
+    order (so they drift apart, and now and then two of them print at the same moment)."""
+    spread = [2 * LINE_WORK_S * k / max(1, lines - 1) for k in range(lines)]
+    return random.sample(spread, lines)
+
+
 def print_line(writer: int, number: int) -> None:
     """Print one line in four parts: four writes, with a moment's work before each next one."""
     for k, part in enumerate(line_parts(writer, number)):
@@ -113,11 +122,11 @@ def write_lines(out, lock, start, writer: int, lines: int) -> None:
     os.dup2(out.fileno(), 1)  # fd 1 is now the shared pipe; sys.stdout still writes to fd 1
     out.close()
     start.wait()  # all workers start printing at the same moment
-    for number in range(lines):
+    for number, work in enumerate(line_work(lines)):
         if p.should_stop():
             break
         with p.task(number):
-            time.sleep(random.uniform(0, 2 * LINE_WORK_S))  # making the line
+            time.sleep(work)  # making the line
             if lock is None:
                 print_line(writer, number)  # another process's parts can land between ours
             else:
