@@ -30,8 +30,8 @@ def test_the_output_shows_garbled_lines_without_the_lock_and_none_with_it(qtbot,
     # Every line the conductor read is in the chart, garbled ones as many as it counted.
     assert len(unlocked.lines) == len(locked.lines) == m["lines_expected"]
     assert sum(not is_whole(line) for line in unlocked.lines) == m["garbled_unlocked"]
-    assert unlocked.heading == f"without lock: {m['garbled_unlocked']} of 200 garbled"
-    assert locked.heading == "with lock: 0 of 200 garbled"
+    assert unlocked.heading[0] == f"without lock: {m['garbled_unlocked']} of 200 garbled"
+    assert locked.heading[0] == "with lock: 0 of 200 garbled"
     # What is drawn is marked line by line: ✓ whole, ✗ garbled, and nothing garbled locked.
     shown = locked.shown()
     assert len(shown) >= 5 and all(line.startswith("✓ ") for line in shown)

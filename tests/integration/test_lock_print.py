@@ -20,6 +20,7 @@ from mpgui.scenarios.lock_print.model import (
     UNLOCKED,
     is_whole,
     line_parts,
+    lines_series,
 )
 from tests.process_tree import run_shm, run_temp_dirs, wait_for
 
@@ -111,8 +112,10 @@ def test_stop_mid_run_winds_down_by_itself_and_leaves_nothing(phase):
             assert time.monotonic() < deadline, "lock-print never ended"
             state.apply(conductor.collect(0.05))
             # Stop once the phase's workers have printed something: mid-output.
-            if stopped_at is None and state.current_phase() == phase and state.series.get(
-                f"{phase}.lines"
+            if (
+                stopped_at is None
+                and state.current_phase() == phase
+                and state.series.get(lines_series(phase))
             ):
                 stopped_at = time.monotonic()
                 conductor.request_stop()

@@ -66,8 +66,9 @@ def test_each_phase_shows_its_own_output_with_garbled_lines_marked(qtbot):
     assert unlocked.shown() == [marked(line) for line in UNLOCKED_OUT]
     assert [line[0] for line in unlocked.shown()] == ["✓", "✗", "✗", "✓"]
     assert locked.shown() == [f"✓ {line}" for line in LOCKED_OUT]
-    assert unlocked.heading == "without lock: 2 of 4 garbled"
-    assert locked.heading == "with lock: 0 of 3 garbled"
+    assert unlocked.heading[0] == "without lock: 2 of 4 garbled"
+    assert locked.heading[0] == "with lock: 0 of 3 garbled"
+    assert chart.bars_shown
     assert chart.writers == {UNLOCKED: {0, 1, 2}, LOCKED: {0, 1, 2}}
     assert list(chart.bars.bars.opts["width"]) == [2, 0]
     # Drawn again with nothing new: the lines are not added twice.
@@ -85,7 +86,7 @@ def test_a_short_column_shows_the_newest_lines(qtbot):
     chart.show()
     qtbot.waitExposed(chart)
     column = chart.columns[UNLOCKED]
-    column.set_output("x", [f"[P0:{n:03d}] a0 b0 c0" for n in range(500)])
+    column.set_output(("x",), [f"[P0:{n:03d}] a0 b0 c0" for n in range(500)])
     rows = column.rows()
     assert 3 <= rows < 100
     assert column.shown()[-1] == "✓ [P0:499] a0 b0 c0"
@@ -108,3 +109,14 @@ def test_the_readout_counts_garbled_lines_and_the_locks_price(qapp):
     assert "locked: " in text and ">0<" in text
     assert "1.30× the time" in text
     chart.close()
+
+
+def test_a_short_chart_gives_the_bars_room_to_the_output(qtbot):
+    chart = LockPrintChart()
+    qtbot.addWidget(chart)
+    chart.resize(420, 200)
+    chart.show()
+    qtbot.waitExposed(chart)
+    assert not chart.bars_shown
+    chart.resize(700, 400)
+    qtbot.waitUntil(lambda: chart.bars_shown)

@@ -7,7 +7,6 @@ import math
 from collections import deque
 from typing import Any, ClassVar
 
-import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
 from PySide6.QtWidgets import QGraphicsWidget, QSizePolicy
@@ -35,6 +34,8 @@ from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart, bold
 
 #: Each phase's column: its heading's words.
 TITLES = {UNLOCKED: "without lock", LOCKED: "with lock"}
+#: ... and where that does not fit.
+SHORT_TITLES = {UNLOCKED: "no lock", LOCKED: "lock"}
 #: The marks before a line: whole, garbled (the second channel beside the colour).
 WHOLE_MARK, GARBLED_MARK = "✓", "✗"
 #: The output's text size (pt at 100 %).
@@ -44,6 +45,9 @@ KEEP_LINES = 200
 #: The bars' plot's greatest height (px at 100 %), and its view's least (two bars stay two).
 BARS_MAX_PX = 70
 BARS_MIN_VIEW_PX = 24
+#: Below this chart height (px at 100 %) the bars give their room to the output: the
+#: headings count the garbled lines too, and a projector's big text leaves few lines.
+BARS_MIN_CHART_PX = 260
 
 
 def output_font() -> QFont:
@@ -66,15 +70,16 @@ class OutputColumn(QGraphicsWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.heading = ""
+        self.heading: tuple[str, ...] = ("",)  # the heading, then shorter forms of it
         self.lines: deque[str] = deque(maxlen=KEEP_LINES)
         self.font = output_font()
         self.metrics = QFontMetricsF(self.font)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(theme.px(110), self.metrics.lineSpacing() * 4)
 
-    def set_output(self, heading: str, lines: list[str] | None = None) -> None:
-        """Show `heading` and, if given, these `lines` (oldest first) instead of the last."""
+    def set_output(self, heading: tuple[str, ...], lines: list[str] | None = None) -> None:
+        """Show `heading` (its longest form that fits, then shorter ones) and, if given, these
+        `lines` (oldest first) instead of the last."""
         self.heading = heading
         if lines is not None:
             self.lines = deque(lines, maxlen=KEEP_LINES)
@@ -104,7 +109,8 @@ class OutputColumn(QGraphicsWidget):
             painter.setPen(QColor(color))
             painter.drawText(QRectF(x, y, width - x, step), Qt.AlignmentFlag.AlignLeft, cut)
 
-        row(0, 0, self.heading, t.foreground)
+        fits = [h for h in self.heading if self.metrics.horizontalAdvance(h) <= width]
+        row(0, 0, fits[0] if fits else self.heading[-1], t.foreground)
         indent = self.metrics.horizontalAdvance(f"{GARBLED_MARK} ")
         for i, text in enumerate(self.shown()):
             whole = text[0] == WHOLE_MARK
@@ -148,6 +154,7 @@ class LockPrintChart(ScenarioChart):
         # Never squeezed to nothing: a view 0 px high has no inverse transform for its labels.
         self.bars_plot.vb.setMinimumHeight(theme.px(BARS_MIN_VIEW_PX))
         self.ci.layout.setRowStretchFactor(0, 1)
+        self.bars_shown = True
         #: The writers whose lines each phase's output held (by the lines' tags).
         self.writers: dict[str, set[int]] = {}
         self._state: RunState | None = None
@@ -162,11 +169,29 @@ class LockPrintChart(ScenarioChart):
         self.bars.reset()
 
     @staticmethod
-    def _heading(phase: str, garbled: int | None, lines: int | None) -> str:
-        """A column's heading: the phase, and its garbled lines of those read so far."""
+    def _heading(phase: str, garbled: int | None, lines: int | None) -> tuple[str, ...]:
+        """A column's heading: the phase, and its garbled lines of those read so far; then
+        shorter forms of it, for a narrow column."""
         if lines is None:
-            return f"{TITLES[phase]}: waiting"
-        return f"{TITLES[phase]}: {garbled} of {lines} garbled"
+            return (f"{TITLES[phase]}: waiting", TITLES[phase])
+        return (
+            f"{TITLES[phase]}: {garbled} of {lines} garbled",
+            f"{TITLES[phase]}: {garbled}/{lines} ✗",
+            f"{SHORT_TITLES[phase]}: {garbled}/{lines} ✗",
+            f"{garbled}/{lines} ✗",
+        )
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Resized: the bars are shown only if the output keeps room enough."""
+        if "bars_plot" in vars(self) and not self.closed:
+            show = event.size().height() >= theme.px(BARS_MIN_CHART_PX)
+            if show != self.bars_shown:
+                if show:
+                    self.addItem(self.bars_plot, row=1, col=0, colspan=2)
+                else:
+                    self.ci.removeItem(self.bars_plot)
+                self.bars_shown = show
+        super().resizeEvent(event)
 
     def draw(self, state: RunState, now_ns: int) -> None:
         if state is not self._state:  # a run this chart has not read yet
