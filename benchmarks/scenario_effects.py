@@ -16,6 +16,8 @@ checks that every figure is present and finite.
 - process-basics: together vs one by one, waiting and computing, against the ratio floors.
 - shared-memory: whether the Array filled, the plain list stayed empty in the parent and the
   Value was exact in every run, and the median fill time against its ~2 s target.
+- lock-print: the fewest garbled lines without the lock (must be > 0 every run) and the most
+  with it (must be 0), on every core and on one, with the median time of each phase.
 
     uv run python benchmarks/scenario_effects.py [--runs N] [--quick]
 """
@@ -25,6 +27,8 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
+import sys
 
 from mpgui import scenarios
 from mpgui.core.host import runner
@@ -144,6 +148,52 @@ def shared_memory(runs: int, methods: tuple[str, ...]) -> dict:
     return out
 
 
+def lock_print(runs: int, methods: tuple[str, ...]) -> dict:
+    """Garbled lines without and with the lock, `runs` runs per start method, on every core
+    and on ONE: there the run is ``taskset -c 0 python -m mpgui run lock-print --json`` in a
+    subprocess (its conductor and workers inherit the affinity; each result's worker cores
+    confirm it)."""
+
+    def on_all_cores(method: str) -> dict:
+        return runner.run(scenarios.make_spec("lock-print", {}, method))
+
+    def on_one_core(method: str) -> dict:
+        cmd = ["taskset", "-c", "0", sys.executable, "-m", "mpgui", "run", "lock-print"]
+        done = subprocess.run(
+            [*cmd, "--json", "--start-method", method], capture_output=True, text=True, timeout=120
+        )
+        return json.loads(done.stdout)
+
+    def figures(results: list[dict]) -> dict:
+        m = [r["metrics"] for r in results]
+        return {
+            "garbled_unlocked_min": min(x["garbled_unlocked"] for x in m),
+            "garbled_unlocked_median": statistics.median(x["garbled_unlocked"] for x in m),
+            "garbled_locked_max": max(x["garbled_locked"] for x in m),
+            "lines_expected": m[0]["lines_expected"],
+            "unlocked_s_median": statistics.median(x["unlocked_s"] for x in m),
+            "locked_s_median": statistics.median(x["locked_s"] for x in m),
+            "cores_used": sorted({c for r in results for w in r["workers"] for c in w["cores"]}),
+        }
+
+    out = {}
+    for method in methods:
+        cores = {
+            "all_cores": figures([on_all_cores(method) for _ in range(runs)]),
+            "one_core": figures([on_one_core(method) for _ in range(runs)]),
+        }
+        meets = all(
+            f["garbled_unlocked_min"] > 0 and f["garbled_locked_max"] == 0 for f in cores.values()
+        )
+        out[method] = {
+            **cores,
+            "floor": {"garbled_unlocked_min": "> 0", "garbled_locked_max": 0},
+            "one_core_confirmed": cores["one_core"]["cores_used"] == [0],
+            "meets_floor": meets,
+        }
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="scenario effects: shown every run, floors met?")
     parser.add_argument("--runs", type=int, default=3)
@@ -161,6 +211,7 @@ def main() -> None:
         "start_methods": start_methods(runs),
         "process-basics": process_basics(runs, methods),
         "shared-memory": shared_memory(runs, methods),
+        "lock-print": lock_print(runs, methods),
     }
     if not args.quick:
         figures["counter_race_by_increments"] = {

@@ -1,0 +1,1 @@
+"""The lock-print scenario: model.py (the conductor runs it), chart.py, notice.md."""
