@@ -142,7 +142,7 @@ def run(ctx: RunContext, params: dict) -> dict:
 
 SCENARIO = Scenario(
     id="counter-race",
-    order=2,
+    order=40,
     small_params={"workers": 2, "increments": 2000},
     short="Counter race & Lock",
     title="Shared counter: race vs Lock",

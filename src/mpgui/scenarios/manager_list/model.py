@@ -176,7 +176,7 @@ def run(ctx: RunContext, params: dict) -> dict:
 
 SCENARIO = Scenario(
     id="manager-list",
-    order=3,
+    order=50,
     small_params={"workers": 2, "items": 50},
     short="Manager list",
     title="Manager list vs plain list",

@@ -168,7 +168,7 @@ def run(ctx: RunContext, params: dict) -> dict:
 
 SCENARIO = Scenario(
     id="pool-map",
-    order=1,
+    order=20,
     small_params={"workers": 2, "tasks": 4, "task_ms": 2.0},
     title="Pool.map",
     summary="CPU-bound tasks, first one after another, then spread over a pool of processes.",

@@ -210,7 +210,7 @@ def cores() -> int:
 
 SCENARIO = Scenario(
     id="process-basics",
-    order=0,
+    order=10,
     small_params={"processes": 2, "task_ms": 50},
     short="Process start & join",
     title="Process: start(), join(), several at once",

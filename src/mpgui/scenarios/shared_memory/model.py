@@ -186,7 +186,7 @@ def run(ctx: RunContext, params: dict) -> dict:
 
 SCENARIO = Scenario(
     id="shared-memory",
-    order=6,
+    order=30,
     small_params={"workers": 2, "length": 256},
     short="Value & Array",
     title="Shared memory: Value and Array",

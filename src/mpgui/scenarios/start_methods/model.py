@@ -152,7 +152,7 @@ def run(ctx: RunContext, params: dict) -> dict:
 
 SCENARIO = Scenario(
     id="start-methods",
-    order=4,
+    order=80,
     small_params={"processes": 2},
     short="Start methods",
     title="Start methods: fork, spawn, forkserver",

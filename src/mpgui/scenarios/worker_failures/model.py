@@ -119,7 +119,7 @@ def run(ctx: RunContext, params: dict) -> dict:
 
 SCENARIO = Scenario(
     id="worker-failures",
-    order=5,
+    order=90,
     small_params={"failure": "none", "tasks": 4, "task_ms": 5.0},
     # Only a task that goes wrong reports SERIES_FAILING.
     small_variants=({"failure": "raise", "fail_task": 1},),
