@@ -23,6 +23,8 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from logging.handlers import QueueHandler, QueueListener
 from multiprocessing import current_process
 from multiprocessing.connection import wait
@@ -103,7 +105,7 @@ def log_records(slot: int, records: int, pause_s: float, start) -> None:
     """One child: log `records` records, numbered, a pause apart, through whatever logging
     set-up this process has. It sets nothing up itself."""
     p = probe.current()
-    logger = logging.getLogger(f"worker.{slot}")
+    logger = logging.getLogger("app.worker")
     start.wait()  # all children begin logging at the same moment
     for task, block in enumerate(blocks(records, BLOCKS)):
         if p.should_stop():
@@ -173,15 +175,10 @@ class FileTally:
             self.main.metric(records_series(WITHOUT_QUEUE, slot), count)
 
 
-def without_queue(ctx: RunContext, processes: int, records: int, pause_s: float, folder: str):
-    """Phase 1: the parent logs to a file; the children log with no set-up of their own.
-
-    Returns how many of the children's records reached the file.
-    """
-    main = ctx.probe
-    main.phase(WITHOUT_QUEUE)
-    main.plan(tasks=processes * len(blocks(records, BLOCKS)), workers=processes)
-    path = os.path.join(folder, LOG_FILE)
+@contextmanager
+def parent_logging(path: str) -> Iterator[logging.FileHandler]:
+    """The parent's own logging set-up, for the whole run: the root logger at INFO with a
+    ``FileHandler`` on `path`, as a program configures it once at its start. Undone after."""
     root = logging.getLogger()
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter(FILE_FORMAT))
@@ -189,27 +186,43 @@ def without_queue(ctx: RunContext, processes: int, records: int, pause_s: float,
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     try:
-        logging.getLogger("parent").info("the parent's FileHandler works: this line is in it")
-        main.log(f"the parent logs to {path} ({describe_root()})")
-        start = ctx.start_line(processes)
-        procs = [
-            ctx.process(log_without_queue, slot, records, pause_s, start, label=WITHOUT_QUEUE)
-            for slot in range(processes)
-        ]
-        # No thread of the parent's is logging (nor running at all, but the child watch) as
-        # it forks: a handler's lock copied while held would stay held in the child.
-        with ctx.running(procs, start_line=start):
-            tally = FileTally(path, main, {p.pid: slot for slot, p in enumerate(procs)})
-            tally.report()
-            while any(p.exitcode is None for p in procs) and not ctx.should_stop():
-                wait([p.sentinel for p in procs], SAMPLE_S)
-                ctx.check_workers(procs)
-                tally.read()
-        tally.read()  # what the last children wrote as they finished
+        yield handler
     finally:
         root.removeHandler(handler)
         handler.close()
         root.setLevel(level)
+
+
+def named(procs: list) -> list:
+    """`procs`, each named after its slot ("child-0" …): the name its records carry."""
+    for slot, proc in enumerate(procs):
+        proc.name = f"child-{slot}"
+    return procs
+
+
+def without_queue(ctx: RunContext, processes: int, records: int, pause_s: float, path: str):
+    """Phase 1: the parent logs to the file at `path`; the children log with no set-up of
+    their own. Returns how many of the children's records reached the file."""
+    main = ctx.probe
+    main.phase(WITHOUT_QUEUE)
+    main.plan(tasks=processes * len(blocks(records, BLOCKS)), workers=processes)
+    logging.getLogger("parent").info("the parent's FileHandler works: this line is in it")
+    main.log(f"the parent logs to {path} ({describe_root()})")
+    start = ctx.start_line(processes)
+    procs = [
+        ctx.process(log_without_queue, slot, records, pause_s, start, label=WITHOUT_QUEUE)
+        for slot in range(processes)
+    ]
+    # No thread of the parent's is logging (nor running at all, but the child watch) as it
+    # forks: a handler's lock copied while held would stay held in the child.
+    with ctx.running(named(procs), start_line=start):
+        tally = FileTally(path, main, {p.pid: slot for slot, p in enumerate(procs)})
+        tally.report()
+        while any(p.exitcode is None for p in procs) and not ctx.should_stop():
+            wait([p.sentinel for p in procs], SAMPLE_S)
+            ctx.check_workers(procs)
+            tally.read()
+    tally.read()  # what the last children wrote as they finished
     found = sum(tally.counts)
     main.log(f"{WITHOUT_QUEUE}: {found:,} of the children's records are in {LOG_FILE}")
     return found
@@ -274,9 +287,12 @@ def stop_listener(listener: QueueListener) -> bool:
     return not stopper.is_alive()
 
 
-def via_queue(ctx: RunContext, processes: int, records: int, pause_s: float) -> Arrivals:
-    """Phase 2: the children log through a Queue to the parent's listener; returns its
-    handler, with what arrived."""
+def via_queue(
+    ctx: RunContext, processes: int, records: int, pause_s: float, file: logging.Handler
+) -> Arrivals:
+    """Phase 2: the children log through a Queue to the parent's listener, which hands each
+    record to :class:`Arrivals` and to the parent's own `file` handler (its one writer now);
+    returns the :class:`Arrivals`, with what arrived."""
     main = ctx.probe
     main.phase(VIA_QUEUE)
     main.plan(tasks=processes * len(blocks(records, BLOCKS)), workers=processes)
@@ -288,12 +304,12 @@ def via_queue(ctx: RunContext, processes: int, records: int, pause_s: float) -> 
     ]
     listener = None
     try:
-        with ctx.running(procs):  # starts them; they wait at the start line
+        with ctx.running(named(procs)):  # starts them; they wait at the start line
             arrivals = Arrivals(main, {p.pid: (slot, p.name) for slot, p in enumerate(procs)})
             arrivals.report()
             # Every child is started before the listener's thread is: never fork while a
             # thread of this process may hold a lock (the queue's, the handler's).
-            listener = QueueListener(queue, arrivals)
+            listener = QueueListener(queue, arrivals, file)
             listener.start()
             start.release(procs, ctx.should_stop)
             while any(p.exitcode is None for p in procs) and not ctx.should_stop():
@@ -328,12 +344,15 @@ def run(ctx: RunContext, params: dict) -> dict:
         prefix="queue-logging-", dir=mp_private.process_config().get("tempdir")
     )
     try:
-        metrics[RECORDS_WITHOUT_QUEUE] = without_queue(ctx, processes, records, pause_s, folder)
+        path = os.path.join(folder, LOG_FILE)
+        with parent_logging(path) as file:
+            found = without_queue(ctx, processes, records, pause_s, path)
+            metrics[RECORDS_WITHOUT_QUEUE] = found
+            if ctx.should_stop():
+                return metrics
+            arrivals = via_queue(ctx, processes, records, pause_s, file)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    if ctx.should_stop():
-        return metrics
-    arrivals = via_queue(ctx, processes, records, pause_s)
     metrics[RECORDS_VIA_QUEUE] = sum(arrivals.counts)
     metrics[MAX_DELAY_MS] = arrivals.max_delay_s * 1e3
     metrics[OUT_OF_ORDER] = arrivals.out_of_order
