@@ -53,7 +53,7 @@ LOG_FILE = "records.log"
 #: which carries the record's sequence number ("record 17").
 FILE_FORMAT = "%(created).6f %(process)d %(processName)s %(name)s %(message)s"
 #: How the listener's handler formats a line for the window.
-LINE_FORMAT = "%(processName)s pid %(process)d · %(name)s · %(levelname)s · %(message)s"
+LINE_FORMAT = "%(processName)s[%(process)d] %(levelname)s %(message)s"
 #: The attribute each child's record carries its sequence number in (``extra=``).
 SEQ = "seq"
 
