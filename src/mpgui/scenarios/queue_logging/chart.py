@@ -106,6 +106,9 @@ class QueueLoggingChart(ScenarioChart):
         self._lanes = 0
         self._log_text: tuple = ()
         self._method = ""  # the run's start method: what the count without a queue means
+        #: The pids of the children whose records the listener's lines showed, this run.
+        self.listener_pids: set[int] = set()
+        self._logs_seen = 0  # log lines of the run looked at (RunState.new_logs)
         self.reset()
 
     # -- drawing ---------------------------------------------------------------------------
@@ -117,6 +120,8 @@ class QueueLoggingChart(ScenarioChart):
         self._x.reset()
         self.plot.setXRange(0, self._x.value, padding=0)
         self._set_lanes(0)
+        self.listener_pids = set()
+        self._logs_seen = 0
         self.figures.setText(self._figures_html(None, None, 0, "", False))
         self._show_log("", [])
 
@@ -202,6 +207,8 @@ class QueueLoggingChart(ScenarioChart):
 
     def _draw_log(self, state: RunState) -> None:
         """The newest lines of the log file (phase 1) or of the listener (phase 2)."""
+        fresh, self._logs_seen = state.new_logs(self._logs_seen)
+        self.listener_pids.update(pid for _t, pid, lvl, _m in fresh if lvl == LISTENER_LEVEL)
         phase = state.phases[-1][1] if state.phases else ""
         level = LISTENER_LEVEL if phase == VIA_QUEUE else FILE_LEVEL
         newest: list[str] = []
