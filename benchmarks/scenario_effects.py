@@ -8,6 +8,8 @@ run, under every start method; prints one JSON object.
   the Queue's speed-up over the proxy.
 - start-methods: median start latency per method, and which methods' children saw the
   parent's change.
+- queue-logging: the median largest record delay through the Queue, and whether every record
+  came through it (in order) and the count without it was fork's all / the others' none.
 
     uv run python benchmarks/scenario_effects.py [--runs N] [--quick]
 """
@@ -59,6 +61,42 @@ def manager_list(runs: int, methods: tuple[str, ...]) -> dict:
     return out
 
 
+#: queue-logging: the median largest created→handled delay (ms) must stay under this — a
+#: record a few ms old normally; this bound leaves room for a loaded 2-core machine.
+QUEUE_LOGGING_MAX_DELAY_MS = 100.0
+
+
+def queue_logging(runs: int, methods: tuple[str, ...]) -> dict:
+    """Per start method over `runs` default runs: the median max_delay_ms, and whether the
+    equalities held every run (every record via the queue, in order, from its child; without
+    it all of them under fork and none under spawn/forkserver)."""
+    out = {}
+    for method in methods:
+        results = [
+            runner.run(scenarios.make_spec("queue-logging", {}, method))["metrics"]
+            for _ in range(runs)
+        ]
+        delay = statistics.median(r["max_delay_ms"] for r in results)
+        via = all(
+            r["records_via_queue"] == r["records_expected"]
+            and r["out_of_order"] == 0
+            and r["misattributed"] == 0
+            for r in results
+        )
+        without = all(
+            r["records_without_queue"] == (r["records_expected"] if method == "fork" else 0)
+            for r in results
+        )
+        out[method] = {
+            "max_delay_ms_median": delay,
+            "max_delay_ms_ceiling": QUEUE_LOGGING_MAX_DELAY_MS,
+            "via_queue_all_in_order_every_run": via,
+            "without_queue_as_expected_every_run": without,
+            "meets_floor": via and without and delay <= QUEUE_LOGGING_MAX_DELAY_MS,
+        }
+    return out
+
+
 def start_methods(runs: int) -> dict:
     """Median start latency and `sees_parent_change` per method over `runs` runs."""
     medians: dict[str, list[float]] = {}
@@ -92,6 +130,7 @@ def main() -> None:
         "counter_race_default": counter_race(runs, None, methods),
         "manager_list": manager_list(runs, methods),
         "start_methods": start_methods(runs),
+        "queue-logging": queue_logging(runs, methods),
     }
     if not args.quick:
         figures["counter_race_by_increments"] = {
