@@ -35,5 +35,5 @@ def test_the_chart_gets_records_from_every_child(qtbot, window):
     assert chart.ends[VIA_QUEUE].texts() == ["60"] * 4
     assert chart.ends[WITHOUT_QUEUE].texts() == ["0"] * 4
     assert "240" in chart.figures.text and "nothing inherited" in chart.figures.text
-    assert "child-" in chart.log.text and "INFO record" in chart.log.text
+    assert "child-" in chart.log.text and "] record " in chart.log.text
     assert "240 / 240" in window.readout.text()

@@ -20,8 +20,8 @@ from mpgui.scenarios.queue_logging.model import (
     WITHOUT_QUEUE,
 )
 
-#: A listener's line: "child-2[4996] INFO record 17".
-LINE = re.compile(r"^(child-\d+)\[(\d+)\] INFO record (\d+)$")
+#: A listener's line: "child-2[4996] record 17".
+LINE = re.compile(r"^(child-\d+)\[(\d+)\] record (\d+)$")
 
 
 def _run(method: str, params: dict) -> tuple[dict, RunState]:

@@ -31,7 +31,7 @@ def _state(method: str, without: list[int], via: list[int] | None, records: int 
         events.append((ev.METRIC, T0 + 2 * MS, 0, records_series(WITHOUT_QUEUE, slot), 0))
         events.append((ev.METRIC, T0 + 9 * MS, 0, records_series(WITHOUT_QUEUE, slot), count))
         events += [
-            (ev.LOG, T0 + 5 * MS, 100 + slot, FILE_LEVEL, f"child-{slot} app.worker record {i}")
+            (ev.LOG, T0 + 5 * MS, 100 + slot, FILE_LEVEL, f"child-{slot}[{100 + slot}] record {i}")
             for i in range(count)
         ]
     if via is not None:
@@ -40,7 +40,7 @@ def _state(method: str, without: list[int], via: list[int] | None, records: int 
             pid = 200 + slot
             events.append((ev.METRIC, T0 + 29 * MS, 0, records_series(VIA_QUEUE, slot), count))
             events += [
-                (ev.LOG, T0 + 25 * MS, pid, LISTENER_LEVEL, f"child-{slot}[{pid}] INFO record {i}")
+                (ev.LOG, T0 + 25 * MS, pid, LISTENER_LEVEL, f"child-{slot}[{pid}] record {i}")
                 for i in range(count)
             ]
     state.apply(events)
@@ -68,7 +68,7 @@ def test_under_spawn_the_dashed_lines_stay_at_zero_and_the_queue_brings_all(char
     assert ">30<" in chart.figures.text and "of 30 records" in chart.figures.text
     assert chart.listener_pids == {200, 201, 202}
     # The newest of the listener's lines, in order, under its heading.
-    assert "QueueListener" in chart.log.text and "child-2[202] INFO record 9" in chart.log.text
+    assert "QueueListener" in chart.log.text and "child-2[202] record 9" in chart.log.text
     assert "record 0" not in chart.log.text  # only the newest few
 
 
@@ -77,7 +77,7 @@ def test_under_fork_the_copied_handlers_count_as_fragile(chart):
     assert chart.ends[WITHOUT_QUEUE].texts() == ["10", "10"]
     assert chart.ends[VIA_QUEUE].texts() == []
     # Phase 1: the file's lines are shown; its count gets a verdict only once it is final.
-    assert "records.log" in chart.log.text and "child-1 app.worker record 9" in chart.log.text
+    assert "records.log" in chart.log.text and "child-1[101] record 9" in chart.log.text
     assert chart.listener_pids == set()
     assert "fragile" not in chart.figures.text
     chart.redraw(_state("fork", [10, 10], [10, 10]), T0 + 30 * MS)

@@ -53,7 +53,7 @@ STRIP_HEIGHT = 0.38
 #: The log lines shown (the newest).
 LOG_LINES = 7
 #: The share of the chart's width the text column takes.
-TEXT_SHARE = 0.42
+TEXT_SHARE = 0.38
 
 
 def without_verdict(method: str, found: int, expected: int) -> str:
@@ -122,7 +122,7 @@ class QueueLoggingChart(ScenarioChart):
         self._set_lanes(0)
         self.listener_pids = set()
         self._logs_seen = 0
-        self.figures.setText(self._figures_html(None, None, 0, "", False))
+        self._show_figures(self._figures_html(None, None, 0, "", False))
         self._show_log("", [])
 
     def _set_lanes(self, lanes: int) -> None:
@@ -170,7 +170,7 @@ class QueueLoggingChart(ScenarioChart):
         if self._x.fit(xmax, headroom=1.3):  # room for the counts at the lines' ends
             self.plot.setXRange(0, self._x.value, padding=0)
         over = state.finished or (bool(state.phases) and state.phases[-1][1] == VIA_QUEUE)
-        self.figures.setText(
+        self._show_figures(
             self._figures_html(
                 totals[VIA_QUEUE],
                 totals[WITHOUT_QUEUE],
@@ -180,6 +180,10 @@ class QueueLoggingChart(ScenarioChart):
             )
         )
         self._draw_log(state)
+
+    def _show_figures(self, text: str) -> None:
+        """Show the totals (each verdict on a line of its own, so the column stays narrow)."""
+        self.figures.setText(text)
 
     @staticmethod
     def _figures_html(
@@ -198,9 +202,8 @@ class QueueLoggingChart(ScenarioChart):
             rows.append(
                 lines(
                     styled(name, size=CAPTION_PT, color=t.muted),
-                    styled(figure, size=FIGURE_PT, bold=True, color=color, nowrap=True)
-                    + " "
-                    + styled(verdict, size=CAPTION_PT, color=color),
+                    styled(figure, size=FIGURE_PT, bold=True, color=color, nowrap=True),
+                    styled(verdict, size=CAPTION_PT, color=color),
                 )
             )
         return lines(*rows)

@@ -53,7 +53,7 @@ LOG_FILE = "records.log"
 #: which carries the record's sequence number ("record 17").
 FILE_FORMAT = "%(created).6f %(process)d %(processName)s %(name)s %(message)s"
 #: How the listener's handler formats a line for the window.
-LINE_FORMAT = "%(processName)s[%(process)d] %(levelname)s %(message)s"
+LINE_FORMAT = "%(processName)s[%(process)d] %(message)s"
 #: The attribute each child's record carries its sequence number in (``extra=``).
 SEQ = "seq"
 
@@ -159,14 +159,16 @@ class FileTally:
         end = data.rfind(b"\n") + 1  # a line still being written is read next time
         self._offset += end
         for line in data[:end].decode("utf-8", "replace").splitlines():
-            _created, pid, rest = line.split(" ", 2)
+            _created, pid, name, _logger, message = line.split(" ", 4)
             slot = self.pids.get(int(pid))
             if slot is None:
                 continue  # the parent's own line
             self.counts[slot] += 1
             if self.shown < SHOWN_LINES:
                 self.shown += 1
-                self.main.emit((ev.LOG, ev.now_ns(), int(pid), FILE_LEVEL, rest))
+                # As the listener's lines read (LINE_FORMAT), to compare the two.
+                shown = f"{name}[{pid}] {message}"
+                self.main.emit((ev.LOG, ev.now_ns(), int(pid), FILE_LEVEL, shown))
         self.report()
 
     def report(self) -> None:
