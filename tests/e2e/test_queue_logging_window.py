@@ -9,7 +9,8 @@ from tests.e2e import driving
 
 
 def test_the_chart_gets_records_from_every_child(qtbot, window):
-    driving.use(window, "queue-logging", {"records": 60, "pause_ms": 2, "start_method": "spawn"})
+    # Each phase lasts ~0.75 s (150 records 5 ms apart): long enough to look at it mid-run.
+    driving.use(window, "queue-logging", {"records": 150, "start_method": "spawn"})
     chart = window.chart
     seen = {}
 
@@ -26,14 +27,14 @@ def test_the_chart_gets_records_from_every_child(qtbot, window):
     result = blocker.args[0]
     assert result["ok"], result["error"]
     m = result["metrics"]
-    assert m["records_via_queue"] == m["records_expected"] == 4 * 60
+    assert m["records_via_queue"] == m["records_expected"] == 4 * 150
     assert m["records_without_queue"] == 0  # spawn: the children inherit no handler
     state = window.state
     children = {w.pid for w in state.lanes if w.role == "worker" and w.label == VIA_QUEUE}
     assert len(children) == 4 and chart.listener_pids == children
     # Each child's solid line climbs to all its records; the dashed ones stay at 0.
-    assert chart.ends[VIA_QUEUE].texts() == ["60"] * 4
+    assert chart.ends[VIA_QUEUE].texts() == ["150"] * 4
     assert chart.ends[WITHOUT_QUEUE].texts() == ["0"] * 4
-    assert "240" in chart.figures.text and "nothing inherited" in chart.figures.text
+    assert "600" in chart.figures.text and "nothing inherited" in chart.figures.text
     assert "child-" in chart.log.text and "] record " in chart.log.text
-    assert "240 / 240" in window.readout.text()
+    assert "600 / 600" in window.readout.text()
