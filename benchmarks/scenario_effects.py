@@ -18,6 +18,8 @@ checks that every figure is present and finite.
   Value was exact in every run, and the median fill time against its ~2 s target.
 - lock-print: the fewest garbled lines without the lock (must be > 0 every run) and the most
   with it (must be 0), on every core and on one, with the median time of each phase.
+- queue-logging: the median largest record delay through the Queue, and whether every record
+  came through it (in order) and the count without it was fork's all / the others' none.
 
     uv run python benchmarks/scenario_effects.py [--runs N] [--quick]
 """
@@ -67,6 +69,42 @@ def manager_list(runs: int, methods: tuple[str, ...]) -> dict:
             "plain_len_in_parent_max": max(r["plain_len_in_parent"] for r in results),
             "appends_per_s_median": statistics.median(r["appends_per_s"] for r in results),
             "queue_speedup_median": statistics.median(r["queue_speedup"] for r in results),
+        }
+    return out
+
+
+#: queue-logging: the median largest created→handled delay (ms) must stay under this — a
+#: record a few ms old normally; this bound leaves room for a loaded 2-core machine.
+QUEUE_LOGGING_MAX_DELAY_MS = 100.0
+
+
+def queue_logging(runs: int, methods: tuple[str, ...]) -> dict:
+    """Per start method over `runs` default runs: the median max_delay_ms, and whether the
+    equalities held every run (every record via the queue, in order, from its child; without
+    it all of them under fork and none under spawn/forkserver)."""
+    out = {}
+    for method in methods:
+        results = [
+            runner.run(scenarios.make_spec("queue-logging", {}, method))["metrics"]
+            for _ in range(runs)
+        ]
+        delay = statistics.median(r["max_delay_ms"] for r in results)
+        via = all(
+            r["records_via_queue"] == r["records_expected"]
+            and r["out_of_order"] == 0
+            and r["misattributed"] == 0
+            for r in results
+        )
+        without = all(
+            r["records_without_queue"] == (r["records_expected"] if method == "fork" else 0)
+            for r in results
+        )
+        out[method] = {
+            "max_delay_ms_median": delay,
+            "max_delay_ms_ceiling": QUEUE_LOGGING_MAX_DELAY_MS,
+            "via_queue_all_in_order_every_run": via,
+            "without_queue_as_expected_every_run": without,
+            "meets_floor": via and without and delay <= QUEUE_LOGGING_MAX_DELAY_MS,
         }
     return out
 
@@ -212,6 +250,7 @@ def main() -> None:
         "process-basics": process_basics(runs, methods),
         "shared-memory": shared_memory(runs, methods),
         "lock-print": lock_print(runs, methods),
+        "queue-logging": queue_logging(runs, methods),
     }
     if not args.quick:
         figures["counter_race_by_increments"] = {

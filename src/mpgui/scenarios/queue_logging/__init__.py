@@ -1,0 +1,1 @@
+"""The queue-logging scenario: model.py (the conductor runs it), chart.py, notice.md."""
