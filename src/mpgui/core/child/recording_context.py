@@ -78,6 +78,15 @@ def still_running(proc: Any) -> bool:
 class _Records:
     """The recording part of every recording process class (see the module docstring)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # multiprocessing names a process after its class ("ForkProcess-3", and a Pool's
+        # worker "ForkPoolWorker-3"): a learner's `current_process().name` and every log
+        # record's processName must read as they would without mpgui, not "Recording…".
+        ours = type(self).__name__ + "-"
+        if self._name.startswith(ours):
+            self._name = self._plain_class.__name__ + "-" + self._name[len(ours) :]
+
     def start(self) -> None:
         """Start the process as usual; then tell the recorder."""
         _starting.depth = getattr(_starting, "depth", 0) + 1
