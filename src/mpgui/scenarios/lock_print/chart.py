@@ -176,9 +176,10 @@ class LockPrintChart(ScenarioChart):
             return (f"{TITLES[phase]}: waiting", TITLES[phase])
         return (
             f"{TITLES[phase]}: {garbled} of {lines} garbled",
-            f"{TITLES[phase]}: {garbled}/{lines} ✗",
-            f"{SHORT_TITLES[phase]}: {garbled}/{lines} ✗",
-            f"{garbled}/{lines} ✗",
+            # Not "0/200 ✗": a mark beside a count reads as a verdict on the whole phase.
+            f"{TITLES[phase]}: {garbled}/{lines} garbled",
+            f"{SHORT_TITLES[phase]}: {garbled}/{lines} garbled",
+            f"{garbled}/{lines} garbled",
         )
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from typing import Any, ClassVar
 
 import pyqtgraph as pg
@@ -39,6 +40,8 @@ from mpgui.ui.panels.scenario_chart import (
     styled,
 )
 
+#: The pid in a listener's line ("child-2[14273] record 17"), dropped where it does not fit.
+PID_PART = re.compile(r"\[\d+\] ")
 #: The two ways: the theme role each is drawn in, its pen style and its name in the key
 #: (the second channel: dashed against solid, and the ✕/✓ of the readout).
 WAYS = (
@@ -242,10 +245,17 @@ class QueueLoggingChart(ScenarioChart):
         metrics = QFontMetricsF(font)
         room = max(10.0, self._text_width() - theme.px(12))
         t = theme.current()
-        shown = [
-            html.escape(metrics.elidedText(line, Qt.TextElideMode.ElideRight, room))
-            for line in log_lines
-        ]
+
+        def fitted(line: str) -> str:
+            if metrics.horizontalAdvance(line) <= room:
+                return line
+            # Narrow: the message matters more than the pid (the Log tab keeps it whole).
+            short = PID_PART.sub(" ", line, count=1)
+            if metrics.horizontalAdvance(short) > room:
+                short = short.replace(" record ", " #", 1)  # "child-2 #17"
+            return metrics.elidedText(short, Qt.TextElideMode.ElideRight, room)
+
+        shown = [html.escape(fitted(line)) for line in log_lines]
         if head and not log_lines:
             shown = ["(nothing yet)" if head.startswith("the") else "(none: nothing arrived)"]
         # In the log's own typewriter face: a log line, as it would read in a terminal.
