@@ -53,6 +53,11 @@ TIMEOUT_TERM_GRACE_S = 0.5
 #: before it ends them. Well inside :data:`STOP_GRACE_S`, so the conductor ends its own
 #: workers (owner-ended: no failure) before the host's SIGTERM comes.
 WORKER_STOP_WAIT_S = 0.3
+#: How long a scenario's ``QueueListener`` gets to hand on what is still queued and end its
+#: thread (queue-logging; a few ms normally). After a Stop it must fit, with
+#: :data:`WORKER_STOP_WAIT_S`, inside :data:`STOP_GRACE_S`: past it the thread is left to die
+#: with the conductor.
+LISTENER_STOP_S = 0.5
 #: After ``terminate()``: how long a worker — or a Pool's ``terminate()``, which joins its
 #: workers — gets before SIGKILL. The default action ends a worker at once; a second covers a
 #: worker whose handler flushes, without letting one that ignores SIGTERM hold the run up.

@@ -29,7 +29,7 @@ from logging.handlers import QueueHandler, QueueListener
 from multiprocessing import current_process
 from multiprocessing.connection import wait
 
-from mpgui.core import mp_private
+from mpgui.core import mp_private, timing
 from mpgui.core.child.run_context import RunContext
 from mpgui.core.child.workers import blocks
 from mpgui.core.params import ParamSpec
@@ -44,9 +44,6 @@ SAMPLE_S = 0.05
 #: At most this many lines a phase are shown in the window's log (the rest are counted):
 #: thousands of lines a second would only bury the log.
 SHOWN_LINES = 2_000
-#: How long (s) the listener may take to hand on what is still queued once the children
-#: have exited (a few ms normally; the bound only matters after a Stop).
-LISTENER_STOP_S = 2.0
 #: The log file's name inside the run's private temporary directory.
 LOG_FILE = "records.log"
 #: The file's line format: when, who (pid, process name), which logger, and the message,
@@ -114,6 +111,8 @@ def log_records(slot: int, records: int, pause_s: float, start) -> None:
             for seq in block:
                 logger.info("record %d", seq, extra={SEQ: seq})
                 time.sleep(pause_s)  # a program that logs now and then, not in one burst
+                if p.should_stop():  # a block can last seconds: end by itself, not be killed
+                    break
     start.finished(slot)
 
 
@@ -159,7 +158,11 @@ class FileTally:
         end = data.rfind(b"\n") + 1  # a line still being written is read next time
         self._offset += end
         for line in data[:end].decode("utf-8", "replace").splitlines():
-            _created, pid, name, _logger, message = line.split(" ", 4)
+            fields = line.split(" ", 4)
+            # A line not in FILE_FORMAT (a message's second line, a traceback) is no record.
+            if len(fields) != 5 or not fields[1].isdigit():
+                continue
+            _created, pid, name, _logger, message = fields
             slot = self.pids.get(int(pid))
             if slot is None:
                 continue  # the parent's own line
@@ -216,7 +219,8 @@ def without_queue(ctx: RunContext, processes: int, records: int, pause_s: float,
         for slot in range(processes)
     ]
     # No thread of the parent's is logging (nor running at all, but the child watch) as it
-    # forks: a handler's lock copied while held would stay held in the child.
+    # forks: a fork copies whatever another thread is in the middle of (a half-written
+    # stream, a lock no at-fork hook re-creates).
     with ctx.running(named(procs), start_line=start):
         tally = FileTally(path, main, {p.pid: slot for slot, p in enumerate(procs)})
         tally.report()
@@ -282,10 +286,11 @@ class Arrivals(logging.Handler):
 
 def stop_listener(listener: QueueListener) -> bool:
     """``listener.stop()`` — hand on what is still queued, then end its thread — within
-    :data:`LISTENER_STOP_S`; False if it did not finish (its daemon thread is left)."""
+    :data:`~mpgui.core.timing.LISTENER_STOP_S`; False if it did not finish (its daemon
+    thread is then left, to end with the conductor)."""
     stopper = threading.Thread(target=listener.stop, name="mpgui-listener-stop", daemon=True)
     stopper.start()
-    stopper.join(LISTENER_STOP_S)
+    stopper.join(timing.LISTENER_STOP_S)
     return not stopper.is_alive()
 
 
@@ -309,8 +314,8 @@ def via_queue(
         with ctx.running(named(procs)):  # starts them; they wait at the start line
             arrivals = Arrivals(main, {p.pid: (slot, p.name) for slot, p in enumerate(procs)})
             arrivals.report()
-            # Every child is started before the listener's thread is: never fork while a
-            # thread of this process may hold a lock (the queue's, the handler's).
+            # Every child is started before the listener's thread is: never fork while another
+            # thread of this process is mid-way through something (a write, a lock held).
             listener = QueueListener(queue, arrivals, file)
             listener.start()
             start.release(procs, ctx.should_stop)
@@ -341,7 +346,8 @@ def run(ctx: RunContext, params: dict) -> dict:
     pause_s = params["pause_ms"] / 1e3
     metrics: dict = dict.fromkeys(METRICS)  # every figure None until it is measured
     metrics[RECORDS_EXPECTED] = processes * records
-    # Inside the run's own temporary directory, which mpgui removes however the run ends.
+    # Inside the run's own temporary directory, which mpgui removes however the run ends (a
+    # conductor names it at its start; without one, as in a bare test, the system's).
     folder = tempfile.mkdtemp(
         prefix="queue-logging-", dir=mp_private.process_config().get("tempdir")
     )
