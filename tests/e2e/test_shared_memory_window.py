@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QPushButton
 
-from mpgui.scenarios.shared_memory.chart import cell_marks
+from mpgui.scenarios.shared_memory.chart import cell_marks, worker_color
 from mpgui.scenarios.shared_memory.model import array_series, child_plain_series
 from mpgui.ui import theme
 
@@ -56,7 +56,7 @@ def test_the_array_fills_live_from_every_worker_and_the_plain_list_stays_empty(q
     marks = cell_marks([1024] * 4, 4, 4096)
     columns = marks[((np.arange(image.shape[0]) + 0.5) * 4096 / image.shape[0]).astype(int)]
     for k in range(4):
-        color = np.array(QColor(theme.current().categories[k % 3]).getRgb(), dtype=np.uint8)
+        color = np.array(QColor(worker_color(k)).getRgb(), dtype=np.uint8)
         assert (image[columns == k + 1, 0, :] == color).all(), k
     assert _written(image) == image.shape[0]
     # … and the plain list's strip is not written at all.

@@ -196,6 +196,17 @@ def pen(color: str, size: float = 1.0, style: Qt.PenStyle | None = None) -> QPen
     return pg.mkPen(color, **kwargs)
 
 
+def blend(a: str, b: str, f: float) -> QColor:
+    """Colour `a` moved a fraction `f` of the way to colour `b` (opaque): a tint of a role's
+    colour over the background, say, where one more shade is needed than the theme has."""
+    ca, cb = QColor(a), QColor(b)
+    return QColor.fromRgbF(
+        ca.redF() + (cb.redF() - ca.redF()) * f,
+        ca.greenF() + (cb.greenF() - ca.greenF()) * f,
+        ca.blueF() + (cb.blueF() - ca.blueF()) * f,
+    )
+
+
 def core_color(cpu: int) -> str:
     """The colour of CPU core `cpu` (the theme's grey when unknown, i.e. negative)."""
     theme = _look.theme

@@ -51,17 +51,11 @@ RATES_MIN_VIEW_PX = 24
 BAND_TINTS = (0.85, 0.4)
 
 
-def mix(color: str, background: str, amount: float) -> QColor:
-    """`color` laid over `background` with opacity `amount` (0..1), as one opaque colour."""
-    a, b = QColor(color).getRgbF()[:3], QColor(background).getRgbF()[:3]
-    return QColor.fromRgbF(*(amount * x + (1 - amount) * y for x, y in zip(a, b, strict=True)))
-
-
 def band_color(worker: int) -> QColor:
     """The fill of worker `worker`'s band: the Manager list's colour, a darker or a lighter
     tint in turn, so no two neighbours look alike."""
     t = theme.current()
-    return mix(t.good, t.background, BAND_TINTS[worker % len(BAND_TINTS)])
+    return theme.blend(t.background, t.good, BAND_TINTS[worker % len(BAND_TINTS)])
 
 
 class ManagerListChart(ScenarioChart):

@@ -50,11 +50,20 @@ KEY_MAX_SHARE = 0.33
 STRIPS_MIN_PX = 60
 
 
+#: How far (0..1) towards the background every other round of the categorical colours is
+#: drawn: with 3 colours and 4 workers, w3 is w0's hue but clearly darker (or lighter).
+ROUND_TINT = 0.5
+
+
 def worker_color(worker: int) -> str:
-    """Worker `worker`'s colour: the theme's categorical colours in turn (neighbouring slices
-    always differ; each slice also carries its worker's name, w0, w1…)."""
-    categories = theme.current().categories
-    return categories[worker % len(categories)]
+    """Worker `worker`'s colour: the theme's categorical colours in turn, every other round
+    of them tinted towards the background, so that no two of the first workers look alike
+    (each slice also carries its worker's name, w0, w1…)."""
+    t = theme.current()
+    turn, k = divmod(worker, len(t.categories))
+    if turn % 2 == 0:
+        return t.categories[k]
+    return theme.blend(t.categories[k], t.background, ROUND_TINT).name()
 
 
 def unwritten_color() -> str:

@@ -120,11 +120,14 @@ def fill(cells, plain: list, total, done, in_copy, worker: int, workers: int, st
 def sample(ctx: RunContext, cells, plain: list, total, workers: int) -> int:
     """Read the Array, the parent's plain list and the Value once, and report them.
 
-    Returns the cells the parent reads holding their owner's mark. ``cells[:]`` copies the
-    whole Array under its lock in one go, so one reading is one moment.
+    Returns the cells the parent reads holding their owner's mark. It reads the shared
+    memory itself (``get_obj()``), not through the Array's lock: a worker ended mid-write (a
+    Stop ends the ones that do not wind down in time) would leave that lock held for good,
+    and this reading would wait for ever. The slices are disjoint and a cell is written
+    whole, so a lock-free reading only ever sees a cell written or not yet.
     """
     main = ctx.probe
-    now = cells[:]
+    now = cells.get_obj()[:]
     filled = 0
     for w in range(workers):
         mark = mark_of(w)
@@ -133,7 +136,7 @@ def sample(ctx: RunContext, cells, plain: list, total, workers: int) -> int:
         main.metric(array_series(w), count)
         filled += count
     main.metric(SERIES_PLAIN_IN_PARENT, sum(v != 0 for v in plain))
-    main.metric(SERIES_VALUE, total.value)
+    main.metric(SERIES_VALUE, total.get_obj().value)  # lock-free too, for the same reason
     return filled
 
 
@@ -165,18 +168,19 @@ def run(ctx: RunContext, params: dict) -> dict:
                 break
             wait(alive, SAMPLE_S)
     filled = sample(ctx, cells, plain, total, workers)  # the workers are gone: final figures
+    final = total.get_obj().value  # (a worker Stop ended may have died holding its lock)
     plain_in_parent = sum(v != 0 for v in plain)
     seconds = start.seconds()
     main.log(
         f"Array: {filled:,} of {length:,} cells written as the parent reads it; plain list in "
-        f"the parent: {plain_in_parent:,}; Value {total.value:,} of {sum(done):,} added "
+        f"the parent: {plain_in_parent:,}; Value {final:,} of {sum(done):,} added "
         f"({seconds:.2f} s)"
     )
     return {
         ARRAY_FILLED: filled,
         EXPECTED: length,
         PLAIN_FILLED_IN_PARENT: plain_in_parent,
-        VALUE_FINAL: total.value,
+        VALUE_FINAL: final,
         VALUE_EXPECTED: sum(done),  # what the workers really added (all of it unless stopped)
         # The children's copies did fill: what each worker read back from its own list.
         PLAIN_FILLED_IN_CHILDREN: sum(in_copy),

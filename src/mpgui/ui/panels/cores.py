@@ -56,21 +56,11 @@ HEAT_STEPS = 20
 ROW_FILL = 0.64
 
 
-def blend(a: str, b: str, f: float) -> QColor:
-    """Colour `a` moved a fraction `f` of the way to colour `b` (opaque)."""
-    ca, cb = QColor(a), QColor(b)
-    return QColor.fromRgbF(
-        ca.redF() + (cb.redF() - ca.redF()) * f,
-        ca.greenF() + (cb.greenF() - ca.greenF()) * f,
-        ca.blueF() + (cb.blueF() - ca.blueF()) * f,
-    )
-
-
 def heat_color(load: float) -> QColor:
     """A load's colour in the heat strip: from the theme's idle control colour (0 %) to its
     running colour (100 %). Lightness changes monotonically, so it reads without hue too."""
     step = min(max(round(load / 100 * HEAT_STEPS), 0), HEAT_STEPS)
-    return blend(theme.current().button, theme.RUNNING, step / HEAT_STEPS)
+    return theme.blend(theme.current().button, theme.RUNNING, step / HEAT_STEPS)
 
 
 @dataclass(frozen=True)
@@ -154,7 +144,7 @@ class LoadHistory(GrowingLayer):
         self._mean_pen = theme.pen(theme.FOREGROUND, 2)
         # Opaque: neighbouring segments' polygons share an edge, which a translucent band
         # would paint twice, as a stripe every sample.
-        self._band = QBrush(blend(theme.BACKGROUND, theme.MUTED, 0.55))
+        self._band = QBrush(theme.blend(theme.BACKGROUND, theme.MUTED, 0.55))
 
     def __len__(self) -> int:
         return len(self._t)
