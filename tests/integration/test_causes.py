@@ -12,8 +12,8 @@ import pytest
 
 from mpgui import scenarios
 from mpgui.core.host import runner
-from mpgui.core.host.handle import OUTPUT_LEVEL
 from mpgui.core.protocol import events as ev
+from mpgui.core.protocol.events import OUTPUT_LEVEL
 
 #: manager-list long enough to kill something in its Manager phase.
 LONG_MANAGER = {"workers": 2, "items": 1_000_000}

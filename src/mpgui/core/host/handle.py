@@ -47,9 +47,6 @@ started_groups: list[int] = []
 #: Capacity asked for the workers' event pipe (bytes; Linux lets anyone have up to 1 MiB).
 EVENTS_PIPE_BYTES = 1 << 20
 
-#: Log level of a line the run's processes printed (their stdout and stderr).
-OUTPUT_LEVEL = "OUTPUT"
-
 
 class RunStartError(Exception):
     """The run could not be started (no room in /dev/shm, a process limit): one line why."""
@@ -347,7 +344,7 @@ class Conductor:
                 out.append(self._protocol_error(reader, reader.why))
                 # Nothing more can be read from it, and writers would block on it: end the run.
                 self.request_stop(grace_s=0)
-        out.extend((ev.LOG, ev.now_ns(), 0, OUTPUT_LEVEL, line) for line in self._output.read())
+        out.extend((ev.LOG, ev.now_ns(), 0, ev.OUTPUT_LEVEL, line) for line in self._output.read())
         now = ev.now_ns()
         if self._sampler is not None and self._sampler.due(now):
             out.extend(self._sampler.sample(self.pids))

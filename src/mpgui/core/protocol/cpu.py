@@ -34,3 +34,12 @@ def _make_current_cpu():
 
 #: ``current_cpu() -> int``: the core this thread is on now, or -1 where unknown.
 current_cpu = _make_current_cpu()
+
+
+def usable_cores() -> int:
+    """The CPUs this process may run on: its affinity where the OS says (a container, a
+    ``taskset``), else all of them. A run's processes inherit the conductor's."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every OS (macOS, Windows)
+        return os.cpu_count() or 1

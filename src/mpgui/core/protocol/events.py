@@ -87,6 +87,11 @@ FIELDS: dict[str, tuple[str, ...]] = {
     DONE: ("t", "status"),
 }
 
+#: The level of a LOG event that carries a line a run's process printed: what the host read
+#: from the run's stdout and stderr (pid 0: the pipe does not say who wrote it), or a
+#: scenario's own output that it read itself (lock-print: under the conductor's pid).
+OUTPUT_LEVEL = "OUTPUT"
+
 #: Status values carried by a DONE event.
 STATUS_OK = "ok"
 STATUS_ERROR = "error"

@@ -18,6 +18,7 @@ import time
 
 from mpgui.core.child.run_context import RunContext
 from mpgui.core.params import ParamSpec
+from mpgui.core.protocol import events as ev
 from mpgui.core.protocol import probe
 from mpgui.core.scenario import Scenario
 
@@ -42,7 +43,7 @@ READ_CHUNK = 65536
 UNLOCKED, LOCKED = "unlocked", "locked"
 PHASES = (UNLOCKED, LOCKED)
 #: The log level of each line of the workers' output, as the conductor read it.
-OUTPUT_LEVEL = "OUTPUT"
+OUTPUT_LEVEL = ev.OUTPUT_LEVEL
 #: The metrics `run` returns.
 LINES_EXPECTED = "lines_expected"
 GARBLED_UNLOCKED = "garbled_unlocked"

@@ -10,6 +10,7 @@ from functools import partial
 from mpgui.core.child.run_context import RunContext
 from mpgui.core.params import ParamSpec
 from mpgui.core.protocol import probe
+from mpgui.core.protocol.cpu import usable_cores
 from mpgui.core.scenario import Scenario
 
 # The names this scenario reports (its chart imports them from here).
@@ -71,14 +72,6 @@ def work(task: int, iterations: int) -> tuple[int, int, int]:
         t0, cpu0 = time.perf_counter_ns(), time.process_time_ns()
         burn(iterations)
         return t0, time.perf_counter_ns(), time.process_time_ns() - cpu0
-
-
-def cores() -> int:
-    """The CPUs this process may run on (its affinity where the OS says, else all)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on every OS (macOS, Windows)
-        return os.cpu_count() or 1
 
 
 def serial_fraction(serial_part_s: float, compute_s: float) -> float:
@@ -154,7 +147,7 @@ def run(ctx: RunContext, params: dict) -> dict:
         SPEEDUP: None,
         EFFICIENCY: None,
         TASKS_PER_S: tasks / parallel_s,
-        CORES: cores(),
+        CORES: usable_cores(),
         STARTUP_S: startup_s,
         GATHER_S: gather_s,
         SERIAL_FRACTION: serial_fraction(startup_s + gather_s, compute_s),

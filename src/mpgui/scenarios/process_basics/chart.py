@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +13,8 @@ from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QSizePolicy
 
 from mpgui.core.model.run_state import RunState
+from mpgui.core.protocol.cpu import usable_cores
+from mpgui.core.protocol.events import OUTPUT_LEVEL
 from mpgui.scenarios.process_basics.model import (
     CPU,
     MOMENTS,
@@ -104,19 +105,11 @@ def output_lines(state: RunState, count: int) -> list[str]:
     """The last `count` lines the run's processes printed, oldest first."""
     out = []
     for _, _, level, message in reversed(state.logs):
-        if level == "OUTPUT":
+        if level == OUTPUT_LEVEL:
             out.append(message)
             if len(out) == count:
                 break
     return out[::-1]
-
-
-def cores() -> int:
-    """The CPUs this process may run on (the conductor's are the same machine's)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on every OS
-        return os.cpu_count() or 1
 
 
 class Block:
@@ -340,7 +333,7 @@ class ProcessBasicsChart(ScenarioChart):
         ]
         if params.get("work") == CPU:
             key.append(
-                f"work = cpu: at most {cores()} tasks compute at once (cores), "
+                f"work = cpu: at most {usable_cores()} tasks compute at once (cores), "
                 "so one by one is at most that many times slower"
             )
         if output:
@@ -373,7 +366,7 @@ class ProcessBasicsChart(ScenarioChart):
         if metrics.get(RATIO) is not None:
             ratio = f"{bold(f'{metrics[RATIO]:.1f}×')} as long one by one"
             if self._work == CPU:
-                ratio += f" (cpu work: it stops at the {cores()} cores)"
+                ratio += f" (cpu work: it stops at the {usable_cores()} cores)"
             parts.append(ratio)
         if metrics.get(START_RETURN_MS) is not None:
             parts.append(f"start() returned in {bold(f'{metrics[START_RETURN_MS]:.1f} ms')}")

@@ -21,6 +21,7 @@ from mpgui.core.child import workers
 from mpgui.core.child.run_context import RunContext
 from mpgui.core.params import ParamSpec
 from mpgui.core.protocol import probe
+from mpgui.core.protocol.cpu import usable_cores
 from mpgui.core.scenario import Scenario
 
 #: The parent waits in ``join()`` this long (s) at a time, then looks whether Stop was pressed
@@ -194,18 +195,10 @@ def run(ctx: RunContext, params: dict) -> dict:
     metrics[PARENT_WAITED_MS] = clock.join_ns / 1e6
     if work == CPU:
         ctx.probe.log(
-            f"work=cpu: at most {cores()} tasks compute at once on this machine's "
+            f"work=cpu: at most {usable_cores()} tasks compute at once on this machine's "
             "cores, so the ratio stops near that number"
         )
     return metrics
-
-
-def cores() -> int:
-    """The CPUs this process may run on (its affinity where the OS says, else all)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on every OS (macOS, Windows)
-        return os.cpu_count() or 1
 
 
 SCENARIO = Scenario(
