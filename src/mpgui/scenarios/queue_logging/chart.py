@@ -217,14 +217,15 @@ class QueueLoggingChart(ScenarioChart):
         self.listener_pids.update(pid for _t, pid, lvl, _m in fresh if lvl == LISTENER_LEVEL)
         phase = state.phases[-1][1] if state.phases else ""
         level = LISTENER_LEVEL if phase == VIA_QUEUE else FILE_LEVEL
+        since = phase_start(state, phase) if phase else None
         newest: list[str] = []
-        for _t, _pid, lvl, message in reversed(state.logs):
+        for t, _pid, lvl, message in reversed(state.logs):
+            if since is not None and t < since:
+                break  # older lines are another phase's
             if lvl == level:
                 newest.append(message)
                 if len(newest) == LOG_LINES:
                     break
-            elif lvl == "INFO" and message == f"phase: {phase}":
-                break  # older lines are another phase's
         if phase == VIA_QUEUE:
             head = "the parent's QueueListener:"
         elif phase == WITHOUT_QUEUE:
