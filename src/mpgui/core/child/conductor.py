@@ -28,7 +28,6 @@ core while the run keeps every core busy.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import os
 import signal
@@ -116,8 +115,8 @@ def _capture_output(output: Connection | None) -> None:
     A worker's print or traceback, a thread's dying words, CPython's warnings: none of it may
     reach the host's own terminal (``mpgui run --json`` prints one object, and a failure one
     line); the host reads the pipe and shows each line in the run's log. Lines are written
-    whole (line buffering, here and in every worker the probe is installed in), so lines of
-    different processes never mix mid-line.
+    whole (:func:`~mpgui.core.protocol.probe.write_whole_lines`, here and in every worker
+    the probe is installed in), so lines of different processes never mix mid-line.
     """
     if output is None:
         return
@@ -125,9 +124,7 @@ def _capture_output(output: Connection | None) -> None:
     for std in (1, 2):
         os.dup2(fd, std)
     output.close()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(AttributeError, ValueError, OSError):
-            stream.reconfigure(line_buffering=True)
+    probe_mod.write_whole_lines(sys.stdout, sys.stderr)
 
 
 def conductor_main(

@@ -310,16 +310,29 @@ def current() -> Probe:
     return _current
 
 
+def write_whole_lines(*streams: Any) -> None:
+    """Make each text stream write a line in one ``write(2)``: line-buffered, and not
+    write-through.
+
+    The run's processes share one output pipe (``conductor._capture_output``); a line written
+    in one call never mixes with another process's. Line buffering alone is not enough: under
+    ``PYTHONUNBUFFERED=1`` (``python -u``, common in containers) a stream is write-through,
+    and ``print(text)`` writes the text and its newline separately, so two processes printing
+    at once make one line of two and an empty one.
+    """
+    for stream in streams:
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            stream.reconfigure(line_buffering=True, write_through=False)
+
+
 def install(channel: EventChannel, stop_event: Any, role: str = "worker", label: str = "") -> Probe:
     """Make a probe reporting on the run's event `channel` this process's probe, say hello.
 
     Use it as a Pool initializer (``initargs=(channel, stop_event)``). Also makes this
-    worker's stdout line-buffered: the run's output reaches the host through a pipe (see
-    ``conductor._capture_output``), and a line written whole never mixes with another
-    process's.
+    worker's output write whole lines (:func:`write_whole_lines`): the run's output reaches
+    the host through one pipe.
     """
-    with contextlib.suppress(AttributeError, ValueError, OSError):
-        sys.stdout.reconfigure(line_buffering=True)
+    write_whole_lines(sys.stdout, sys.stderr)
     probe = Probe(channel.send, stop_event, role=role, label=label, background_flush=True)
     install_probe(probe)
     if probe.flusher_error is not None:

@@ -1,5 +1,6 @@
 """The probe batches events onto a real multiprocessing queue, and onto the run's channel."""
 
+import io
 import multiprocessing
 import queue
 import threading
@@ -223,3 +224,30 @@ def test_a_task_number_must_be_an_int_and_a_huge_one_costs_only_its_batch():
     events = ev.expand([e for batch in _read(channel) for e in batch])
     assert [e[3] for e in events if e[0] == ev.END] == [1]
     channel.close()
+
+
+class _Writes(io.RawIOBase):
+    """A raw stream that keeps every write(2) it is given, as the run's output pipe would."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.writes.append(bytes(data))
+        return len(data)
+
+
+def test_a_printed_line_is_one_write_even_where_python_runs_unbuffered():
+    # PYTHONUNBUFFERED=1 gives stdout a raw buffer and write-through: print() then writes
+    # the text and its newline apart, and two processes printing at once mix their lines.
+    raw = _Writes()
+    stream = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
+    print("pid 1: process 0 running", file=stream)
+    assert raw.writes == [b"pid 1: process 0 running", b"\n"]  # how it goes wrong
+    raw.writes.clear()
+    probe_mod.write_whole_lines(stream)
+    print("pid 1: process 0", "running", file=stream)
+    assert raw.writes == [b"pid 1: process 0 running\n"]
