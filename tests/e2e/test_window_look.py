@@ -11,7 +11,7 @@ from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 
-from mpgui.ui import MainWindow, theme
+from mpgui.ui import MainWindow, main_window, theme
 from mpgui.ui.main_window import fitting_size
 from mpgui.ui.settings import settings_path
 
@@ -138,6 +138,31 @@ def test_presentation_mode_shows_what_a_class_needs_and_comes_back(qtbot, window
     assert window.theme_name() == "dark" and window.zoom() == 1.0
     qtbot.waitUntil(window.tabs.isVisible)
     assert window.params_box.isVisible() and window.side.isAncestorOf(window.scenario_list)
+
+
+@pytest.mark.parametrize("present", [False, True], ids=["side-column", "presenting"])
+def test_a_long_scenario_list_scrolls_with_the_chosen_one_in_view(qtbot, window, present):
+    window.resize(1280, 720)
+    window.set_presentation(present)
+    window.set_zoom(2.0)
+    chips = window.scenario_list
+    last = max(r for r in range(chips.count()) if not chips.isRowHidden(r))
+    window.select_scenario(chips.item(last).data(Qt.ItemDataRole.UserRole))
+
+    def chosen_in_view():
+        shown = chips.visualItemRect(chips.item(last))
+        return chips.viewport().rect().contains(shown)
+
+    qtbot.waitUntil(chosen_in_view)
+    # The list takes its share, not the column: the parameters keep their place.
+    if present:
+        index = chips.model().index
+        tallest = max(chips.sizeHintForIndex(index(r, 0)).height() for r in range(last + 1))
+        frame = 2 * chips.frameWidth() + 2
+        assert chips.height() <= main_window.CHIP_ROWS * (tallest + 2 * chips.spacing()) + frame
+    else:
+        assert chips.height() <= window.side.height() * main_window.LIST_SHARE + 1
+        assert window.params_box.isVisible()
 
 
 def test_escape_stops_a_run_and_leaves_presentation_when_idle(qtbot, window):

@@ -62,6 +62,13 @@ DEFAULT_WIDTH, DEFAULT_HEIGHT = 1440, 900
 PRESENT_ZOOM = 1.6
 #: Below this height (px at 100 %: the window's height ÷ zoom) the summary steps aside.
 COMPACT_HEIGHT = 560
+#: The scenario list's share of the side column at most (beyond, it scrolls), and the rows it
+#: always shows: fourteen scenarios at 200 % would otherwise take the whole column.
+LIST_SHARE = 0.45
+LIST_MIN_ROWS = 4
+#: Rows of chips across the top in presentation mode at most (beyond, they scroll): the
+#: panels, not the chooser, are what the back of the room reads.
+CHIP_ROWS = 2
 #: Presentation mode's theme unless one is chosen while presenting.
 PRESENT_THEME = "high-contrast"
 
@@ -184,11 +191,12 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(MIN_WIDTH, MIN_HEIGHT)
 
     def _build_scenario_list(self) -> QListWidget:
-        """The listed scenarios, one row each, as tall as its rows (it never scrolls)."""
+        """The listed scenarios, one row each, as tall as its rows up to a share of the side
+        column (then it scrolls, the current one kept in view)."""
         self.scenario_list = QListWidget()
         self.scenario_list.setObjectName("scenarioList")
         self.scenario_list.setAccessibleName("Scenarios")
-        self.scenario_list.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scenario_list.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.scenario_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         for s in listed():
             item = QListWidgetItem(s.short or s.title)
@@ -200,27 +208,34 @@ class MainWindow(QMainWindow):
         return self.scenario_list
 
     def _fit_scenario_list(self) -> None:
-        """Give the list the height of its shown rows (after a zoom, the rows are taller):
-        one row per scenario in the side column; in presentation mode, chips in rows across
-        the top, as many rows as its width makes."""
+        """Give the list the height of its shown rows (after a zoom, the rows are taller), up
+        to a bound beyond which it scrolls: one row per scenario in the side column, at most
+        :data:`LIST_SHARE` of it; in presentation mode, chips in rows across the top, at most
+        :data:`CHIP_ROWS` rows. The current scenario stays in view."""
         chips = self.scenario_list
         rows = [r for r in range(chips.count()) if not chips.isRowHidden(r)]
         frame = 2 * chips.frameWidth() + 2
         if chips.flow() == QListView.Flow.TopToBottom:
-            chips.setMinimumWidth(max(chips.sizeHintForColumn(0), 0) + theme.px(24))
-            chips.setFixedHeight(sum(chips.sizeHintForRow(r) for r in rows) + frame)
-            return
-        chips.setMinimumWidth(0)
-        room, x, line_h, height = max(1, chips.viewport().width()), 0, 0, 0
-        gap = 2 * chips.spacing()
-        for r in rows:
-            size = chips.sizeHintForIndex(chips.model().index(r, 0))
-            if x and x + size.width() + gap > room:  # this chip starts the next row
-                height += line_h
-                x, line_h = 0, 0
-            x += size.width() + gap
-            line_h = max(line_h, size.height() + gap)
-        chips.setFixedHeight(height + line_h + frame)
+            heights = [chips.sizeHintForRow(r) for r in rows]
+            bar = chips.verticalScrollBar().sizeHint().width()
+            chips.setMinimumWidth(max(chips.sizeHintForColumn(0), 0) + theme.px(24) + bar)
+            cap = max(sum(heights[:LIST_MIN_ROWS]) + frame, int(self.side.height() * LIST_SHARE))
+            chips.setFixedHeight(min(sum(heights) + frame, cap))
+        else:
+            chips.setMinimumWidth(0)
+            room, x, line_h, lines = max(1, chips.viewport().width()), 0, 0, []
+            gap = 2 * chips.spacing()
+            for r in rows:
+                size = chips.sizeHintForIndex(chips.model().index(r, 0))
+                if x and x + size.width() + gap > room:  # this chip starts the next row
+                    lines.append(line_h)
+                    x, line_h = 0, 0
+                x += size.width() + gap
+                line_h = max(line_h, size.height() + gap)
+            lines.append(line_h)
+            chips.setFixedHeight(sum(lines[:CHIP_ROWS]) + frame)
+        if chips.currentItem() is not None:
+            chips.scrollToItem(chips.currentItem())
 
     def _move_scenario_list(self, across_the_top: bool) -> None:
         """The list as a column in the side panel, or as chips across the top of the centre
@@ -564,6 +579,8 @@ class MainWindow(QMainWindow):
         if event.type() != QEvent.Type.Resize or not hasattr(self, "side"):  # (being built)
             return super().eventFilter(watched, event)
         if watched is self.side:
+            if self.scenario_list.flow() == QListView.Flow.TopToBottom:
+                self._fit_scenario_list()  # its share of the column's new height
             self._reflow()
         elif watched is self.scenario_list:
             if self.scenario_list.flow() == QListView.Flow.LeftToRight:
@@ -647,6 +664,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Stop the run (Esc) before choosing another scenario.")
             return
         self._show_scenario(get_scenario(item.data(Qt.ItemDataRole.UserRole)))
+        self.scenario_list.scrollToItem(item)  # chosen from code, it may be out of view
 
     def _show_scenario(self, scenario: Scenario) -> None:
         """Show `scenario`: its form as the user left it, its text, and empty panels."""
