@@ -180,8 +180,9 @@ class PoolMapChart(ScenarioChart):
         self._show_warning(
             ""
             if self.busy is None
-            else f"⚠ The other cores were already {self.busy[0]:.0f} % busy before the pool "
-            "started: this speedup may mislead."
+            # Short: it shares a small chart with two plots (presentation mode at 1024×768),
+            # and the readout already says what it means for the speedup.
+            else f"⚠ Other cores were {self.busy[0]:.0f} % busy before the pool started."
         )
 
     def _show_warning(self, text: str) -> None:
