@@ -15,8 +15,10 @@ import codecs
 import json
 import math
 import os
+import shutil
 import signal
 import sys
+import textwrap
 from typing import Any, NoReturn
 
 from mpgui import __version__
@@ -244,12 +246,24 @@ def _cmd_list(args: argparse.Namespace) -> int:
         ]
         print(json.dumps(out, indent=2))
         return 0
+    width = max(60, shutil.get_terminal_size().columns - 1)
     for s in listed():
-        print(f"{s.id:<16} {s.title} — {s.summary}")
+        print(_wrapped(f"{s.id:<16} {s.title} — {s.summary}", width, 17))
         for p in s.params:
             allowed = p.bound_text() or (" | ".join(p.choices) if p.choices else "true or false")
-            print(f"    {p.name:<11} default {p.default!s:<6} {allowed:<20} {p.help}")
+            default = ",".join(p.default) if isinstance(p.default, tuple) else str(p.default)
+            row = f"    {p.name:<11} default {default:<6} {allowed:<20} "
+            if len(row) + len(p.help) <= width:
+                print(row + p.help)
+            else:  # the help under the row, wrapped: a long row pushed it past the edge
+                print(row.rstrip())
+                print(_wrapped(" " * 16 + p.help, width, 16))
     return 0
+
+
+def _wrapped(text: str, width: int, indent: int) -> str:
+    """`text` wrapped to `width` columns, its later lines indented by `indent` spaces."""
+    return textwrap.fill(text, width, subsequent_indent=" " * indent, break_on_hyphens=False)
 
 
 def _format_result(result: dict[str, Any]) -> str:
