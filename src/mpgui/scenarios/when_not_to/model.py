@@ -191,7 +191,14 @@ def map_or_stop(ctx: RunContext, pool, fn, items, chunksize: int = 1) -> list | 
 
 
 def run(ctx: RunContext, params: dict) -> dict:
-    """Measure the three parts; return the figures and where the time went."""
+    """Measure the three parts; return the figures and where the time went, in the order of
+    :data:`METRICS` (None for what a Stop left unmeasured)."""
+    got = measure(ctx, params)
+    return {name: got.get(name) for name in METRICS}
+
+
+def measure(ctx: RunContext, params: dict) -> dict:
+    """The three parts, one after another: what was measured before any Stop."""
     n, mb, workers = params["n"], params["mb"], params["workers"]
     main = ctx.probe
     sizes = chunksizes(n, workers)
