@@ -350,6 +350,8 @@ class WhenNotToChart(ScenarioChart):
             self.best.setData([math.log10(best)], [math.log10(value)])
             self.best_label.setText(f"best {best:,}")
             self.best_label.setPos(math.log10(best), math.log10(value))
+            # Written leftwards from a point at the right end: it would run out of the plot.
+            self.best_label.setAnchor((1, 1.2) if best == xs[-1] else (0.5, 1.2))
             key.append(styled("★ best chunksize", color=t.good))
         self.sweep_key.setHtml(styled(lines(*key), size=NOTE_PT))
         self.sweep_key.setPos(math.log10(max(max(xs), 10)) + 0.3, math.log10(high) + 0.5)

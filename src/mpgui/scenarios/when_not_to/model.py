@@ -203,8 +203,6 @@ def measure(ctx: RunContext, params: dict) -> dict:
     main = ctx.probe
     sizes = chunksizes(n, workers)
     metrics: dict = {TRANSFER_MB: mb, WORKERS: workers}
-    pieces = payload(mb)
-    expected = mb * (PIECE_BYTES // 256)
 
     with ctx.warm_pool(workers) as warm:
         pool = warm.pool
@@ -240,6 +238,10 @@ def measure(ctx: RunContext, params: dict) -> dict:
 
         # (b) data transfer: count newlines in the parent, or send the pieces to the pool.
         main.phase(TRANSFER)
+        # Made after the pool's workers started: under fork they do not inherit it, so the
+        # pool gets the data the only way it can, pickled down a pipe.
+        pieces = payload(mb)
+        expected = mb * (PIECE_BYTES // 256)
         counts: dict[str, list] = {}
         variants = {
             TRANSFER_SERIAL: lambda: counts.update(serial=[count_newlines(d) for _, d in pieces]),
@@ -384,6 +386,7 @@ SCENARIO = Scenario(
     run=run,
     metrics=METRICS,
     focus=(
+        "result = pool.map_async(fn, items, chunksize)",
         "variants = {TINY_SERIAL: lambda: list(map(square, range(n)))}",
         "variants[sweep_series(size)] = lambda size=size: map_or_stop(",
         "TRANSFER_POOL: lambda: counts.update(pool=map_or_stop(ctx, pool, count_piece, pieces)),",
