@@ -20,6 +20,9 @@ checks that every figure is present and finite.
   with it (must be 0), on every core and on one, with the median time of each phase.
 - queue-logging: the median largest record delay through the Queue, and whether every record
   came through it (in order) and the count without it was fork's all / the others' none.
+- when-not-to: tiny tasks, chunksize=1 vs serial and vs the best chunksize, sending data vs
+  counting it in the parent, and a new pool's start-up: medians, and whether the slowdowns
+  held in every run.
 
     uv run python benchmarks/scenario_effects.py [--runs N] [--quick]
 """
@@ -240,6 +243,57 @@ def lock_print(runs: int, methods: tuple[str, ...]) -> dict:
     return out
 
 
+#: when-not-to's figures whose medians are reported.
+WHEN_NOT_TO_FIGURES = (
+    "tiny_serial_s",
+    "tiny_pool_chunk1_s",
+    "tiny_pool_chunked_s",
+    "best_chunksize",
+    "transfer_pool_s",
+    "transfer_serial_s",
+    "pool_startup_ms",
+)
+
+
+def when_not_to(runs: int, methods: tuple[str, ...], params: dict | None = None) -> dict:
+    """Per start method over `runs` runs (defaults unless `params`): the medians of the
+    figures, the slowdowns as ratios (each floor: > 1, i.e. the pool loses: chunksize 1 vs
+    serial, sending the data vs counting it in the parent; and chunksize 1 vs the best one),
+    and whether both booleans held in every run."""
+    out = {}
+    for method in methods:
+        results = [
+            runner.run(scenarios.make_spec("when-not-to", params or {}, method))["metrics"]
+            for _ in range(runs)
+        ]
+        figures = {
+            f"{name}_median": statistics.median(r[name] for r in results)
+            for name in WHEN_NOT_TO_FIGURES
+        }
+        ratios = {
+            "chunk1_over_serial_median": statistics.median(
+                r["tiny_pool_chunk1_s"] / r["tiny_serial_s"] for r in results
+            ),
+            "chunk1_over_chunked_median": statistics.median(
+                r["tiny_pool_chunk1_s"] / r["tiny_pool_chunked_s"] for r in results
+            ),
+            "transfer_pool_over_serial_median": statistics.median(
+                r["transfer_pool_s"] / r["transfer_serial_s"] for r in results
+            ),
+        }
+        held = all(
+            r["chunk1_slower_than_serial"] and r["transfer_slower_than_serial"] for r in results
+        )
+        out[method] = {
+            **figures,
+            **ratios,
+            "ratio_floor": 1.0,
+            "booleans_held_every_run": held,
+            "meets_floor": held and all(v > 1.0 for v in ratios.values()),
+        }
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="scenario effects: shown every run, floors met?")
     parser.add_argument("--runs", type=int, default=3)
@@ -259,6 +313,8 @@ def main() -> None:
         "shared-memory": shared_memory(runs, methods),
         "lock-print": lock_print(runs, methods),
         "queue-logging": queue_logging(runs, methods),
+        # --quick: fewer tiny tasks, so one run takes ~2 s, not ~8 (chunksize 1 is slow).
+        "when-not-to": when_not_to(runs, methods, {"n": 20_000} if args.quick else None),
     }
     if not args.quick:
         figures["counter_race_by_increments"] = {
