@@ -77,6 +77,14 @@ KILLED_EXIT_S = 2.0
 #: How often a parent looks at its workers while it waits for them (a start line, their exit):
 #: a crashed worker is then reported within this, and 50 ms is a poll nobody notices.
 WORKER_POLL_S = 0.05
+#: How long a warm pool (``RunContext.warm_pool``) may take until every worker has started and
+#: run its initializer. A spawn worker starts in ~30–80 ms and eight of them start one after
+#: another; on a loaded machine seconds. Past this something is wrong: the run fails, saying so.
+POOL_READY_S = 60.0
+#: How long a thread pool's threads get to finish their tasks once the pool is ended (a
+#: failure, Stop): threads cannot be killed. Ones still busy after this are left to the
+#: conductor's exit (they are daemon threads).
+THREAD_POOL_END_S = 1.0
 
 # -- the child watch (core/child/child_watch.py) ------------------------------------------------
 

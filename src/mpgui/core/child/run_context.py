@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from mpgui.core import ending, timing
 from mpgui.core.child import child_watch, recording_context
 from mpgui.core.child import workers as workers_mod
+from mpgui.core.child.timed import WarmPool
 from mpgui.core.protocol import probe as probe_mod
 
 if TYPE_CHECKING:  # imported where used: every spawn worker imports this module
@@ -87,6 +89,66 @@ def _end_pool(pool: multiprocessing.pool.Pool, made: Callable[[], list[Any]]) ->
 def _terminate_and_join(pool: multiprocessing.pool.Pool) -> None:
     pool.terminate()
     pool.join()
+
+
+def _close_and_join(pool: multiprocessing.pool.Pool) -> None:
+    pool.close()
+    pool.join()
+
+
+def _init_worker(
+    channel: EventChannel,
+    stop_event: Any,
+    ready: Any,
+    initializer: Callable[..., Any] | None,
+    initargs: tuple,
+) -> None:
+    """A pool worker's initializer: install its probe, run the scenario's own initializer,
+    then say it is ready (`ready`, a semaphore, or None)."""
+    probe_mod.install(channel, stop_event)
+    if initializer is not None:
+        initializer(*initargs)
+    if ready is not None:
+        ready.release()
+
+
+def _init_thread(
+    parent: probe_mod.Probe,
+    ready: threading.Semaphore,
+    made: list[probe_mod.Probe],
+    initializer: Callable[..., Any] | None,
+    initargs: tuple,
+) -> None:
+    """A thread pool's thread's initializer: make it a thread lane ("thread 1", …), run the
+    scenario's initializer, say it is ready."""
+    with _made_lock:
+        label = f"thread {len(made) + 1}"
+        made.append(probe_mod.install_thread(parent, label))
+    if initializer is not None:
+        initializer(*initargs)
+    ready.release()
+
+
+#: Guards the list of a thread pool's probes while its threads add themselves.
+_made_lock = threading.Lock()
+
+
+def _wait_ready(ready: Any, workers: int, should_stop: Callable[[], bool], what: str) -> None:
+    """Wait until `ready` was released `workers` times, or Stop; fail past POOL_READY_S.
+
+    Waits in slices: a worker that dies while starting is the child watch's to report, and
+    the watch interrupts this wait like any other.
+    """
+    deadline = time.monotonic() + timing.POOL_READY_S
+    for _ in range(workers):
+        while not ready.acquire(timeout=timing.WORKER_POLL_S):
+            if should_stop():
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"the {what}'s {workers} workers were not all ready after "
+                    f"{timing.POOL_READY_S:.0f} s"
+                )
 
 
 def _run_probed(
@@ -175,8 +237,14 @@ class RunContext:
             workers_mod.end_all(processes)
 
     @contextmanager
-    def pool(self, processes: int) -> Iterator[multiprocessing.pool.Pool]:
-        """A ``Pool`` whose workers report through a probe.
+    def pool(
+        self,
+        processes: int,
+        initializer: Callable[..., Any] | None = None,
+        initargs: tuple = (),
+        _ready: Any = None,
+    ) -> Iterator[multiprocessing.pool.Pool]:
+        """A ``Pool`` whose workers report through a probe, then run ``initializer(*initargs)``.
 
         On a normal exit the pool is closed and joined — not terminated, as ``with Pool()``
         would — so every worker exits normally and its probe flushes its last events.
@@ -184,7 +252,9 @@ class RunContext:
         # A context of the pool's own: what it made is exactly the pool's workers.
         mp = recording_context.recording_context(self.start_method)
         pool = mp.Pool(
-            processes, initializer=probe_mod.install, initargs=(self.channel, self.stop_event)
+            processes,
+            initializer=_init_worker,
+            initargs=(self.channel, self.stop_event, _ready, initializer, initargs),
         )
         try:
             yield pool
@@ -195,6 +265,60 @@ class RunContext:
         with child_watch.shielded():
             pool.close()
             pool.join()
+
+    @contextmanager
+    def warm_pool(
+        self, processes: int, initializer: Callable[..., Any] | None = None, initargs: tuple = ()
+    ) -> Iterator[WarmPool]:
+        """A :meth:`pool` whose `processes` workers have all started and run `initializer`
+        before the block begins (a timed region times only the work), and how long that took.
+        """
+        ready = self.mp.Semaphore(0)
+        t0 = time.perf_counter()
+        with self.pool(processes, initializer, initargs, _ready=ready) as pool:
+            _wait_ready(ready, processes, self.should_stop, "pool")
+            yield WarmPool(pool, (time.perf_counter() - t0) * 1000.0)
+
+    @contextmanager
+    def warm_thread_pool(
+        self, threads: int, initializer: Callable[..., Any] | None = None, initargs: tuple = ()
+    ) -> Iterator[WarmPool]:
+        """A ``multiprocessing.pool.ThreadPool`` of `threads` threads in the conductor, each a
+        thread lane of its own (``probe.current()`` in a task is the thread's probe), all
+        started and past `initializer` before the block begins.
+
+        Leave its block before making a process pool: a fork start method must not fork a
+        process that runs other threads. However the block ends, the threads are ended: a
+        normal exit closes and joins the pool; an error terminates it, waiting at most
+        :data:`~mpgui.core.timing.THREAD_POOL_END_S` for busy threads. Either way each
+        thread's probe then sends what it still holds.
+        """
+        from multiprocessing.pool import ThreadPool  # noqa: PLC0415 - not in every worker
+
+        ready = threading.Semaphore(0)
+        made: list[probe_mod.Probe] = []
+        t0 = time.perf_counter()
+        pool = ThreadPool(
+            threads,
+            initializer=_init_thread,
+            initargs=(self.probe, ready, made, initializer, initargs),
+        )
+        ended_well = False
+        try:
+            _wait_ready(ready, threads, self.should_stop, "thread pool")
+            yield WarmPool(pool, (time.perf_counter() - t0) * 1000.0)
+            ended_well = True
+        finally:
+            # Threads cannot be killed, and join() and terminate() wait for busy ones: the
+            # ending runs in a thread of its own, waited for with a bound.
+            end = _close_and_join if ended_well else _terminate_and_join
+            ender = threading.Thread(
+                target=end, args=(pool,), name="mpgui-threads-end", daemon=True
+            )
+            ender.start()
+            ender.join(timing.THREAD_POOL_END_S)
+            for probe in made:
+                probe.flush()
 
     @contextmanager
     def executor(self, max_workers: int) -> Iterator[ProcessPoolExecutor]:

@@ -33,13 +33,17 @@ class Lane:
     """One process on the timeline: a pool worker, or the conductor's own ("main") lane.
 
     Or, with a negative `pid`, a lane of many processes that live one after another, which
-    the conductor reports itself (start-methods: one lane per method's children).
+    the conductor reports itself (start-methods: one lane per method's children). Or, with a
+    `tid`, one thread of process `process` (a ThreadPool's worker): then `pid`, the lane's id
+    in events, is that tid.
     """
 
     pid: int
     role: str
     label: str
     index: int
+    tid: int = 0  # a thread lane's native thread id; 0 for a process's lane
+    process: int = 0  # the pid of the process the lane runs in (its own pid if a process)
     tasks_done: int = 0
     cores: set[int] = field(default_factory=set)
     #: Finished tasks by the core each ended on (-1: unknown); the counts sum to tasks_done.
@@ -52,6 +56,10 @@ class Lane:
     ended_ns: int = 0
     lost_task: int | None = None  # the task it was running when it died
     cut_task: int | None = None  # the task it was running when it was ended (Stop, a failure)
+
+    def __post_init__(self) -> None:
+        if not self.process:
+            self.process = self.pid
 
     def see_core(self, cpu: int) -> None:
         """Record that this process was seen on core `cpu`."""
@@ -138,6 +146,8 @@ class RunState:
                         self._fold_spans(lane, ev.one_span(task, start, t, cpu))
                 case (ev.HELLO, t, pid, cpu, role, label):
                     self._apply_hello(t, pid, cpu, role, label)
+                case (ev.THREAD, t, tid, pid, cpu, label):
+                    self._apply_hello(t, pid, cpu, "worker", label, tid)
                 case (ev.LOG, t, pid, level, message):
                     self.add_log(t, pid, level, message)
                 case (ev.PHASE, t, name):
@@ -200,14 +210,18 @@ class RunState:
         self.span_t1.frombytes(ends)
         self.span_cpu.frombytes(cpus)
 
-    def _apply_hello(self, t: int, pid: int, cpu: int, role: str, label: str) -> None:
-        if pid not in self._lane_of:
-            lane = Lane(pid, role, label or f"pid {pid}", len(self.lanes))
+    def _apply_hello(self, t: int, pid: int, cpu: int, role: str, label: str, tid: int = 0) -> None:
+        """A process's lane (HELLO), or with a `tid` a thread lane of process `pid` (THREAD)."""
+        key = tid or pid  # what the lane's later events name it by
+        if key not in self._lane_of:
+            lane = Lane(key, role, label or f"pid {pid}", len(self.lanes), tid=tid, process=pid)
             self.lanes.append(lane)
-            self._lane_of[pid] = lane
-            if pid > 0:  # not a lane of many processes (a negative id): nothing started
+            self._lane_of[key] = lane
+            if tid:
+                self.add_log(t, tid, "INFO", f"{role} thread {tid} of process {pid} started")
+            elif pid > 0:  # not a lane of many processes (a negative id): nothing started
                 self.add_log(t, pid, "INFO", f"{role} process {pid} started on core {cpu}")
-        self._lane_of[pid].see_core(cpu)
+        self._lane_of[key].see_core(cpu)
 
     def _apply_error(
         self, t: int, type_: str, message: str, traceback: str | None, info: dict[str, Any]
@@ -354,7 +368,12 @@ class RunState:
             "status": self.status,
             "wall_s": round(self.elapsed_s(), 6),
             "workers": [
-                {"pid": w.pid, "tasks": w.tasks_done, "cores": sorted(w.cores)}
+                {
+                    "pid": w.process,
+                    **({"tid": w.tid} if w.tid else {}),
+                    "tasks": w.tasks_done,
+                    "cores": sorted(w.cores),
+                }
                 for w in self.workers()
             ],
             "metrics": dict(self.metrics),

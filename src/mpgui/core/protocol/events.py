@@ -13,6 +13,10 @@ conductor's control pipe) carries one batch, in the order its events happened.
 Layouts (``t`` is the perf_counter_ns timestamp)::
 
     ("hello",  t, pid, cpu, role, label)      a process joined; role is "worker" or "main"
+    ("thread", t, tid, pid, cpu, label)       a thread lane joined: thread `tid` of process
+                                              `pid` (a ThreadPool's worker thread); the
+                                              lane's later events carry `tid` where a
+                                              process's carry its pid
     ("start",  t, pid, task)                  pid started task number `task`
     ("end",    t, pid, task, cpu)             pid finished it, last seen on core `cpu`
     ("spans",  t, pid, data)                  pid finished tasks, packed (see below); `t` is
@@ -35,6 +39,13 @@ Layouts (``t`` is the perf_counter_ns timestamp)::
                                               exitcode, signal and the task it ran
     ("done",   t, status)                     the conductor is finished: "ok", "error", "stopped"
 
+A lane is a process or one thread of a process. Every event after a lane's HELLO or THREAD
+names the lane in its ``pid`` field: a process's pid, or a thread lane's ``tid`` — its native
+thread id (``threading.get_native_id()``). On Linux, thread ids and process ids are one number
+space (a process's pid is its main thread's id), so a tid never names another live process;
+a thread lane is never a main thread, so it never shares its process's lane. The host
+samples and signals only the pids of HELLOs: a tid is not a process to end.
+
 Finished tasks are what a busy worker reports most — a START and an END per task, up to
 hundreds of thousands a second — so the probe packs them: one SPANS event carries any number
 of finished tasks as ``bytes``: ``n`` native int64 per column, column after column, in the
@@ -55,6 +66,7 @@ from collections.abc import Iterable
 from typing import Any
 
 HELLO = "hello"
+THREAD = "thread"
 START = "start"
 END = "end"
 SPANS = "spans"
@@ -72,6 +84,7 @@ DONE = "done"
 #: Field names per kind, in tuple order after the kind tag. Used for JSON export and docs.
 FIELDS: dict[str, tuple[str, ...]] = {
     HELLO: ("t", "pid", "cpu", "role", "label"),
+    THREAD: ("t", "tid", "pid", "cpu", "label"),
     START: ("t", "pid", "task"),
     END: ("t", "pid", "task", "cpu"),
     SPANS: ("t", "pid", "spans"),

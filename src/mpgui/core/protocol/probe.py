@@ -19,6 +19,11 @@ A small flusher thread sends what an idle worker still holds, and a
 ``multiprocessing.util.Finalize`` hook flushes when the worker exits normally
 (``pool.close(); pool.join()``), so the last events of a run are never stranded.
 
+A thread can be a lane of its own: :func:`install_thread`, used as a ``ThreadPool``
+initializer (``RunContext.warm_thread_pool`` does), gives a worker thread a probe whose events
+name the thread (see :data:`~mpgui.core.protocol.events.THREAD`); inside that thread
+:func:`current` returns it. Its batches go out through the process's probe, one at a time.
+
 Where no probe is installed (a plain script, the "without probe" benchmark), :func:`current`
 returns a :class:`NullProbe` whose methods do nothing, so one worker function serves both.
 """
@@ -102,12 +107,21 @@ class Probe:
         role: str = "worker",
         label: str = "",
         background_flush: bool = False,
+        tid: int = 0,
     ) -> None:
         self._deliver = send
+        # Batches are sent whole: a thread lane's probe sends through its process's probe,
+        # and two threads writing one pipe at once could interleave their messages.
+        self._send_lock = threading.Lock()
         self._stop = stop_event
         self.role = role
         self.label = label
-        self.pid = os.getpid()
+        #: This process's pid.
+        self.process = os.getpid()
+        #: A thread lane's native thread id; 0 for a process's lane.
+        self.tid = tid
+        #: The lane's id in every event it sends: its tid if it is a thread's, else its pid.
+        self.pid = tid or self.process
         # The batch being built: events in order, with the tasks finished since the last
         # other event still being packed in `_spans` (it goes into `_buf` as one SPANS event).
         self._buf: list[tuple] = []
@@ -132,6 +146,11 @@ class Probe:
                 self.flusher_error = str(exc)
 
     # -- sending -------------------------------------------------------------------------
+    def deliver(self, batch: list[tuple]) -> None:
+        """Send one batch, whole, even if other threads' probes send through this one too."""
+        with self._send_lock:
+            self._deliver(batch)
+
     def emit(self, event: tuple) -> None:
         """Buffer one event (its second item must be its timestamp); flush when due."""
         with self._lock:
@@ -165,7 +184,7 @@ class Probe:
         if self._buf:
             batch, self._buf = self._buf, []
             try:
-                self._deliver(batch)
+                self.deliver(batch)
             except (pickle.PicklingError, TypeError, AttributeError) as exc:
                 self._send_each(batch, exc)
         self._pending = 0
@@ -179,10 +198,10 @@ class Probe:
         """
         for event in batch:
             try:
-                self._deliver([event])
+                self.deliver([event])
             except (pickle.PicklingError, TypeError, AttributeError):
                 why = f"mpgui could not send a {event[0]!r} event: {exc}"
-                self._deliver([(ev.LOG, _now(), self.pid, "ERROR", why)])
+                self.deliver([(ev.LOG, _now(), self.pid, "ERROR", why)])
 
     def _has_unsent(self) -> bool:
         running = self._open
@@ -209,8 +228,12 @@ class Probe:
 
     # -- what workers report -------------------------------------------------------------
     def hello(self) -> None:
-        """Announce this process (pid, core, role) and flush, so its lane appears at once."""
-        self.emit((ev.HELLO, _now(), self.pid, current_cpu(), self.role, self.label))
+        """Announce this lane (a process: pid, core, role; a thread: tid and its process's
+        pid) and flush, so the lane appears at once."""
+        if self.tid:
+            self.emit((ev.THREAD, _now(), self.tid, self.process, current_cpu(), self.label))
+        else:
+            self.emit((ev.HELLO, _now(), self.pid, current_cpu(), self.role, self.label))
         self.flush()
 
     def task(self, task: int) -> _Span:
@@ -303,11 +326,14 @@ class _NullSpan:
 
 _NULL_SPAN = _NullSpan()
 _current: Probe = NullProbe()
+#: Thread lanes' probes, each in its own thread (``_thread_probes.probe``).
+_thread_probes = threading.local()
 
 
 def current() -> Probe:
-    """This process's probe (a :class:`NullProbe` if none was installed)."""
-    return _current
+    """This thread's probe if it is a thread lane (:func:`install_thread`), else this
+    process's (a :class:`NullProbe` if none was installed)."""
+    return getattr(_thread_probes, "probe", _current)
 
 
 def write_whole_lines(*streams: Any) -> None:
@@ -347,6 +373,21 @@ def install_probe(probe: Probe) -> Probe:
     # Flush on normal process exit. Priority 100 runs before multiprocessing's own finalizers
     # (a Queue's are 10 and -5), in case a probe's `send` is a Queue's put.
     mp_util.Finalize(probe, probe.flush, exitpriority=100)
+    probe.hello()
+    return probe
+
+
+def install_thread(parent: Probe, label: str) -> Probe:
+    """Make the calling thread a lane of its own: a probe for it that sends through `parent`
+    (its process's probe), made :func:`current` in this thread, announced with a THREAD event.
+
+    For a worker thread (a ``ThreadPool`` initializer), never the main thread: a main
+    thread's id is its process's pid, which names the process's own lane. The thread's
+    events wait in its probe until a batch is due, a long task starts, or the owner calls
+    :meth:`Probe.flush` (``warm_thread_pool`` does as the pool ends): no flusher thread.
+    """
+    probe = Probe(parent.deliver, parent._stop, label=label, tid=threading.get_native_id())
+    _thread_probes.probe = probe
     probe.hello()
     return probe
 

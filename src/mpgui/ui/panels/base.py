@@ -36,9 +36,10 @@ from mpgui.ui import theme
 
 
 def lane_name(lane: Lane) -> str:
-    """A lane's short name on an axis: a worker's pid, else the lane's label ("main" for the
-    conductor, "fork" for start-methods' lane of fork's children)."""
-    return str(lane.pid) if lane.role == "worker" else lane.label
+    """A lane's short name on an axis: a worker process's pid, else the lane's label ("main"
+    for the conductor, "thread 2" for a thread lane, "fork" for start-methods' lane of fork's
+    children)."""
+    return str(lane.pid) if lane.role == "worker" and not lane.tid else lane.label
 
 
 def paint_from_pixmap(item: QGraphicsItem) -> None:
