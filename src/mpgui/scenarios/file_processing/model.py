@@ -68,8 +68,9 @@ COLD_PARALLEL_S = "cold_parallel_s"
 COLD_SPEEDUP = "cold_speedup"
 COLD_MB_PER_S = "cold_mb_per_s"
 COLD_CPU_SHARE = "cold_cpu_share"
-#: True when the workers spent less than :data:`DISK_BOUND_SHARE` of the cold counting time on
-#: the CPU: they waited for the disk more than they computed.
+#: True when the cold counts' CPU share was less than :data:`DISK_BOUND_SHARE` of the warm
+#: counts': they spent most of the time the warm counts computed waiting for the disk. (Both
+#: shares fall alike when other programs take the CPU: the ratio is the disk's part.)
 COLD_DISK_BOUND = "cold_disk_bound"
 METRICS = (
     FILES,
@@ -383,6 +384,7 @@ def run(ctx: RunContext, params: dict) -> dict:
     try:
         main.phase(WRITE)
         sizes = file_lines(files, params["lines_per_file"])
+        main.log(f"writing {files} files into {folder}")
         t0 = time.perf_counter()
         paths = write_files(folder, sizes, main, ctx.should_stop)
         metrics[WRITE_S] = time.perf_counter() - t0
@@ -394,7 +396,7 @@ def run(ctx: RunContext, params: dict) -> dict:
         metrics[TOTAL_MB] = total_bytes / 1e6
         main.log(
             f"wrote {files} files, {total_bytes / 1e6:.1f} MB, {sum(expected):,} lines "
-            f"in {folder} ({metrics[WRITE_S]:.2f} s)"
+            f"({metrics[WRITE_S]:.2f} s)"
         )
         jobs = [(index, path, method) for index, path in enumerate(paths)]
         with ctx.warm_pool(workers) as warm:
@@ -435,7 +437,10 @@ def run(ctx: RunContext, params: dict) -> dict:
         metrics[COLD_MB_PER_S] = total_bytes / 1e6 / cold[COLD_PARALLEL]
         share = cpu_share(cold_counts[COLD_PARALLEL])
         metrics[COLD_CPU_SHARE] = share
-        metrics[COLD_DISK_BOUND] = share is not None and share < DISK_BOUND_SHARE
+        warm_share = metrics[CPU_SHARE]
+        metrics[COLD_DISK_BOUND] = bool(
+            share and warm_share and share < DISK_BOUND_SHARE * warm_share
+        )
     return metrics
 
 
