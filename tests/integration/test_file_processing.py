@@ -16,9 +16,10 @@ from mpgui.core.host import runner
 from mpgui.core.model.run_state import RunState
 from mpgui.core.protocol.run_spec import available_start_methods
 from mpgui.scenarios.file_processing.model import (
-    COLD_PARALLEL,
+    COLD,
     FILE_PID,
-    PARALLEL,
+    PASS_S,
+    WARM,
     WRITE,
     file_lines,
     file_series,
@@ -54,8 +55,9 @@ def test_with_defaults_every_count_matches_and_both_workers_count(method):
     assert len(workers) == 2
     counters = {int(state.series[file_series(FILE_PID, i)][-1][1]) for i in range(16)}
     assert counters == workers
-    phases = [name for _t, name in state.phases]
-    assert phases.count(PARALLEL) == 3 and phases.count(COLD_PARALLEL) == 3
+    assert [name for _t, name in state.phases] == [WRITE, WARM, COLD]
+    for name in ("serial", "parallel", "cold_serial", "cold_parallel"):
+        assert len(state.series[PASS_S + name]) == 3  # every round measured, and shown
 
 
 def test_a_stream_takes_almost_no_memory_where_readlines_takes_tens_of_mb():
@@ -82,7 +84,7 @@ def _folder(state: RunState) -> str | None:
 
 @pytest.mark.parametrize(
     ("phase", "params"),
-    [(WRITE, {"lines_per_file": 400_000}), (PARALLEL, {"files": 8})],
+    [(WRITE, {"lines_per_file": 400_000}), (WARM, {"files": 8})],
 )
 def test_stop_mid_run_leaves_no_process_and_no_file(phase, params):
     spec = scenarios.make_spec("file-processing", params, "fork")

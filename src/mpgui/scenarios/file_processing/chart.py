@@ -210,6 +210,7 @@ class FileProcessingChart(ScenarioChart):
         self.rows: list[FileRow] = []
         self.names: dict[int, str] = {}
         self._files = 0
+        self._phases = 0  # the phases the count times' axis was fitted in
         self._method = READLINES
 
     # -- drawing ---------------------------------------------------------------------------
@@ -224,12 +225,14 @@ class FileProcessingChart(ScenarioChart):
         self.memory_bars.reset()
         self.rows = []
         self._files = 0
+        self._phases = 0
         self._show_memory(None)
 
     def _frame(self, files: int) -> None:
         """The file axis for `files` files."""
         self._files = files
-        self.sizes.setXRange(-0.6, files - 0.4, padding=0)
+        # Room beside the end bars for the names over them ("main" is wider than a bar).
+        self.sizes.setXRange(-1.0, files, padding=0)
         self.sizes.setYRange(0, self.size_range.value, padding=0)
         self.times.setYRange(0, self.time_range.value, padding=0)
 
@@ -240,6 +243,11 @@ class FileProcessingChart(ScenarioChart):
             return
         if files != self._files:
             self._frame(files)
+        if len(state.phases) != self._phases:
+            # A new phase (the cold passes take longer): the count times' axis fits afresh.
+            self._phases = len(state.phases)
+            self.time_range.reset()
+            self.times.setYRange(0, self.time_range.value, padding=0)
         self._method = str(params.get("method", READLINES))
         self.rows = rows = file_rows(state, files)
         self.names = counter_names(state)
@@ -302,7 +310,7 @@ class FileProcessingChart(ScenarioChart):
             )
         if metrics.get(COLD_SPEEDUP) is not None:
             limit = "the disk" if metrics[COLD_DISK_BOUND] else "the CPU"
-            out.append(f"cold {bold(f'{metrics[COLD_SPEEDUP]:.2f}×')}: {limit} the limit")
+            out.append(f"cold {bold(f'{metrics[COLD_SPEEDUP]:.2f}×')}, {limit} was the limit")
         return out
 
 

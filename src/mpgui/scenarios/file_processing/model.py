@@ -37,11 +37,13 @@ from mpgui.core.protocol import probe
 from mpgui.core.scenario import Scenario
 
 # The names this scenario reports (its chart imports them from here).
-#: The phases: writing the files, then each measurement (every round is a phase of its own).
-WRITE, SERIAL, PARALLEL = "write", "serial", "parallel"
+#: The phases: writing the files, the warm passes, the cold passes.
+WRITE, WARM, COLD = "write", "warm", "cold"
+PHASES = (WRITE, WARM, COLD)
+#: The passes, each measured :data:`~mpgui.core.child.timed.ROUNDS` times, in turns.
+SERIAL, PARALLEL = "serial", "parallel"
 COLD_SERIAL, COLD_PARALLEL = "cold_serial", "cold_parallel"
 PASSES = (SERIAL, PARALLEL, COLD_SERIAL, COLD_PARALLEL)
-PHASES = (WRITE, *PASSES)
 #: The two ways to count a file's lines (the `method` parameter).
 READLINES, STREAM = "readlines", "stream"
 #: The issue's metrics.
@@ -338,29 +340,35 @@ def measure(
 ) -> tuple[dict[str, list[float]], dict[str, list[list[Counted | None]]]]:
     """Alternate the serial and the parallel count (on `pool`, of `workers`)
     :data:`~mpgui.core.child.timed.ROUNDS` times — each file's pages dropped first when
-    `cold` — and return the samples (s) and every round's counts, by pass name."""
+    `cold` — and return the samples (s) and every round's counts, by pass name.
+
+    One round at a time, so that each round's figures are shown as soon as it is measured.
+    """
     main = ctx.probe
+    main.phase(COLD if cold else WARM)
     serial, parallel = (COLD_SERIAL, COLD_PARALLEL) if cold else (SERIAL, PARALLEL)
     counts: dict[str, list] = {serial: [], parallel: []}
+    samples: dict[str, list[float]] = {serial: [], parallel: []}
 
     def before(name: str, _round: int) -> None:
         if cold:
             drop_cached(paths)
-        main.phase(name)
         main.plan(tasks=len(jobs), workers=1 if name == serial else workers)
 
-    samples = timed.alternate(
-        {
-            serial: lambda: counts[serial].append(count_serially(jobs, ctx.should_stop)),
-            parallel: lambda: counts[parallel].append(pool.map(count_file, jobs, chunksize=1)),
-        },
-        rounds=timed.ROUNDS,
-        should_stop=ctx.should_stop,
-        before=before,
-    )
-    for name, seconds in samples.items():
-        for s in seconds:
-            main.metric(pass_series(name), s)
+    for _ in range(timed.ROUNDS):
+        measured = timed.alternate(
+            {
+                serial: lambda: counts[serial].append(count_serially(jobs, ctx.should_stop)),
+                parallel: lambda: counts[parallel].append(pool.map(count_file, jobs, chunksize=1)),
+            },
+            rounds=1,
+            should_stop=ctx.should_stop,
+            before=before,
+        )
+        for name, seconds in measured.items():
+            samples[name] += seconds
+            for s in seconds:
+                main.metric(pass_series(name), s)
     return samples, counts
 
 
@@ -492,7 +500,7 @@ SCENARIO = Scenario(
         "return len(file.readlines())",
         "return sum(1 for _ in file)",
         "counts.append(count_file(job))",
-        "parallel: lambda: counts[parallel].append(pool.map(",
+        "pool.map(count_file, jobs, chunksize=1)",
         "os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)",
     ),
 )
