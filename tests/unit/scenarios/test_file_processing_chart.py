@@ -105,6 +105,10 @@ def test_each_file_shows_its_newest_count_and_who_counted_it(chart):
     # The two workers' bars differ in colour as well as in name.
     brushes = chart.time_bars.opts["brushes"]
     assert brushes[0].color() == brushes[2].color() != brushes[1].color()
+    # ... and the key under the plots says which colour is whose.
+    key = chart.key.text
+    assert "counted by:" in key
+    assert key.index("</span> main") < key.index("</span> w0") < key.index("</span> w1")
 
 
 def test_throughput_is_the_files_mb_over_each_passs_median_round(chart):

@@ -47,7 +47,7 @@ from mpgui.ui.panels.base import (
     px_per_unit,
     style_plot,
 )
-from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart, bold
+from mpgui.ui.panels.scenario_chart import NOTE_PT, Reads, ScenarioChart, bold, styled
 
 #: The passes in the throughput plot, top to bottom, with their names there.
 PASS_ROWS = (
@@ -159,7 +159,9 @@ class FileProcessingChart(ScenarioChart):
         ),
         tasks=True,  # the lanes: which pid is which worker
     )
-    MEANINGS: ClassVar[tuple[str, ...]] = ("categories", "muted", "good", "limit")
+    #: The counters' colours (the workers', main's muted); the passes and the methods are told
+    #: apart by their axis names, in two greys (serial and stream muted).
+    MEANINGS: ClassVar[tuple[str, ...]] = ("categories", "muted", "foreground")
 
     def __init__(self, parent=None, session: dict[str, Any] | None = None) -> None:
         super().__init__(parent, session)
@@ -190,7 +192,7 @@ class FileProcessingChart(ScenarioChart):
 
         self.speed = self.addPlot(row=0, col=1)
         style_plot(self.speed, "Throughput of each pass", bottom="MB/s", short="Throughput")
-        colors = [t.muted, t.good, t.muted, t.good]
+        colors = [t.muted, t.foreground, t.muted, t.foreground]
         self.speed_bars = LabelledBars(
             self.speed, [label for _, label in PASS_ROWS], colors, lambda v: f"{v:,.0f}", 100.0
         )
@@ -202,13 +204,23 @@ class FileProcessingChart(ScenarioChart):
             short="Memory",
         )
         self.memory_bars = LabelledBars(
-            self.memory, [READLINES, STREAM], [t.limit, t.good], lambda v: f"+{v:.1f} MB", 10.0
+            self.memory,
+            [READLINES, STREAM],
+            [t.foreground, t.muted],
+            lambda v: f"+{v:.1f} MB",
+            10.0,
         )
+        # Who counted: the key to the count bars' colours (each bar's name is over some).
+        self.key = pg.LabelItem("", justify="left")
+        self.addItem(self.key, row=2, col=0, colspan=2)
+        self._key_for: tuple[str, ...] | None = None
         self.ci.layout.setColumnStretchFactor(0, 3)
         self.ci.layout.setColumnStretchFactor(1, 2)
         self.session.setdefault(MEMORY, {})
         self.rows: list[FileRow] = []
+        self.who: list[str] = []  # each file's counter's name ("" for not counted yet)
         self.names: dict[int, str] = {}
+        self.sizes.vb.sigResized.connect(self._label_bars)
         self._files = 0
         self._phases = 0  # the phases the count times' axis was fitted in
         self._method = READLINES
@@ -224,9 +236,11 @@ class FileProcessingChart(ScenarioChart):
         self.speed_bars.reset()
         self.memory_bars.reset()
         self.rows = []
+        self.who = []
         self._files = 0
         self._phases = 0
         self._show_memory(None)
+        self._show_key(())
 
     def _frame(self, files: int) -> None:
         """The file axis for `files` files."""
@@ -260,23 +274,44 @@ class FileProcessingChart(ScenarioChart):
         self.time_bars.setOpts(x=xs, height=[r.ms or 0.0 for r in rows], brushes=brushes)
         if self.time_range.fit(max(r.ms or 0.0 for r in rows), headroom=1.3):
             self.times.setYRange(0, self.time_range.value, padding=0)
-        # Labels over the bars, every k-th one where the bars are too narrow for all.
-        px = px_per_unit(self.sizes)[0]
-        step = label_step(px, theme.px(34))
-        lines = [
-            f"{r.lines / 1e3:.0f}k" if r.lines is not None and i % step == 0 else ""
-            for i, r in enumerate(rows)
-        ]
-        self.line_labels.set_labels([(i, r.mb or 0.0) for i, r in enumerate(rows)], lines)
-        names = [name if i % step == 0 else "" for i, name in enumerate(who)]
-        self.who_labels.set_labels([(i, r.ms or 0.0) for i, r in enumerate(rows)], names)
-        ticks = [(i, str(i)) for i in xs if i % step == 0]
-        self.times.getAxis("bottom").setTicks([ticks])
-        self.sizes.getAxis("bottom").setTicks([ticks])
+        self.who = who
+        self._label_bars()
         total_mb = sum(r.mb or 0.0 for r in rows)
         self.speed_bars.set(pass_throughput(state, total_mb))
         counted = [r.mem_mb for r in rows if r.mem_mb is not None]
         self._show_memory(max(counted) if counted else None)
+        self._show_key(tuple(sorted(set(self.names.values()), key=lambda n: (n[0] == "w", n))))
+
+    def _label_bars(self) -> None:
+        """Name the bars — lines over the sizes, the counter over the times — every k-th one
+        where the bars are too narrow for all, those between the ticks, so that the first
+        and the last never run off the plot. Again whenever the plot is resized."""
+        rows, n = self.rows, len(self.rows)
+        step = label_step(px_per_unit(self.sizes)[0], theme.px(34))
+        shown = [i % step == step // 2 for i in range(n)]
+        lines = [
+            f"{r.lines / 1e3:.0f}k" if r.lines is not None and shown[i] else ""
+            for i, r in enumerate(rows)
+        ]
+        self.line_labels.set_labels([(i, r.mb or 0.0) for i, r in enumerate(rows)], lines)
+        names = [name if shown[i] else "" for i, name in enumerate(self.who)]
+        self.who_labels.set_labels([(i, r.ms or 0.0) for i, r in enumerate(rows)], names)
+        ticks = [(i, str(i)) for i in range(n) if i % step == 0]
+        self.times.getAxis("bottom").setTicks([ticks])
+        self.sizes.getAxis("bottom").setTicks([ticks])
+
+    def _show_key(self, names: tuple[str, ...]) -> None:
+        """The key under the plots: each counter's colour and name."""
+        if names == self._key_for:
+            return
+        self._key_for = names
+        entries = [
+            styled(f"{styled('■', color=counter_color(name))} {name}", nowrap=True)
+            for name in names
+        ]
+        text = "counted by: " + " &nbsp; ".join(entries) if entries else ""
+        text += " &nbsp;(main: the serial passes; w0, w1…: the pool's workers)" if entries else ""
+        self.key.setText(styled(text, size=NOTE_PT, color=theme.MUTED))
 
     def _show_memory(self, this_run: float | None) -> None:
         """The memory bars: this run's method live, the other from the session's last run."""
