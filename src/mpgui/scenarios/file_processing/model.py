@@ -346,14 +346,14 @@ def measure(
     """
     main = ctx.probe
     main.phase(COLD if cold else WARM)
+    # Every file counted twice (serial, parallel) each round: the phase's tasks.
+    main.plan(tasks=2 * timed.ROUNDS * len(jobs), workers=workers)
     serial, parallel = (COLD_SERIAL, COLD_PARALLEL) if cold else (SERIAL, PARALLEL)
     counts: dict[str, list] = {serial: [], parallel: []}
     samples: dict[str, list[float]] = {serial: [], parallel: []}
 
-    def before(name: str, _round: int) -> None:
-        if cold:
-            drop_cached(paths)
-        main.plan(tasks=len(jobs), workers=1 if name == serial else workers)
+    def before(_name: str, _round: int) -> None:
+        drop_cached(paths)  # untimed, ahead of each cold measurement
 
     for _ in range(timed.ROUNDS):
         measured = timed.alternate(
@@ -363,7 +363,7 @@ def measure(
             },
             rounds=1,
             should_stop=ctx.should_stop,
-            before=before,
+            before=before if cold else None,
         )
         for name, seconds in measured.items():
             samples[name] += seconds
