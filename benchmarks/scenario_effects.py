@@ -23,6 +23,8 @@ checks that every figure is present and finite.
 - when-not-to: tiny tasks, chunksize=1 vs serial and vs the best chunksize, sending data vs
   counting it in the parent, and a new pool's start-up: medians, and whether the slowdowns
   held in every run.
+- file-processing: the median speedup of Pool.map over the serial count (floor 1.4 on 2
+  cores), throughput warm and cold, and a worker's peak RSS with readlines against a stream.
 
     uv run python benchmarks/scenario_effects.py [--runs N] [--quick]
 """
@@ -294,6 +296,50 @@ def when_not_to(runs: int, methods: tuple[str, ...], params: dict | None = None)
     return out
 
 
+#: file-processing's floor: the pool's speedup over the serial count, with defaults on 2 cores.
+FILE_PROCESSING_SPEEDUP_FLOOR = 1.4
+
+
+def file_processing(runs: int, methods: tuple[str, ...], quick: bool = False) -> dict:
+    """file-processing with its defaults (readlines, cold pass): per start method the medians
+    of `runs` runs against the speedup floor, and whether every count matched in every run;
+    and (not `quick`) the same files counted as a stream, for its memory."""
+    names = (
+        "serial_s", "parallel_s", "speedup", "mb_per_s", "worker_peak_rss_mb", "count_mem_mb",
+        "cpu_share", "cold_serial_s", "cold_parallel_s", "cold_speedup", "cold_mb_per_s",
+        "cold_cpu_share",
+    )  # fmt: skip
+    out = {}
+    for method in methods:
+        results = [
+            runner.run(scenarios.make_spec("file-processing", {}, method))["metrics"]
+            for _ in range(runs)
+        ]
+        figures = {f"{n}_median": statistics.median(r[n] for r in results) for n in names}
+        matched = all(r["lines_match"] for r in results)
+        out[method] = {
+            **figures,
+            "lines_match_every_run": matched,
+            "cold_disk_bound_runs": sum(bool(r["cold_disk_bound"]) for r in results),
+            "speedup_floor": FILE_PROCESSING_SPEEDUP_FLOOR,
+            "meets_floor": matched and figures["speedup_median"] >= FILE_PROCESSING_SPEEDUP_FLOOR,
+        }
+        if not quick:
+            stream = [
+                runner.run(
+                    scenarios.make_spec(
+                        "file-processing", {"method": "stream", "cold": False}, method
+                    )
+                )["metrics"]
+                for _ in range(runs)
+            ]
+            out[method]["stream"] = {
+                f"{n}_median": statistics.median(r[n] for r in stream)
+                for n in ("speedup", "worker_peak_rss_mb", "count_mem_mb")
+            }
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="scenario effects: shown every run, floors met?")
     parser.add_argument("--runs", type=int, default=3)
@@ -315,6 +361,7 @@ def main() -> None:
         "queue-logging": queue_logging(runs, methods),
         # --quick: fewer tiny tasks, so one run takes ~2 s, not ~8 (chunksize 1 is slow).
         "when-not-to": when_not_to(runs, methods, {"n": 20_000} if args.quick else None),
+        "file-processing": file_processing(runs, methods, quick=args.quick),
     }
     if not args.quick:
         figures["counter_race_by_increments"] = {

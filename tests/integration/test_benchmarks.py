@@ -52,6 +52,7 @@ FLOORED_SCENARIOS = (
     "lock-print",
     "queue-logging",
     "when-not-to",
+    "file-processing",
 )
 
 

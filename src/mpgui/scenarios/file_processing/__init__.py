@@ -1,0 +1,1 @@
+"""The file-processing scenario: model.py (the conductor runs it), chart.py, notice.md."""
