@@ -46,7 +46,13 @@ def test_benchmark_runs_quick_and_prints_json(script):
 
 
 #: The scenarios whose effects scenario_effects.py measures as floors (issue 14 onwards).
-FLOORED_SCENARIOS = ("process-basics", "shared-memory", "lock-print", "queue-logging")
+FLOORED_SCENARIOS = (
+    "process-basics",
+    "shared-memory",
+    "lock-print",
+    "queue-logging",
+    "threads-vs-processes",
+)
 
 
 def _numbers(value):
