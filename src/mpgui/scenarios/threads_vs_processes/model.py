@@ -18,6 +18,7 @@ import select
 import socket
 import statistics
 import time
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -242,6 +243,47 @@ def start_server(ctx: RunContext, delay_s: float) -> tuple[Any, int]:
 
 
 # -- the run -------------------------------------------------------------------------------------
+def serially(job: Callable[[int], None], tasks: int, should_stop: Callable[[], bool]) -> Any:
+    """A timed region: `job` over the tasks one after another, in the conductor's thread."""
+
+    def region() -> None:
+        for i in range(tasks):
+            if should_stop():
+                return
+            job(i)
+
+    return region
+
+
+def on_pool(pool: Any, job: Callable[[int], None], tasks: int) -> Any:
+    """A timed region: `job` over the tasks on `pool` (a ThreadPool or a Pool), one task at a
+    time to each worker."""
+    return lambda: pool.map(job, range(tasks), chunksize=1)
+
+
+def reported(main: probe.Probe, name: str, region: Callable[[], object]) -> Any:
+    """`region`, then its own time on its series for the chart (a metric of microseconds at
+    the end of a region of tenths of a second)."""
+
+    def measured() -> None:
+        t0 = time.perf_counter()
+        region()
+        main.metric(sample_series(name), time.perf_counter() - t0)
+
+    return measured
+
+
+def speedups(metrics: dict[str, Any]) -> None:
+    """Fill in the speedups over serial from the medians measured (None if one is missing)."""
+    for speedup, way_s, serial_s in (
+        (IO_THREADS_SPEEDUP, IO_THREADS_S, IO_SERIAL_S),
+        (CPU_THREADS_SPEEDUP, CPU_THREADS_S, CPU_SERIAL_S),
+        (CPU_PROCESSES_SPEEDUP, CPU_PROCESSES_S, CPU_SERIAL_S),
+    ):
+        if metrics[way_s] and metrics[serial_s]:
+            metrics[speedup] = metrics[serial_s] / metrics[way_s]
+
+
 def run(ctx: RunContext, params: dict) -> dict:
     """Time both workloads serially, on a ThreadPool and on a process Pool, in alternation."""
     n, tasks = params["workers"], params["tasks"]
@@ -254,6 +296,7 @@ def run(ctx: RunContext, params: dict) -> dict:
         if ctx.should_stop():
             return metrics
         waits = partial(io_task, port=port, timeout_s=io_s + IO_BOUND_S)
+        computes = {way: partial(cpu_task, chunks=chunks, way=way) for way in WAYS}
         # The process pool first: a fork start method must fork the conductor before any
         # thread of the ThreadPool exists (forking a process that runs threads is unsafe).
         main.phase(START_PROCESSES)
@@ -262,50 +305,33 @@ def run(ctx: RunContext, params: dict) -> dict:
             main.phase(START_THREADS)
             with ctx.warm_thread_pool(n) as threads:
                 metrics[THREADS_START_MS] = threads.start_ms
-                pools = {THREADS: threads.pool, PROCESSES: procs.pool}
-
-                def on(way: str, job: Any) -> Any:
-                    """Run `job` over the tasks one after another, or on `way`'s pool."""
-                    if way == SERIAL:
-                        return lambda: [job(i) for i in range(tasks) if not ctx.should_stop()]
-                    return lambda: pools[way].map(job, range(tasks), chunksize=1)
-
-                computes = {way: partial(cpu_task, chunks=chunks, way=way) for way in WAYS}
-                measures = {measurement(IO, way): on(way, waits) for way in WAYS}
-                measures |= {measurement(CPU, way): on(way, computes[way]) for way in WAYS}
+                regions = {}
+                for work, job in ((IO, dict.fromkeys(WAYS, waits)), (CPU, computes)):
+                    regions[measurement(work, SERIAL)] = serially(
+                        job[SERIAL], tasks, ctx.should_stop
+                    )
+                    regions[measurement(work, THREADS)] = on_pool(threads.pool, job[THREADS], tasks)
+                    regions[measurement(work, PROCESSES)] = on_pool(
+                        procs.pool, job[PROCESSES], tasks
+                    )
 
                 def before(name: str, round_: int) -> None:
                     main.phase(name)
-                    serial = name.endswith(SERIAL)
-                    main.plan(tasks=tasks, workers=1 if serial else n, round=round_ + 1)
+                    workers_now = 1 if name.endswith(SERIAL) else n
+                    main.plan(tasks=tasks, workers=workers_now, round=round_ + 1)
 
-                def reported(name: str, measure: Any) -> Any:
-                    """`measure`, then its own time on the chart's series (microseconds of
-                    the region, next to its tenths of a second)."""
-
-                    def measured() -> None:
-                        t0 = time.perf_counter()
-                        measure()
-                        main.metric(sample_series(name), time.perf_counter() - t0)
-
-                    return measured
-
-                measures = {name: reported(name, m) for name, m in measures.items()}
-                samples = timed.alternate(measures, should_stop=ctx.should_stop, before=before)
-        if ctx.should_stop():
-            return metrics
+                samples = timed.alternate(
+                    {name: reported(main, name, region) for name, region in regions.items()},
+                    should_stop=ctx.should_stop,
+                    before=before,
+                )
     finally:
         workers.end_all([server])
-    times = timed.medians(samples)
-    for name, seconds in times.items():
+    if ctx.should_stop():
+        return metrics
+    for name, seconds in timed.medians(samples).items():
         metrics[f"{name}_s"] = seconds
-    for speedup, way_s, serial_s in (
-        (IO_THREADS_SPEEDUP, IO_THREADS_S, IO_SERIAL_S),
-        (CPU_THREADS_SPEEDUP, CPU_THREADS_S, CPU_SERIAL_S),
-        (CPU_PROCESSES_SPEEDUP, CPU_PROCESSES_S, CPU_SERIAL_S),
-    ):
-        if metrics[way_s] and metrics[serial_s]:
-            metrics[speedup] = metrics[serial_s] / metrics[way_s]
+    speedups(metrics)
     main.log(
         f"medians of {timed.ROUNDS} rounds: waiting tasks {metrics[IO_THREADS_SPEEDUP]:.1f}× "
         f"faster on {n} threads; computing tasks {metrics[CPU_THREADS_SPEEDUP]:.2f}× on "
@@ -355,10 +381,11 @@ SCENARIO = Scenario(
     # The lesson: the same task on a ThreadPool and on a Pool; what each task does.
     focus=(
         "reply = conn.recv(1)",
-        "stretches = compute(chunks)",
+        "stretches = compute(chunks",
         "with ctx.warm_pool(n) as procs:",
         "with ctx.warm_thread_pool(n) as threads:",
-        "return lambda: pools[way].map(job, range(tasks), chunksize=1)",
+        "return lambda: pool.map(job, range(tasks), chunksize=1)",
+        "job(i)",
     ),
 )
 
