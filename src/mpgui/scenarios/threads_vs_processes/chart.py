@@ -37,7 +37,7 @@ from mpgui.scenarios.threads_vs_processes.model import (
     sample_series,
 )
 from mpgui.ui import theme
-from mpgui.ui.panels.base import Bars, LabelledBars, style_plot
+from mpgui.ui.panels.base import Bars, LabelledBars, fitting_ticks, px_per_unit, style_plot
 from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart, bold, lines, styled
 
 #: Each workload's plot title, and its short form for a narrow chart.
@@ -50,10 +50,14 @@ TASK_FILL, RUN_FILL = 0.8, 0.5
 #: The bars' row takes at most this share of the chart's height: the lanes, a row each, need
 #: the rest (a grid layout would share it out evenly).
 BARS_SHARE = 0.3
+#: Below this height (px at 100 %) the chart shows no key to the marks under the lanes.
+SHORT_PX = 330
+#: Below this height (px at 100 %), none: not even what the lanes showed.
+TINY_PX = 200
 #: Text size (pt at 100 %) of the key under the plots.
 KEY_PT = 9
 #: The time axis's label.
-TIME_AXIS = "seconds since the CPU tasks began (latest round)"
+TIME_AXIS = "seconds"
 
 
 def colors() -> dict[str, str]:
@@ -163,8 +167,8 @@ def verdict(way: str, lanes: Lanes | None) -> str:
         return ""
     if way == THREADS:
         why = " — the GIL" if lanes.at_once == 1 else ""
-        return f"threads (of pid {lanes.process}): at most {lanes.at_once} computing at once{why}"
-    return f"processes: at most {lanes.at_once} computing at once — {usable_cores()} cores"
+        return f"threads of pid {lanes.process}: at most {lanes.at_once} computing at once{why}"
+    return f"processes: at most {lanes.at_once} at once — {usable_cores()} cores"
 
 
 class LanePlot:
@@ -192,6 +196,7 @@ class LanePlot:
         plot.addItem(self.divider)
         style_plot(plot, LANES_TITLE, bottom=TIME_AXIS, short=LANES_SHORT_TITLE)
         self.rows: list[str] = []
+        plot.getViewBox().sigResized.connect(self.fit_rows)
 
     def clear(self) -> None:
         """Draw nothing."""
@@ -219,9 +224,14 @@ class LanePlot:
         self.divider.setVisible(bool(ways.get(PROCESSES)) and len(rows) > 0)
         if rows != self.rows:
             self.rows = rows
-            self.plot.getAxis("left").setTicks([list(enumerate(rows))])
             self.plot.setYRange(-0.5, max(1, len(rows)) - 0.5, padding=0)
+            self.fit_rows()
         return length
+
+    def fit_rows(self) -> None:
+        """Label the rows, thinned so that no two labels overlap at this size."""
+        _, per_row = px_per_unit(self.plot)
+        self.plot.getAxis("left").setTicks([fitting_ticks(self.rows, per_row, vertical=True)])
 
     @staticmethod
     def _set(bars: Bars, spans: list[tuple[int, float, float]]) -> None:
@@ -255,7 +265,12 @@ class ThreadsVsProcessesChart(ScenarioChart):
         self.bars: dict[str, LabelledBars] = {}
         for col, work in enumerate((IO, CPU)):
             plot = self.addPlot(row=0, col=col)
-            style_plot(plot, TITLES[work], bottom="seconds", short=SHORT_TITLES[work])
+            style_plot(plot, TITLES[work], short=SHORT_TITLES[work])
+            # Each bar has its seconds written after it: no time axis, the room goes to the
+            # lanes. The rows are the same in both plots: named on the left one only.
+            plot.hideAxis("bottom")
+            if work == CPU:
+                plot.hideAxis("left")
             self.bars[work] = LabelledBars(
                 plot,
                 [WAY_NAMES[way] for way in WAYS],
@@ -264,11 +279,13 @@ class ThreadsVsProcessesChart(ScenarioChart):
                 1.0,
             )
         self.lanes = LanePlot(self.addPlot(row=1, col=0, colspan=2))
+        self._key_html = ""
+        self._verdicts: list[str] = []
         self.key = pg.LabelItem("", justify="left")
         self.key.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.addItem(self.key, row=2, col=0, colspan=2)
+        self._key_shown = True
         self._x_max = 0.0
-        self._key_html = ""
         self.reset()
 
     def clear_run(self) -> None:
@@ -287,7 +304,7 @@ class ThreadsVsProcessesChart(ScenarioChart):
             serial = values[0]
             for i, value in enumerate(values[1:], start=1):
                 if value is not None and serial:
-                    text = f" {value:.2f} s  {serial / value:.1f}×"
+                    text = f" {value:.2f} s {serial / value:.1f}×"
                     bars.labels[i].setText(text)
         ways, verdicts = {}, []
         for way in (THREADS, PROCESSES):
@@ -311,11 +328,30 @@ class ThreadsVsProcessesChart(ScenarioChart):
             f"{styled('██', color=palette[THREADS])}{styled('██', color=palette[PROCESSES])} "
             "computing · a gap: waiting for the GIL or a core"
         )
-        text = styled(lines(*[bold(v) for v in verdicts], key), size=KEY_PT, color=t.foreground)
+        self._verdicts = verdicts
+        # A short chart (a projector) keeps the verdicts, which say what the lanes show,
+        # and leaves the key to the marks to the notice: the lanes need the room.
+        short, tiny = self._short()
+        shown = ([] if tiny else [bold(v) for v in verdicts]) + ([] if short else [key])
+        text = styled(lines(*shown), size=KEY_PT, color=t.foreground)
         if text != self._key_html:
             self._key_html = text
             self.key.setText(text)
             self._wrap_key()
+
+    def _show_key(self, show: bool) -> None:
+        """Put the key under the lanes, or take it out of the layout (its room to the lanes)."""
+        if show != self._key_shown:
+            if show:
+                self.addItem(self.key, row=2, col=0, colspan=2)
+            else:
+                self.ci.removeItem(self.key)
+            self._key_shown = show
+
+    def _short(self) -> tuple[bool, bool]:
+        """Whether the chart is too short for the key to the marks, and for any text under
+        the lanes (the readout has the figures; the notice, what the marks mean)."""
+        return self.height() < theme.px(SHORT_PX), self.height() < theme.px(TINY_PX)
 
     def _wrap_key(self) -> None:
         """Wrap the key to the chart's width (a LabelItem would widen the chart instead)."""
@@ -327,8 +363,10 @@ class ThreadsVsProcessesChart(ScenarioChart):
         """Resized: the key wraps to the new width."""
         super().resizeEvent(event)
         if "key" in vars(self) and not self.closed:
-            self.ci.layout.setRowMaximumHeight(0, max(theme.px(90), BARS_SHARE * self.height()))
+            self.ci.layout.setRowMaximumHeight(0, max(theme.px(60), BARS_SHARE * self.height()))
+            self._set_key(self._verdicts)
             self._wrap_key()
+            self._show_key(not self._short()[1])
 
     def readout(self, metrics: dict[str, Any]) -> list[str]:
         palette = colors()
