@@ -18,6 +18,8 @@ checks that every figure is present and finite.
   Value was exact in every run, and the median fill time against its ~2 s target.
 - lock-print: the fewest garbled lines without the lock (must be > 0 every run) and the most
   with it (must be 0), on every core and on one, with the median time of each phase.
+- threads-vs-processes: the median speedups of threads on waiting and on computing tasks,
+  and of processes on computing tasks, against the issue's floors.
 - queue-logging: the median largest record delay through the Queue, and whether every record
   came through it (in order) and the count without it was fork's all / the others' none.
 - when-not-to: tiny tasks, chunksize=1 vs serial and vs the best chunksize, sending data vs
@@ -296,6 +298,48 @@ def when_not_to(runs: int, methods: tuple[str, ...], params: dict | None = None)
     return out
 
 
+def threads_vs_processes(runs: int, methods: tuple[str, ...], quick: bool = False) -> dict:
+    """threads-vs-processes with its defaults: per start method the medians of `runs` runs
+    of each timing and speedup, against the issue's floors (threads on waiting tasks ≥ 0.8 ×
+    workers, threads on computing tasks ≤ 1.2, processes on computing tasks ≥ 1.6 on 2
+    cores). `quick`: the scenario's small parameters (figures present, not judged: a
+    default run takes ~20 s)."""
+    scenario = scenarios.get("threads-vs-processes")
+    params = dict(scenario.small_params) if quick else {}
+    workers = params.get("workers", 4)
+    floors = {
+        "io_threads_speedup": (">=", 0.8 * workers),
+        "cpu_threads_speedup": ("<=", 1.2),
+        "cpu_processes_speedup": (">=", 1.6),
+    }
+    out = {}
+    for method in methods:
+        results = [
+            runner.run(scenarios.make_spec("threads-vs-processes", params, method))
+            for _ in range(runs)
+        ]
+        ok = [r["metrics"] for r in results if r["ok"]]
+        if not ok:
+            out[method] = {"failed_runs": runs, "errors": [r["error"] for r in results]}
+            continue
+        medians = {f"{k}_median": statistics.median(m[k] for m in ok) for k in scenario.metrics}
+        met = {
+            name: medians[f"{name}_median"] >= floor
+            if op == ">="
+            else medians[f"{name}_median"] <= floor
+            for name, (op, floor) in floors.items()
+        }
+        out[method] = {
+            **medians,
+            "params": params or "defaults",
+            "failed_runs": runs - len(ok),
+            "floors": {name: f"{op} {floor:g}" for name, (op, floor) in floors.items()},
+            "floors_met": met,
+            "meets_floor": len(ok) == runs and all(met.values()),
+        }
+    return out
+
+
 #: file-processing's floor: the pool's speedup over the serial count, with defaults on 2 cores.
 FILE_PROCESSING_SPEEDUP_FLOOR = 1.4
 
@@ -362,6 +406,7 @@ def main() -> None:
         # --quick: fewer tiny tasks, so one run takes ~2 s, not ~8 (chunksize 1 is slow).
         "when-not-to": when_not_to(runs, methods, {"n": 20_000} if args.quick else None),
         "file-processing": file_processing(runs, methods, quick=args.quick),
+        "threads-vs-processes": threads_vs_processes(runs, methods, quick=args.quick),
     }
     if not args.quick:
         figures["counter_race_by_increments"] = {

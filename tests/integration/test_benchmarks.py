@@ -53,6 +53,7 @@ FLOORED_SCENARIOS = (
     "queue-logging",
     "when-not-to",
     "file-processing",
+    "threads-vs-processes",
 )
 
 

@@ -1,0 +1,1 @@
+"""The threads-vs-processes scenario: model.py (the conductor runs it), chart.py, notice.md."""
