@@ -23,10 +23,11 @@ import time
 from functools import partial
 
 from _common import emit, machine, setup
+from mpgui.core.child.cpu_work import steps_per_ms
 from mpgui.core.protocol import events as ev
 from mpgui.core.protocol import probe
 from mpgui.core.protocol.channel import EventChannel
-from mpgui.scenarios.pool_map.model import iterations_per_ms, work
+from mpgui.scenarios.pool_map.model import work
 
 FLOOR = 1.02
 #: (name, tasks, task_ms): the default pool-map run, and short tasks.
@@ -46,7 +47,7 @@ def measure(pairs: int, scale: float) -> dict:
     counts = [0]
     drain = threading.Thread(target=_drain, args=(channel.reader, counts), daemon=True)
     drain.start()
-    per_ms = iterations_per_ms()
+    per_ms = steps_per_ms()
     out = {}
     with (
         ctx.Pool(2, initializer=probe.install, initargs=(channel, stop)) as probed,

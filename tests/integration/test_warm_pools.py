@@ -108,3 +108,21 @@ def test_alternate_interleaves_the_measures_and_stops_between_them():
     assert calls == ["a", "b", "a"]
     assert [len(samples["a"]), len(samples["b"])] == [2, 1]
     assert timed.medians({"a": [], "b": [3.0, 1.0, 2.0]}) == {"b": 2.0}
+
+
+def _task_then_metric(x):
+    """A task, then a metric sent after it ended (with the time it was measured at)."""
+    p = probe_mod.current()
+    with p.task(x):
+        pass
+    p.emit((ev.METRIC, ev.now_ns() - 10**9, p.pid, "after", x))
+
+
+def test_a_thread_lane_sends_what_it_holds_while_idle_not_at_its_next_task(qtbot, context):
+    ctx, batches, channel = context
+    with ctx.warm_thread_pool(2) as warm:
+        warm.pool.map(_task_then_metric, range(2), chunksize=1)
+        # Still inside the block: the threads are idle, and their last events must come.
+        qtbot.waitUntil(
+            lambda: sum(e[0] == ev.METRIC for b in batches for e in b) == 2, timeout=2000
+        )

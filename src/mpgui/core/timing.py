@@ -85,6 +85,10 @@ POOL_READY_S = 60.0
 #: failure, Stop): threads cannot be killed. Ones still busy after this are left to the
 #: conductor's exit (they are daemon threads).
 THREAD_POOL_END_S = 1.0
+#: How long a thread pool's idle threads get to exit when its block ends normally. They exit
+#: within milliseconds; past this (a task still running) the run fails rather than go on with
+#: live threads, which the next fork would copy in the middle of whatever they were doing.
+THREAD_POOL_JOIN_S = 10.0
 
 # -- the child watch (core/child/child_watch.py) ------------------------------------------------
 

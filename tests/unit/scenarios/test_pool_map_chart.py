@@ -9,7 +9,7 @@ import pytest
 from mpgui.core.model.run_state import RunState
 from mpgui.core.protocol import events as ev
 from mpgui.core.protocol.run_spec import RunSpec
-from mpgui.scenarios.pool_map.chart import PoolMapChart, amdahl, busy_before, ideal, speedup_text
+from mpgui.scenarios.pool_map.chart import PoolMapChart, amdahl, busy_before, ideal
 from mpgui.scenarios.pool_map.model import (
     CORES,
     PARALLEL,
@@ -21,6 +21,7 @@ from mpgui.scenarios.pool_map.model import (
     serial_fraction,
 )
 from mpgui.ui import theme
+from mpgui.ui.panels.scenario_chart import speedup_text
 
 T0 = 10**12
 MS = 1_000_000

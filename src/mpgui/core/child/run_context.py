@@ -96,6 +96,26 @@ def _close_and_join(pool: multiprocessing.pool.Pool) -> None:
     pool.join()
 
 
+def _end_thread_pool(pool: multiprocessing.pool.ThreadPool, ended_well: bool) -> None:
+    """Close and join a thread pool whose block ended well, else terminate it.
+
+    Threads cannot be killed, and ``join()`` and ``terminate()`` wait for busy ones: the
+    ending runs in a thread of its own, waited for with a bound. After a good end the
+    threads must be gone (:data:`~mpgui.core.timing.THREAD_POOL_JOIN_S`), or the run fails:
+    a fork after this would copy a process with threads running. After an error they get
+    :data:`~mpgui.core.timing.THREAD_POOL_END_S` and are left to the conductor's exit.
+    """
+    end = _close_and_join if ended_well else _terminate_and_join
+    ender = threading.Thread(target=end, args=(pool,), name="mpgui-threads-end", daemon=True)
+    ender.start()
+    ender.join(timing.THREAD_POOL_JOIN_S if ended_well else timing.THREAD_POOL_END_S)
+    if ended_well and ender.is_alive():
+        raise RuntimeError(
+            f"the thread pool's threads were still busy {timing.THREAD_POOL_JOIN_S:.0f} s "
+            "after its block ended (a task still running?)"
+        )
+
+
 def _init_worker(
     channel: EventChannel,
     stop_event: Any,
@@ -176,6 +196,10 @@ class RunContext:
         self.probe = probe
         self.channel = channel
         self.stop_event = stop_event
+        # Each live pool's "what its context made" (its workers), and the pools map_or_stop
+        # ended on Stop, by id.
+        self._made_by: dict[int, Callable[[], list[Any]]] = {}
+        self._ended: dict[int, Any] = {}
 
     @property
     def start_method(self) -> str:
@@ -256,15 +280,62 @@ class RunContext:
             initializer=_init_worker,
             initargs=(self.channel, self.stop_event, _ready, initializer, initargs),
         )
+        self._made_by[id(pool)] = mp.made
         try:
             yield pool
         except BaseException:
             with child_watch.shielded():
                 _end_pool(pool, mp.made)
             raise
+        finally:
+            del self._made_by[id(pool)]
+        if self._ended.pop(id(pool), None) is not None:
+            return  # map_or_stop ended it on Stop: nothing left to close or join
         with child_watch.shielded():
             pool.close()
             pool.join()
+
+    def map_or_stop(
+        self, pool: multiprocessing.pool.Pool, fn: Callable[..., Any], items: Any, chunksize=1
+    ) -> list[Any] | None:
+        """``pool.map(fn, items, chunksize)`` on a :meth:`pool`, which Stop cuts short: None
+        if it did.
+
+        For maps whose tasks cannot look at Stop themselves (100,000 squares one at a time):
+        ``Pool.map`` is ``map_async(...).get()``, and waiting for the result in
+        :data:`~mpgui.core.timing.WORKER_POLL_S` steps costs nothing next to the map. On
+        Stop the pool is ended at once, with the bounded escalation of an error (the tasks
+        still queued are dropped, where leaving the pool normally would first run them all);
+        its block then skips closing it.
+        """
+        result = pool.map_async(fn, items, chunksize)
+        while not result.ready():
+            if self.should_stop():
+                with child_watch.shielded():
+                    _end_pool(pool, self._made_by[id(pool)])
+                self._ended[id(pool)] = pool
+                return None
+            result.wait(timing.WORKER_POLL_S)
+        return result.get()
+
+    @contextmanager
+    def private_dir(self, prefix: str) -> Iterator[str]:
+        """A new directory of this run's own (``tempfile.mkdtemp``), removed when the block
+        ends, however it ends.
+
+        It is made inside the run's temporary directory, under ``TMPDIR``, which the host
+        removes if the conductor is killed; without one (a bare test), in the system's.
+        """
+        import shutil  # noqa: PLC0415 - not needed by every worker that imports this
+        import tempfile  # noqa: PLC0415
+
+        from mpgui.core import mp_private  # noqa: PLC0415
+
+        folder = tempfile.mkdtemp(prefix=prefix, dir=mp_private.process_config().get("tempdir"))
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     @contextmanager
     def warm_pool(
@@ -303,22 +374,28 @@ class RunContext:
             initializer=_init_thread,
             initargs=(self.probe, ready, made, initializer, initargs),
         )
+        # The threads' probes have no flusher of their own: one for all of them, for as long
+        # as the pool lives (the conductor must not fork meanwhile anyway).
+        flushing = threading.Event()
+        flusher = threading.Thread(
+            target=probe_mod.flush_when_idle,
+            args=(made, flushing),
+            name="mpgui-threads-flush",
+            daemon=True,
+        )
+        flusher.start()
         ended_well = False
         try:
             _wait_ready(ready, threads, self.should_stop, "thread pool")
             yield WarmPool(pool, (time.perf_counter() - t0) * 1000.0)
             ended_well = True
         finally:
-            # Threads cannot be killed, and join() and terminate() wait for busy ones: the
-            # ending runs in a thread of its own, waited for with a bound.
-            end = _close_and_join if ended_well else _terminate_and_join
-            ender = threading.Thread(
-                target=end, args=(pool,), name="mpgui-threads-end", daemon=True
-            )
-            ender.start()
-            ender.join(timing.THREAD_POOL_END_S)
-            for probe in made:
-                probe.flush()
+            with child_watch.shielded():
+                _end_thread_pool(pool, ended_well)
+                flushing.set()
+                flusher.join(timing.THREAD_POOL_END_S)
+                for probe in made:
+                    probe.flush()
 
     @contextmanager
     def executor(self, max_workers: int) -> Iterator[ProcessPoolExecutor]:

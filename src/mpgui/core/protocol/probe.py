@@ -137,7 +137,9 @@ class Probe:
         self._lock = threading.Lock()
         self.flusher_error: str | None = None  # why there is no flusher thread, if asked for
         if background_flush:
-            flusher = threading.Thread(target=self._flush_idle, name="mpgui-probe", daemon=True)
+            flusher = threading.Thread(
+                target=flush_when_idle, args=([self], None), name="mpgui-probe", daemon=True
+            )
             try:
                 flusher.start()
             except RuntimeError as exc:  # "can't start new thread": a limit on processes
@@ -209,22 +211,11 @@ class Probe:
             running is not None and running is not self._open_sent
         )
 
-    def _flush_idle(self) -> None:
-        """Flusher thread: send what has waited a flush interval while the worker is idle.
-
-        Without it, a worker that finished its last short task and now waits for work (or is
-        stuck in a task) would hold its latest events until it exits. Only workers run one:
-        the conductor forks, and forking a process with extra threads is unsafe.
-        """
-        period = FLUSH_NS / 1e9
-        while True:
-            time.sleep(period)
-            with self._lock:
-                if self._has_unsent() and _now() - self._last_flush >= FLUSH_NS:
-                    try:
-                        self._flush_locked()
-                    except OSError:  # the host closed the pipe: nobody is listening now
-                        return
+    def flush_if_idle(self) -> None:
+        """Send what has waited a flush interval (the flusher thread calls this)."""
+        with self._lock:
+            if self._has_unsent() and _now() - self._last_flush >= FLUSH_NS:
+                self._flush_locked()
 
     # -- what workers report -------------------------------------------------------------
     def hello(self) -> None:
@@ -330,6 +321,29 @@ _current: Probe = NullProbe()
 _thread_probes = threading.local()
 
 
+def flush_when_idle(probes: list[Probe], stopped: threading.Event | None) -> None:
+    """A flusher thread's loop: every flush interval, send what each of `probes` has held
+    that long, until `stopped` is set (never, if None) or the host closes the pipe.
+
+    Without it, a worker that finished its last short task and now waits for work (or is
+    stuck in a task) would hold its latest events until it exits — or, a thread lane, until
+    its next task. A pool worker runs one for its own probe (``background_flush``); a thread
+    pool one for its threads' probes, while the pool lives (``warm_thread_pool``). Never in
+    the conductor otherwise: it forks, and forking a process with extra threads is unsafe.
+    """
+    period = FLUSH_NS / 1e9
+    while True:
+        if stopped is None:
+            time.sleep(period)
+        elif stopped.wait(period):
+            return
+        for probe in list(probes):  # a copy: threads add their probes as they start
+            try:
+                probe.flush_if_idle()
+            except OSError:  # the host closed the pipe: nobody is listening now
+                return
+
+
 def current() -> Probe:
     """This thread's probe if it is a thread lane (:func:`install_thread`), else this
     process's (a :class:`NullProbe` if none was installed)."""
@@ -382,9 +396,9 @@ def install_thread(parent: Probe, label: str) -> Probe:
     (its process's probe), made :func:`current` in this thread, announced with a THREAD event.
 
     For a worker thread (a ``ThreadPool`` initializer), never the main thread: a main
-    thread's id is its process's pid, which names the process's own lane. The thread's
-    events wait in its probe until a batch is due, a long task starts, or the owner calls
-    :meth:`Probe.flush` (``warm_thread_pool`` does as the pool ends): no flusher thread.
+    thread's id is its process's pid, which names the process's own lane. The probe has no
+    flusher thread of its own: whoever made the threads runs :func:`flush_when_idle` for
+    them while they live, and flushes them as they end (``warm_thread_pool`` does).
     """
     probe = Probe(parent.deliver, parent._stop, label=label, tid=threading.get_native_id())
     _thread_probes.probe = probe

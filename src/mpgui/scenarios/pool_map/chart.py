@@ -32,6 +32,7 @@ from mpgui.ui.panels.scenario_chart import (
     bold,
     lines,
     phase_start,
+    speedup_text,
     styled,
 )
 
@@ -40,13 +41,6 @@ from mpgui.ui.panels.scenario_chart import (
 BUSY_MEAN, BUSY_PEAK = 25.0, 50.0
 #: What a finished run is remembered as in the session (see :meth:`PoolMapChart.run_finished`).
 RUNS = "runs"
-
-
-def speedup_text(speedup: float) -> str:
-    """A speedup as a reader should take it: below 1× it is a slowdown, and says so."""
-    if speedup < 1.0:
-        return f"{speedup:.2f}× — slower than serial"
-    return f"{speedup:.2f}×"
 
 
 def ideal(workers: np.ndarray, cores: int) -> np.ndarray:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import statistics
 import time
 from functools import partial
 
+from mpgui.core.child.cpu_work import burn, steps_per_ms
 from mpgui.core.child.run_context import RunContext
 from mpgui.core.params import ParamSpec
 from mpgui.core.protocol import probe
@@ -46,18 +46,6 @@ METRICS = (
 )
 
 
-def burn(iterations: int) -> int:
-    """Deterministic CPU work: `iterations` steps of a linear congruential generator.
-
-    Pure Python integer arithmetic holds the GIL the whole time, so only separate processes
-    can run two of these at once.
-    """
-    x = 1
-    for _ in range(iterations):
-        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
-    return x
-
-
 def work(task: int, iterations: int) -> tuple[int, int, int]:
     """One task, as a worker runs it: burn CPU inside a reported span.
 
@@ -89,27 +77,10 @@ def serial_fraction(serial_part_s: float, compute_s: float) -> float:
     return serial_part_s / total if total > 0 else 0.0
 
 
-def iterations_per_ms() -> float:
-    """Measure how many :func:`burn` steps this machine does per millisecond.
-
-    The median of five ~3 ms samples: the median rides out a scheduler hiccup, and is what
-    this machine typically does (not its best), so `task_ms` means what it says. Short
-    samples because the run's workers start only after this: the calibration is part of
-    the wait between Run and the first worker on screen.
-    """
-    n = 25_000
-    samples = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        burn(n)
-        samples.append(time.perf_counter() - t0)
-    return n / (statistics.median(samples) * 1000.0)
-
-
 def run(ctx: RunContext, params: dict) -> dict:
     """Time the tasks serially (optional baseline) and then with ``Pool.map``."""
     workers, tasks, chunksize = params["workers"], params["tasks"], params["chunksize"]
-    iterations = max(1, round(params["task_ms"] * iterations_per_ms()))
+    iterations = max(1, round(params["task_ms"] * steps_per_ms()))
     job = partial(work, iterations=iterations)
     main = ctx.probe
 

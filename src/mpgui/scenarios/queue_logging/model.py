@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -29,7 +27,7 @@ from logging.handlers import QueueHandler, QueueListener
 from multiprocessing import current_process
 from multiprocessing.connection import wait
 
-from mpgui.core import mp_private, timing
+from mpgui.core import timing
 from mpgui.core.child.run_context import RunContext
 from mpgui.core.child.workers import blocks
 from mpgui.core.params import ParamSpec
@@ -346,12 +344,7 @@ def run(ctx: RunContext, params: dict) -> dict:
     pause_s = params["pause_ms"] / 1e3
     metrics: dict = dict.fromkeys(METRICS)  # every figure None until it is measured
     metrics[RECORDS_EXPECTED] = processes * records
-    # Inside the run's own temporary directory, which mpgui removes however the run ends (a
-    # conductor names it at its start; without one, as in a bare test, the system's).
-    folder = tempfile.mkdtemp(
-        prefix="queue-logging-", dir=mp_private.process_config().get("tempdir")
-    )
-    try:
+    with ctx.private_dir("queue-logging-") as folder:
         path = os.path.join(folder, LOG_FILE)
         with parent_logging(path) as file:
             found = without_queue(ctx, processes, records, pause_s, path)
@@ -359,8 +352,6 @@ def run(ctx: RunContext, params: dict) -> dict:
             if ctx.should_stop():
                 return metrics
             arrivals = via_queue(ctx, processes, records, pause_s, file)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
     metrics[RECORDS_VIA_QUEUE] = sum(arrivals.counts)
     metrics[MAX_DELAY_MS] = arrivals.max_delay_s * 1e3
     metrics[OUT_OF_ORDER] = arrivals.out_of_order

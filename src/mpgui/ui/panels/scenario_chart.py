@@ -11,6 +11,7 @@ plots every run's speedup against the ideal line).
 from __future__ import annotations
 
 import importlib
+import statistics
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -50,6 +51,40 @@ def phase_start(state: RunState, name: str) -> int | None:
 def fmt_value(value: Any) -> str:
     """A metric value as short text: 4 significant digits for floats."""
     return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def series_median(state: RunState, name: str) -> float | None:
+    """The median of live series `name`'s values so far, None before its first sample.
+
+    A scenario that measures each way several times (``timed.alternate``) reports every
+    sample; while the run is on, the median so far is the figure a chart shows.
+    """
+    series = state.series.get(name)
+    return statistics.median(value for _, value in series) if series else None
+
+
+def duration_text(seconds: float) -> str:
+    """A duration as a reader takes it: seconds from 1 s, else ms, else µs below 0.1 ms."""
+    if seconds >= 1.0:
+        return f"{seconds:.2f} s"
+    ms = seconds * 1000.0
+    if ms >= 100:
+        return f"{ms:.0f} ms"
+    if ms >= 1:
+        return f"{ms:.1f} ms"
+    if ms >= 0.1:
+        return f"{ms:.2f} ms"
+    return f"{ms * 1000:.1f} µs"
+
+
+def speedup_text(speedup: float) -> str:
+    """A speedup over serial as a reader should take it: below 0.95× a slowdown, up to
+    1.15× no faster, and each says so."""
+    if speedup < 0.95:
+        return f"{speedup:.2f}× — slower than serial"
+    if speedup < 1.15:
+        return f"{speedup:.2f}× — no faster"
+    return f"{speedup:.2f}×"
 
 
 # -- Readout text -------------------------------------------------------------------------
