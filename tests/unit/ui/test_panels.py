@@ -94,6 +94,25 @@ def test_timeline_drawn_bit_by_bit_looks_as_drawn_at_once(qtbot):
     assert _image(gradual) == _image(at_once)
 
 
+def test_phase_names_close_together_never_print_over_each_other(qtbot):
+    state = _state()
+    # Twenty phases, a few 10 ms apart, the rest 300 ms: a scenario that alternates ways.
+    starts = [T0 + int(k * 300 * MS + (k % 4 == 1) * 10 * MS) for k in range(20)]
+    state.apply([(ev.PHASE, t, f"phase_{k}") for k, t in enumerate(starts)])
+    state.apply([(ev.DONE, starts[-1] + 300 * MS, ev.STATUS_OK)])
+    panel = _show(qtbot, TimelinePanel())
+    panel.redraw(state, starts[-1] + 300 * MS)
+    _image(panel)
+    shown = [line.label for line in panel._phase_lines if line.label.isVisible()]
+    assert 2 <= len(shown) < 21  # some named, not every one (they cannot all fit)
+    boxes = [label.mapRectToScene(label.boundingRect()) for label in shown]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.intersects(b), (a, b)
+    view = panel.plot.getViewBox().mapRectToScene(panel.plot.getViewBox().boundingRect())
+    assert all(view.left() - 1 <= b.left() and b.right() <= view.right() + 1 for b in boxes)
+
+
 def test_timeline_keeps_the_spans_the_state_keeps(qtbot):
     state = _state(workers=1)
     panel = _show(qtbot, TimelinePanel())

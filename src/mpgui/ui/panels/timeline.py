@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
@@ -26,8 +28,8 @@ from .base import (
 
 #: Height of a span within its lane (lanes are 1.0 apart).
 SPAN_HEIGHT = 0.72
-#: How much lower (a fraction of the plot's height) a staggered phase name goes.
-PHASE_LABEL_LOWER = 0.06
+#: Rows of phase names: a name that fits on neither is left out (its line stays).
+PHASE_LABEL_ROWS = 2
 #: More lanes than this and the timeline gets a summary lane on top: tasks running at once.
 SUMMARY_MIN_LANES = 16
 #: The summary lane's height, as a share of the lanes (at least 2 lanes' worth).
@@ -158,6 +160,14 @@ class SpanLayer(GrowingLayer):
         return brush
 
 
+def _label_backing() -> QBrush:
+    """A phase name's backing: the plot's background, mostly opaque, so a name printed over
+    the main lane's tasks stays readable and the tasks still show through faintly."""
+    colour = QColor(theme.BACKGROUND)
+    colour.setAlpha(200)
+    return QBrush(colour)
+
+
 class TimelinePanel(ShowsFocus, FitsItsView, pg.PlotWidget):
     """Task spans per lane (main lane first), coloured by the core each task ended on.
 
@@ -231,6 +241,7 @@ class TimelinePanel(ShowsFocus, FitsItsView, pg.PlotWidget):
         self._lost_drawn: tuple | None = None
         self._phase_lines: list[pg.InfiniteLine] = []
         self._phase_lower: list[float] = []  # how much lower than the first line each name is
+        self._phases_placed: tuple | None = None  # the view the names were placed for
         self._drawn_revision = -1
         self._drawn_spans = -1
         self._x = SteppedRange(2.0)
@@ -250,6 +261,7 @@ class TimelinePanel(ShowsFocus, FitsItsView, pg.PlotWidget):
             self.plot.removeItem(line)
         self._phase_lines.clear()
         self._phase_lower.clear()
+        self._phases_placed = None
         self._drawn_spans = -1
         self._drawn_revision = -1
         self._lanes_drawn = None
@@ -287,11 +299,14 @@ class TimelinePanel(ShowsFocus, FitsItsView, pg.PlotWidget):
             self._set_lanes(self._state)
             self._summary_drawn = None
             self._draw_summary(self._state)
+        self._place_phase_labels()
 
     def _time_range_changed(self) -> None:
-        """Zoomed or panned in time: the summary's columns cover another stretch now."""
+        """Zoomed or panned in time: the summary's columns cover another stretch now, and
+        phase lines are closer or further apart."""
         if self._state is not None and self._summary_rows is not None:
             self._draw_summary(self._state)
+        self._place_phase_labels()
 
     def _set_lanes(self, state: RunState) -> None:
         """The lane axis and range, the summary lane's place: set when the lanes change."""
@@ -445,20 +460,56 @@ class TimelinePanel(ShowsFocus, FitsItsView, pg.PlotWidget):
             return
         for i in range(len(self._phase_lines), len(state.phases)):
             t, name = state.phases[i]
-            # Every other phase's name a line lower: two phases close together would print
-            # their names over each other, and whether they are close changes as the time
-            # axis grows and as the zoom makes the names wider.
-            crowded = i > 0 and not self._phase_lower[i - 1]
             line = pg.InfiniteLine(
                 pos=(t - state.t0_ns) / 1e9,
                 angle=90,
                 pen=theme.pen(theme.MUTED, style=Qt.PenStyle.DashLine),
                 label=name,
                 labelOpts={
-                    "position": self._phase_label_at() + (PHASE_LABEL_LOWER if crowded else 0.0),
+                    "position": self._phase_label_at(),
                     "color": theme.MUTED,
+                    "fill": _label_backing(),
                 },
             )
             self.plot.addItem(line)
             self._phase_lines.append(line)
-            self._phase_lower.append(PHASE_LABEL_LOWER if crowded else 0.0)
+            self._phase_lower.append(0.0)
+        self._place_phase_labels()
+
+    def _place_phase_labels(self) -> None:
+        """Name each phase line where its name fits: on the top row, else a row lower, else
+        not at all (the line stays; the Log has every phase).
+
+        Phases close together would print their names over each other, and whether they are
+        close changes as the time axis grows and as the zoom makes the names wider: a scenario
+        that alternates ways three times has twenty phases, some a few pixels apart.
+        """
+        if not self._phase_lines:
+            return
+        (x0, x1), _ = self.plot.viewRange()
+        px_x = px_per_unit(self.plot)[0]
+        key = (x0, x1, round(px_x, 3), len(self._phase_lines), self._summary_rows)
+        if key == self._phases_placed:
+            return
+        self._phases_placed = key
+        at = self._phase_label_at()
+        gap = theme.px(6)
+        view_px = (x1 - x0) * px_x
+        # A row lower by a name's height, as a share of the view's (positions are shares).
+        tall = self.plot.getViewBox().boundingRect().height()
+        step = (self._phase_lines[0].label.boundingRect().height() + 2) / max(tall, 1.0)
+        ends = [-math.inf] * PHASE_LABEL_ROWS  # where each row's last shown name ends (px)
+        for i, line in enumerate(self._phase_lines):
+            x = (line.value() - x0) * px_x
+            width = line.label.boundingRect().width()
+            # A name runs right from its line; one that would leave the view, left of it.
+            # (pyqtgraph would flip every name in the right half of the view.)
+            flip = x + width > view_px
+            left = x - width if flip else x
+            row = next((r for r in range(PHASE_LABEL_ROWS) if left >= ends[r] + gap), None)
+            line.label.setVisible(row is not None)
+            if row is not None:
+                ends[row] = left + width
+                self._phase_lower[i] = row * step
+                line.label.anchors = [(1.0 if flip else 0.0, 0.5)] * 2
+                line.label.setPosition(at + self._phase_lower[i])
