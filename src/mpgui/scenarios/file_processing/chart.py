@@ -3,7 +3,6 @@ the throughput of each pass (warm and cold, serial and parallel); the memory a c
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -21,8 +20,10 @@ from mpgui.scenarios.file_processing.model import (
     FILE_MEM_MB,
     FILE_MS,
     FILE_PID,
+    FILESYSTEM,
     LINES_MATCH,
     MB_PER_S,
+    NO_DISK,
     PARALLEL,
     PARALLEL_S,
     PASS_S,
@@ -47,7 +48,15 @@ from mpgui.ui.panels.base import (
     px_per_unit,
     style_plot,
 )
-from mpgui.ui.panels.scenario_chart import NOTE_PT, Reads, ScenarioChart, bold, styled
+from mpgui.ui.panels.scenario_chart import (
+    NOTE_PT,
+    Reads,
+    ScenarioChart,
+    bold,
+    duration_text,
+    series_median,
+    styled,
+)
 
 #: The passes in the throughput plot, top to bottom, with their names there.
 PASS_ROWS = (
@@ -110,6 +119,13 @@ def counter_names(state: RunState) -> dict[int, str]:
     return names
 
 
+def key_entries(names: dict[int, str]) -> tuple[tuple[str, int], ...]:
+    """The key's (name, pid) pairs: main first, then w0, w1… in order."""
+    return tuple(
+        sorted(((name, pid) for pid, name in names.items()), key=lambda e: (e[0][0] == "w", e))
+    )
+
+
 def counter_color(name: str) -> str:
     """A counter's colour: the theme's categorical colours for w0, w1…, muted for main."""
     if not name.startswith("w"):
@@ -123,10 +139,8 @@ def pass_throughput(state: RunState, total_mb: float) -> list[float | None]:
     order; None for a pass not measured yet."""
     out: list[float | None] = []
     for name, _ in PASS_ROWS:
-        series = state.series.get(pass_series(name))
-        seconds = [s for _, s in series] if series else []
-        median = statistics.median(seconds) if seconds else 0.0
-        out.append(total_mb / median if median > 0 and total_mb else None)
+        median = series_median(state, pass_series(name))
+        out.append(total_mb / median if median and median > 0 and total_mb else None)
     return out
 
 
@@ -156,6 +170,7 @@ class FileProcessingChart(ScenarioChart):
             COUNT_MEM_MB,
             COLD_SPEEDUP,
             COLD_DISK_BOUND,
+            FILESYSTEM,
         ),
         tasks=True,  # the lanes: which pid is which worker
     )
@@ -213,7 +228,7 @@ class FileProcessingChart(ScenarioChart):
         # Who counted: the key to the count bars' colours (each bar's name is over some).
         self.key = pg.LabelItem("", justify="left")
         self.addItem(self.key, row=2, col=0, colspan=2)
-        self._key_for: tuple[str, ...] | None = None
+        self._key_for: tuple[tuple[str, int], ...] | None = None
         self.ci.layout.setColumnStretchFactor(0, 3)
         self.ci.layout.setColumnStretchFactor(1, 2)
         self.session.setdefault(MEMORY, {})
@@ -280,7 +295,7 @@ class FileProcessingChart(ScenarioChart):
         self.speed_bars.set(pass_throughput(state, total_mb))
         counted = [r.mem_mb for r in rows if r.mem_mb is not None]
         self._show_memory(max(counted) if counted else None)
-        self._show_key(tuple(sorted(set(self.names.values()), key=lambda n: (n[0] == "w", n))))
+        self._show_key(key_entries(self.names))
 
     def _label_bars(self) -> None:
         """Name the bars — lines over the sizes, the counter over the times — every k-th one
@@ -300,17 +315,26 @@ class FileProcessingChart(ScenarioChart):
         self.times.getAxis("bottom").setTicks([ticks])
         self.sizes.getAxis("bottom").setTicks([ticks])
 
-    def _show_key(self, names: tuple[str, ...]) -> None:
-        """The key under the plots: each counter's colour and name."""
-        if names == self._key_for:
+    def _show_key(self, entries: tuple[tuple[str, int], ...]) -> None:
+        """The key under the plots: each counter's colour, name and pid (the pid the Workers
+        panel and the Timeline name it by)."""
+        if entries == self._key_for:
             return
-        self._key_for = names
-        entries = [
-            styled(f"{styled('■', color=counter_color(name))} {name}", nowrap=True)
-            for name in names
-        ]
-        text = "counted by: " + " &nbsp; ".join(entries) if entries else ""
-        text += " &nbsp;(main: the serial passes; w0, w1…: the pool's workers)" if entries else ""
+        self._key_for = entries
+
+        def entry(name: str, pid: int) -> str:
+            return styled(
+                f"{styled('■', color=counter_color(name))} {name} = pid {pid}", nowrap=True
+            )
+
+        main = [entry(name, pid) for name, pid in entries if not name.startswith("w")]
+        pool = [entry(name, pid) for name, pid in entries if name.startswith("w")]
+        parts = []
+        if main:
+            parts.append("serial passes: " + " &nbsp; ".join(main))
+        if pool:
+            parts.append("the pool's workers: " + " &nbsp; ".join(pool))
+        text = "counted by " + " &nbsp;·&nbsp; ".join(parts) if parts else ""
         self.key.setText(styled(text, size=NOTE_PT, color=theme.MUTED))
 
     def _show_memory(self, this_run: float | None) -> None:
@@ -332,7 +356,7 @@ class FileProcessingChart(ScenarioChart):
         if metrics.get(SPEEDUP) is not None:
             out.append(
                 f"speedup {bold(f'{metrics[SPEEDUP]:.2f}×')} "
-                f"({metrics[SERIAL_S]:.2f} s → {metrics[PARALLEL_S]:.2f} s, "
+                f"({duration_text(metrics[SERIAL_S])} → {duration_text(metrics[PARALLEL_S])}, "
                 f"{metrics[MB_PER_S]:,.0f} MB/s)"
             )
         if metrics.get(LINES_MATCH) is not None:
@@ -343,9 +367,18 @@ class FileProcessingChart(ScenarioChart):
                 f"worker peak RSS {bold(mb_text(metrics[WORKER_PEAK_RSS_MB]))} "
                 f"(a count +{metrics[COUNT_MEM_MB]:.1f} MB)"
             )
+        kind = metrics.get(FILESYSTEM)
         if metrics.get(COLD_SPEEDUP) is not None:
-            limit = "the disk" if metrics[COLD_DISK_BOUND] else "the CPU"
-            out.append(f"cold {bold(f'{metrics[COLD_SPEEDUP]:.2f}×')}, {limit} was the limit")
+            cold = f"cold {bold(f'{metrics[COLD_SPEEDUP]:.2f}×')}"
+            if kind in NO_DISK:
+                # Dropping a tmpfs file's pages does nothing (they are the file): the cold
+                # pass read memory, and says nothing of a disk, nor of what the limit was.
+                out.append(f"{cold}: files on a {kind} (memory), no disk for the cold pass to show")
+            else:
+                limit = "the disk" if metrics[COLD_DISK_BOUND] else "the CPU"
+                out.append(f"{cold}, {limit} was the limit")
+        elif kind in NO_DISK:
+            out.append(f"files on a {kind}: in memory, no disk under them")
         return out
 
 
