@@ -65,6 +65,13 @@ PASS_ROWS = (
     (COLD_SERIAL, "cold serial"),
     (COLD_PARALLEL, "cold parallel"),
 )
+#: The least height (px at 100 %) of the throughput plot's view: its four rows' names one
+#: above the other, not on top of each other (a smaller panel is scaled down instead).
+SPEED_MIN_VIEW_PX = 4 * 16
+#: The same for the memory plot's two rows, and for the count times' bars (their names over
+#: them, and three ticks).
+MEMORY_MIN_VIEW_PX = 2 * 16 + 8
+TIMES_MIN_VIEW_PX = SPEED_MIN_VIEW_PX
 #: What a finished run is remembered as in the session: the memory a count took, by method.
 MEMORY = "memory_by_method"
 #: The name of the conductor's counts (the serial passes) above their bars.
@@ -211,6 +218,7 @@ class FileProcessingChart(ScenarioChart):
         self.speed_bars = LabelledBars(
             self.speed, [label for _, label in PASS_ROWS], colors, lambda v: f"{v:,.0f}", 100.0
         )
+        self.speed.vb.setMinimumHeight(theme.px(SPEED_MIN_VIEW_PX))
         self.memory = self.addPlot(row=1, col=1)
         style_plot(
             self.memory,
@@ -225,6 +233,8 @@ class FileProcessingChart(ScenarioChart):
             lambda v: f"+{v:.1f} MB",
             10.0,
         )
+        self.memory.vb.setMinimumHeight(theme.px(MEMORY_MIN_VIEW_PX))
+        self.times.vb.setMinimumHeight(theme.px(TIMES_MIN_VIEW_PX))
         # Who counted: the key to the count bars' colours (each bar's name is over some).
         self.key = pg.LabelItem("", justify="left")
         self.addItem(self.key, row=2, col=0, colspan=2)
@@ -327,15 +337,23 @@ class FileProcessingChart(ScenarioChart):
                 f"{styled('■', color=counter_color(name))} {name} = pid {pid}", nowrap=True
             )
 
-        main = [entry(name, pid) for name, pid in entries if not name.startswith("w")]
-        pool = [entry(name, pid) for name, pid in entries if name.startswith("w")]
-        parts = []
-        if main:
-            parts.append("serial passes: " + " &nbsp; ".join(main))
-        if pool:
-            parts.append("the pool's workers: " + " &nbsp; ".join(pool))
-        text = "counted by " + " &nbsp;·&nbsp; ".join(parts) if parts else ""
+        # Short, to fit one line beside two workers: the notice says main counts serially.
+        text = "counted by " + " &nbsp; ".join(entry(*e) for e in entries) if entries else ""
         self.key.setText(styled(text, size=NOTE_PT, color=theme.MUTED))
+        self._wrap_key()
+
+    def _wrap_key(self) -> None:
+        """Wrap the key to the chart's width (a LabelItem would widen the chart instead: with
+        a pid for each of many workers the key is longer than a small window is wide)."""
+        left, _, right, _ = self.ci.layout.getContentsMargins()
+        self.key.item.setTextWidth(max(50.0, self.width() - left - right - theme.px(12)))
+        self.key.updateMin()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Resized: the key wraps to the new width."""
+        super().resizeEvent(event)
+        if "key" in vars(self) and not self.closed:
+            self._wrap_key()
 
     def _show_memory(self, this_run: float | None) -> None:
         """The memory bars: this run's method live, the other from the session's last run."""
