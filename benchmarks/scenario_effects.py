@@ -347,40 +347,53 @@ FILE_PROCESSING_SPEEDUP_FLOOR = 1.4
 def file_processing(runs: int, methods: tuple[str, ...], quick: bool = False) -> dict:
     """file-processing with its defaults (readlines, cold pass): per start method the medians
     of `runs` runs against the speedup floor, and whether every count matched in every run;
-    and (not `quick`) the same files counted as a stream, for its memory."""
+    and (not `quick`) the same files counted as a stream, for its memory. `quick`: the
+    scenario's small parameters (figures present, not judged: a default run takes ~10 s).
+    A failed run is counted (`failed_runs`, its error kept), never a crash."""
+    scenario = scenarios.get("file-processing")
+    params = dict(scenario.small_params) if quick else {}
     names = (
         "serial_s", "parallel_s", "speedup", "mb_per_s", "worker_peak_rss_mb", "count_mem_mb",
         "cpu_share", "cold_serial_s", "cold_parallel_s", "cold_speedup", "cold_mb_per_s",
         "cold_cpu_share",
     )  # fmt: skip
-    out = {}
-    for method in methods:
+
+    def measured(run_params: dict, method: str, figures: tuple[str, ...]) -> tuple[dict, list]:
         results = [
-            runner.run(scenarios.make_spec("file-processing", {}, method))["metrics"]
+            runner.run(scenarios.make_spec("file-processing", run_params, method))
             for _ in range(runs)
         ]
-        figures = {f"{n}_median": statistics.median(r[n] for r in results) for n in names}
-        matched = all(r["lines_match"] for r in results)
+        ok = [r["metrics"] for r in results if r["ok"]]
+        failed = {"failed_runs": runs - len(ok)}
+        if len(ok) < runs:
+            failed["errors"] = [r["error"] for r in results if not r["ok"]]
+        if not ok:
+            return failed, ok
+        medians = {f"{n}_median": statistics.median(m[n] for m in ok) for n in figures}
+        return {**medians, **failed}, ok
+
+    out = {}
+    for method in methods:
+        figures, ok = measured(params, method, names)
+        matched = bool(ok) and all(m["lines_match"] for m in ok)
         out[method] = {
             **figures,
+            "params": params or "defaults",
+            "filesystems": sorted({str(m["filesystem"]) for m in ok}),
             "lines_match_every_run": matched,
-            "cold_disk_bound_runs": sum(bool(r["cold_disk_bound"]) for r in results),
+            "cold_disk_bound_runs": sum(bool(m["cold_disk_bound"]) for m in ok),
             "speedup_floor": FILE_PROCESSING_SPEEDUP_FLOOR,
-            "meets_floor": matched and figures["speedup_median"] >= FILE_PROCESSING_SPEEDUP_FLOOR,
+            "meets_floor": matched
+            and len(ok) == runs
+            and figures["speedup_median"] >= FILE_PROCESSING_SPEEDUP_FLOOR,
         }
         if not quick:
-            stream = [
-                runner.run(
-                    scenarios.make_spec(
-                        "file-processing", {"method": "stream", "cold": False}, method
-                    )
-                )["metrics"]
-                for _ in range(runs)
-            ]
-            out[method]["stream"] = {
-                f"{n}_median": statistics.median(r[n] for r in stream)
-                for n in ("speedup", "worker_peak_rss_mb", "count_mem_mb")
-            }
+            stream, _ = measured(
+                {"method": "stream", "cold": False},
+                method,
+                ("speedup", "worker_peak_rss_mb", "count_mem_mb"),
+            )
+            out[method]["stream"] = stream
     return out
 
 

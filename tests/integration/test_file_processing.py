@@ -6,6 +6,7 @@ process and no file behind, and a full disk is the run's one-line error."""
 import contextlib
 import os
 import re
+import signal
 import subprocess
 import tempfile
 
@@ -14,6 +15,7 @@ import pytest
 from mpgui import scenarios
 from mpgui.core.host import runner
 from mpgui.core.model.run_state import RunState
+from mpgui.core.protocol import events as ev
 from mpgui.core.protocol.run_spec import available_start_methods
 from mpgui.scenarios.file_processing.model import (
     COLD,
@@ -23,7 +25,10 @@ from mpgui.scenarios.file_processing.model import (
     WRITE,
     file_lines,
     file_series,
+    filesystem,
 )
+from mpgui.scenarios.file_processing.model import SCENARIO as FILE_PROCESSING
+from tests.process_tree import HANG_BOUND_S
 from tests.runs import run_with_state, stop_when
 
 
@@ -84,7 +89,11 @@ def _folder(state: RunState) -> str | None:
 
 @pytest.mark.parametrize(
     ("phase", "params"),
-    [(WRITE, {"lines_per_file": 400_000}), (WARM, {"files": 8})],
+    [
+        (WRITE, {"lines_per_file": 400_000}),
+        (WARM, {"files": 8}),
+        (COLD, {"files": 4, "lines_per_file": 50_000}),
+    ],
 )
 def test_stop_mid_run_leaves_no_process_and_no_file(phase, params):
     spec = scenarios.make_spec("file-processing", params, "fork")
@@ -140,3 +149,64 @@ def test_a_full_disk_is_the_runs_one_line_error_and_leaves_nothing(monkeypatch):
         assert f" in {disk}/" in message and "No space left on device" in message
         assert "\n" not in message
         assert os.listdir(disk) == []  # the partial file, its folder, the run's temp dir
+
+
+def test_a_filesystem_in_memory_is_named_and_the_run_says_it_has_no_disk(monkeypatch):
+    # TMPDIR on a tmpfs (the default /tmp on Fedora and Arch): small files fit its 2 MB, and
+    # the cold pass runs, but dropping a tmpfs file's pages does nothing: no disk to show.
+    with small_tmpfs("2m") as disk:
+        monkeypatch.setenv("TMPDIR", disk)
+        params = {**FILE_PROCESSING.small_params, "cold": True}
+        result, state = run_with_state("file-processing", params, "fork", timeout=60)
+        assert result["ok"] is True, result["error"]
+        m = result["metrics"]
+        assert m["filesystem"] == "tmpfs"
+        assert m["lines_match"] is True and m["cold_speedup"] > 0
+        warnings = [msg for _t, _p, level, msg in state.logs if level == "WARNING"]
+        assert any("is on a tmpfs, in memory: there is no disk" in w for w in warnings)
+        assert os.listdir(disk) == []
+
+
+def test_the_filesystem_is_the_longest_mount_point_over_the_folder(tmp_path):
+    mounts = tmp_path / "mounts"
+    mounts.write_text(
+        "/dev/vda / ext4 rw 0 0\n"
+        "tmpfs /tmp tmpfs rw 0 0\n"
+        "/dev/vdb /tmp/my\\040disk xfs rw 0 0\n"  # a space in the mount point, escaped
+        "tmpfs /tmpx tmpfs rw 0 0\n"  # a prefix of the path's text, not of its folders
+        "overlay /srv ext4 rw 0 0\n"
+        "ramfs /srv ramfs rw 0 0\n"  # mounted over the one before: the last one counts
+    )
+    assert filesystem("/tmp/x/file", str(mounts)) == "tmpfs"
+    assert filesystem("/tmp", str(mounts)) == "tmpfs"
+    assert filesystem("/tmp/my disk/f", str(mounts)) == "xfs"
+    assert filesystem("/tmpxy/f", str(mounts)) == "ext4"
+    assert filesystem("/srv/f", str(mounts)) == "ramfs"
+    assert filesystem("/tmp", str(tmp_path / "none")) is None  # no mount table: unknown
+    assert filesystem(tempfile.gettempdir()) is not None  # this machine's own table
+
+
+@pytest.mark.parametrize("method", available_start_methods())
+def test_a_pool_worker_killed_mid_count_ends_the_run_with_its_death_and_leaves_nothing(method):
+    killed: dict = {}
+
+    def kill_a_counting_worker(state: RunState, _events) -> None:
+        if killed or state.current_phase() != WARM:
+            return
+        busy = [w for w in state.workers() if w.open_task is not None]
+        if busy:
+            killed["pid"], killed["at"], killed["folder"] = busy[0].pid, ev.now_ns(), _folder(state)
+            os.kill(busy[0].pid, signal.SIGKILL)  # as the OOM killer or a `kill -9` would
+
+    spec = scenarios.make_spec("file-processing", {"files": 8, "lines_per_file": 100_000}, method)
+    result = runner.run(spec, on_events=kill_a_counting_worker, timeout=60)
+    assert killed, "no worker was ever seen counting"
+    took_s = (ev.now_ns() - killed["at"]) / 1e9
+    assert took_s < HANG_BOUND_S, f"the run went on {took_s:.1f} s after the kill"
+    assert result["status"] == "error"
+    error = result["error"]
+    assert error["type"] == "WorkerFailed", error
+    assert (error["pid"], error["signal"]) == (killed["pid"], "SIGKILL")
+    assert "\n" not in error["message"]
+    assert killed["folder"] and not os.path.exists(killed["folder"])  # the files are gone
+    # (No process is left: the conftest checks that after every test.)

@@ -25,6 +25,7 @@ from mpgui.scenarios.file_processing.model import (
     FILE_MEM_MB,
     FILE_MS,
     FILE_PID,
+    FILESYSTEM,
     LINES_MATCH,
     MB_PER_S,
     PARALLEL,
@@ -105,10 +106,15 @@ def test_each_file_shows_its_newest_count_and_who_counted_it(chart):
     # The two workers' bars differ in colour as well as in name.
     brushes = chart.time_bars.opts["brushes"]
     assert brushes[0].color() == brushes[2].color() != brushes[1].color()
-    # ... and the key under the plots says which colour is whose.
+    # ... and the key under the plots says which colour is whose, and which pid each name is
+    # (the Workers panel and the Timeline name processes by pid).
     key = chart.key.text
-    assert "counted by:" in key
-    assert key.index("</span> main") < key.index("</span> w0") < key.index("</span> w1")
+    assert "counted by" in key
+    assert (
+        key.index(f"</span> main = pid {MAIN}")
+        < key.index(f"</span> w0 = pid {W0}")
+        < key.index(f"</span> w1 = pid {W1}")
+    )
 
 
 def test_throughput_is_the_files_mb_over_each_passs_median_round(chart):
@@ -146,10 +152,21 @@ def test_readout_says_the_speedup_the_check_the_memory_and_the_cold_verdict(char
         COLD_DISK_BOUND: True,
     }
     text = " · ".join(chart.readout(metrics))
-    assert "<b>1.60×</b> (0.80 s → 0.50 s, 240 MB/s)" in text
+    assert "<b>1.60×</b> (800 ms → 500 ms, 240 MB/s)" in text
     assert "<b>3,200,000</b> lines ✓" in text
     assert "<b>52.0 MB</b> (a count +31.5 MB)" in text
     assert "cold <b>1.05×</b>, the disk was the limit" in text
     metrics |= {LINES_MATCH: False, COLD_DISK_BOUND: False}
     text = " · ".join(chart.readout(metrics))
     assert "✗ MISMATCH" in text and "the CPU was the limit" in text
+
+
+@pytest.mark.parametrize("kind", ["tmpfs", "ramfs"])
+def test_on_a_filesystem_in_memory_the_readout_says_no_disk_and_gives_no_limit(chart, kind):
+    metrics = {COLD_SPEEDUP: 1.02, COLD_DISK_BOUND: False, FILESYSTEM: kind}
+    text = " · ".join(chart.readout(metrics))
+    assert f"cold <b>1.02×</b>: files on a {kind} (memory), no disk" in text
+    assert "was the limit" not in text  # neither the CPU nor the disk: nothing measured it
+    # On a disk, the verdict is given.
+    text = " · ".join(chart.readout(metrics | {FILESYSTEM: "ext4"}))
+    assert "cold <b>1.02×</b>, the CPU was the limit" in text

@@ -3,7 +3,6 @@ the throughput of each pass (warm and cold, serial and parallel); the memory a c
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -21,8 +20,10 @@ from mpgui.scenarios.file_processing.model import (
     FILE_MEM_MB,
     FILE_MS,
     FILE_PID,
+    FILESYSTEM,
     LINES_MATCH,
     MB_PER_S,
+    NO_DISK,
     PARALLEL,
     PARALLEL_S,
     PASS_S,
@@ -47,7 +48,15 @@ from mpgui.ui.panels.base import (
     px_per_unit,
     style_plot,
 )
-from mpgui.ui.panels.scenario_chart import NOTE_PT, Reads, ScenarioChart, bold, styled
+from mpgui.ui.panels.scenario_chart import (
+    NOTE_PT,
+    Reads,
+    ScenarioChart,
+    bold,
+    duration_text,
+    series_median,
+    styled,
+)
 
 #: The passes in the throughput plot, top to bottom, with their names there.
 PASS_ROWS = (
@@ -56,6 +65,13 @@ PASS_ROWS = (
     (COLD_SERIAL, "cold serial"),
     (COLD_PARALLEL, "cold parallel"),
 )
+#: The least height (px at 100 %) of the throughput plot's view: its four rows' names one
+#: above the other, not on top of each other (a smaller panel is scaled down instead).
+SPEED_MIN_VIEW_PX = 4 * 16
+#: The same for the memory plot's two rows, and for the count times' bars (their names over
+#: them, and three ticks).
+MEMORY_MIN_VIEW_PX = 2 * 16 + 8
+TIMES_MIN_VIEW_PX = SPEED_MIN_VIEW_PX
 #: What a finished run is remembered as in the session: the memory a count took, by method.
 MEMORY = "memory_by_method"
 #: The name of the conductor's counts (the serial passes) above their bars.
@@ -110,6 +126,13 @@ def counter_names(state: RunState) -> dict[int, str]:
     return names
 
 
+def key_entries(names: dict[int, str]) -> tuple[tuple[str, int], ...]:
+    """The key's (name, pid) pairs: main first, then w0, w1… in order."""
+    return tuple(
+        sorted(((name, pid) for pid, name in names.items()), key=lambda e: (e[0][0] == "w", e))
+    )
+
+
 def counter_color(name: str) -> str:
     """A counter's colour: the theme's categorical colours for w0, w1…, muted for main."""
     if not name.startswith("w"):
@@ -123,10 +146,8 @@ def pass_throughput(state: RunState, total_mb: float) -> list[float | None]:
     order; None for a pass not measured yet."""
     out: list[float | None] = []
     for name, _ in PASS_ROWS:
-        series = state.series.get(pass_series(name))
-        seconds = [s for _, s in series] if series else []
-        median = statistics.median(seconds) if seconds else 0.0
-        out.append(total_mb / median if median > 0 and total_mb else None)
+        median = series_median(state, pass_series(name))
+        out.append(total_mb / median if median and median > 0 and total_mb else None)
     return out
 
 
@@ -156,6 +177,7 @@ class FileProcessingChart(ScenarioChart):
             COUNT_MEM_MB,
             COLD_SPEEDUP,
             COLD_DISK_BOUND,
+            FILESYSTEM,
         ),
         tasks=True,  # the lanes: which pid is which worker
     )
@@ -196,6 +218,7 @@ class FileProcessingChart(ScenarioChart):
         self.speed_bars = LabelledBars(
             self.speed, [label for _, label in PASS_ROWS], colors, lambda v: f"{v:,.0f}", 100.0
         )
+        self.speed.vb.setMinimumHeight(theme.px(SPEED_MIN_VIEW_PX))
         self.memory = self.addPlot(row=1, col=1)
         style_plot(
             self.memory,
@@ -210,10 +233,12 @@ class FileProcessingChart(ScenarioChart):
             lambda v: f"+{v:.1f} MB",
             10.0,
         )
+        self.memory.vb.setMinimumHeight(theme.px(MEMORY_MIN_VIEW_PX))
+        self.times.vb.setMinimumHeight(theme.px(TIMES_MIN_VIEW_PX))
         # Who counted: the key to the count bars' colours (each bar's name is over some).
         self.key = pg.LabelItem("", justify="left")
         self.addItem(self.key, row=2, col=0, colspan=2)
-        self._key_for: tuple[str, ...] | None = None
+        self._key_for: tuple[tuple[str, int], ...] | None = None
         self.ci.layout.setColumnStretchFactor(0, 3)
         self.ci.layout.setColumnStretchFactor(1, 2)
         self.session.setdefault(MEMORY, {})
@@ -280,7 +305,7 @@ class FileProcessingChart(ScenarioChart):
         self.speed_bars.set(pass_throughput(state, total_mb))
         counted = [r.mem_mb for r in rows if r.mem_mb is not None]
         self._show_memory(max(counted) if counted else None)
-        self._show_key(tuple(sorted(set(self.names.values()), key=lambda n: (n[0] == "w", n))))
+        self._show_key(key_entries(self.names))
 
     def _label_bars(self) -> None:
         """Name the bars — lines over the sizes, the counter over the times — every k-th one
@@ -300,18 +325,35 @@ class FileProcessingChart(ScenarioChart):
         self.times.getAxis("bottom").setTicks([ticks])
         self.sizes.getAxis("bottom").setTicks([ticks])
 
-    def _show_key(self, names: tuple[str, ...]) -> None:
-        """The key under the plots: each counter's colour and name."""
-        if names == self._key_for:
+    def _show_key(self, entries: tuple[tuple[str, int], ...]) -> None:
+        """The key under the plots: each counter's colour, name and pid (the pid the Workers
+        panel and the Timeline name it by)."""
+        if entries == self._key_for:
             return
-        self._key_for = names
-        entries = [
-            styled(f"{styled('■', color=counter_color(name))} {name}", nowrap=True)
-            for name in names
-        ]
-        text = "counted by: " + " &nbsp; ".join(entries) if entries else ""
-        text += " &nbsp;(main: the serial passes; w0, w1…: the pool's workers)" if entries else ""
+        self._key_for = entries
+
+        def entry(name: str, pid: int) -> str:
+            return styled(
+                f"{styled('■', color=counter_color(name))} {name} = pid {pid}", nowrap=True
+            )
+
+        # Short, to fit one line beside two workers: the notice says main counts serially.
+        text = "counted by " + " &nbsp; ".join(entry(*e) for e in entries) if entries else ""
         self.key.setText(styled(text, size=NOTE_PT, color=theme.MUTED))
+        self._wrap_key()
+
+    def _wrap_key(self) -> None:
+        """Wrap the key to the chart's width (a LabelItem would widen the chart instead: with
+        a pid for each of many workers the key is longer than a small window is wide)."""
+        left, _, right, _ = self.ci.layout.getContentsMargins()
+        self.key.item.setTextWidth(max(50.0, self.width() - left - right - theme.px(12)))
+        self.key.updateMin()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Resized: the key wraps to the new width."""
+        super().resizeEvent(event)
+        if "key" in vars(self) and not self.closed:
+            self._wrap_key()
 
     def _show_memory(self, this_run: float | None) -> None:
         """The memory bars: this run's method live, the other from the session's last run."""
@@ -332,7 +374,7 @@ class FileProcessingChart(ScenarioChart):
         if metrics.get(SPEEDUP) is not None:
             out.append(
                 f"speedup {bold(f'{metrics[SPEEDUP]:.2f}×')} "
-                f"({metrics[SERIAL_S]:.2f} s → {metrics[PARALLEL_S]:.2f} s, "
+                f"({duration_text(metrics[SERIAL_S])} → {duration_text(metrics[PARALLEL_S])}, "
                 f"{metrics[MB_PER_S]:,.0f} MB/s)"
             )
         if metrics.get(LINES_MATCH) is not None:
@@ -343,9 +385,18 @@ class FileProcessingChart(ScenarioChart):
                 f"worker peak RSS {bold(mb_text(metrics[WORKER_PEAK_RSS_MB]))} "
                 f"(a count +{metrics[COUNT_MEM_MB]:.1f} MB)"
             )
+        kind = metrics.get(FILESYSTEM)
         if metrics.get(COLD_SPEEDUP) is not None:
-            limit = "the disk" if metrics[COLD_DISK_BOUND] else "the CPU"
-            out.append(f"cold {bold(f'{metrics[COLD_SPEEDUP]:.2f}×')}, {limit} was the limit")
+            cold = f"cold {bold(f'{metrics[COLD_SPEEDUP]:.2f}×')}"
+            if kind in NO_DISK:
+                # Dropping a tmpfs file's pages does nothing (they are the file): the cold
+                # pass read memory, and says nothing of a disk, nor of what the limit was.
+                out.append(f"{cold}: files on a {kind} (memory), no disk for the cold pass to show")
+            else:
+                limit = "the disk" if metrics[COLD_DISK_BOUND] else "the CPU"
+                out.append(f"{cold}, {limit} was the limit")
+        elif kind in NO_DISK:
+            out.append(f"files on a {kind}: in memory, no disk under them")
         return out
 
 

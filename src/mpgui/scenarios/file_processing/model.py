@@ -15,16 +15,18 @@ A cold pass repeats the timing with each file's pages dropped from the page cach
 (``os.fsync`` after writing, then ``os.posix_fadvise(..., POSIX_FADV_DONTNEED)`` on each of
 our files — never the machine's caches), so the reads come from the disk: whether the CPU or
 the disk is the limit is measured, as the share of the counting time the workers spent on the
-CPU.
+CPU. On a tmpfs or ramfs (the folder's filesystem is reported) there is no disk to read from:
+the pages are the files, and the cold pass reads memory.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import random
+import re
 import resource
-import shutil
 import tempfile
 import time
 from typing import NamedTuple
@@ -74,6 +76,11 @@ COLD_CPU_SHARE = "cold_cpu_share"
 #: counts': they spent most of the time the warm counts computed waiting for the disk. (Both
 #: shares fall alike when other programs take the CPU: the ratio is the disk's part.)
 COLD_DISK_BOUND = "cold_disk_bound"
+#: The type of the filesystem the files were written to ("ext4", "tmpfs"…; None if unknown).
+#: On a filesystem in memory (:data:`NO_DISK`) there is no disk under the files: dropping
+#: their pages does nothing (tmpfs pages are the files), and the cold pass reads memory.
+FILESYSTEM = "filesystem"
+NO_DISK = frozenset({"tmpfs", "ramfs"})
 METRICS = (
     FILES,
     TOTAL_LINES,
@@ -94,6 +101,7 @@ METRICS = (
     COLD_MB_PER_S,
     COLD_CPU_SHARE,
     COLD_DISK_BOUND,
+    FILESYSTEM,
 )
 DISK_BOUND_SHARE = 0.5
 
@@ -229,6 +237,33 @@ def drop_cached(paths: list[str]) -> None:
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
         finally:
             os.close(fd)
+
+
+def _unescape(field: str) -> str:
+    """A path field of ``/proc/self/mounts``, whose space, tab, newline and backslash are
+    written as octal escapes (``\\040``)."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def filesystem(path: str, mounts: str = "/proc/self/mounts") -> str | None:
+    """The type of the filesystem `path` is on: that of the longest mount point over it in
+    `mounts` (the last one listed, where several are mounted on the same point), or None off
+    Linux. (``os.statvfs`` cannot tell: a tmpfs reports blocks like a disk.)"""
+    path = os.path.realpath(path)
+    best, kind = "", None
+    try:
+        with open(mounts, encoding="utf-8", errors="replace") as table:
+            for line in table:
+                fields = line.split()
+                if len(fields) < 3:
+                    continue
+                point = _unescape(fields[1])
+                over = path == point or path.startswith(point.rstrip("/") + "/")
+                if over and len(point) >= len(best):
+                    best, kind = point, fields[2]
+    except OSError:
+        return None
+    return kind
 
 
 # -- memory ------------------------------------------------------------------------------------
@@ -372,6 +407,22 @@ def measure(
     return samples, counts
 
 
+@contextlib.contextmanager
+def private_folder(ctx: RunContext):
+    """The run's private folder for the files (:meth:`RunContext.private_dir`: under
+    ``TMPDIR``, removed however the run ends); no room left even for the folder is
+    :class:`DiskFull` too."""
+    with contextlib.ExitStack() as stack:
+        try:  # only the making of the folder: an error of the run's body is not ours here
+            folder = stack.enter_context(ctx.private_dir("file-processing-"))
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                where = mp_private.process_config().get("tempdir") or tempfile.gettempdir()
+                raise disk_full(exc, where, "a folder") from None
+            raise
+        yield folder
+
+
 def run(ctx: RunContext, params: dict) -> dict:
     """Write the files, count their lines serially and on a pool (warm, then cold), check
     the counts, and delete the files — however the run ends."""
@@ -379,20 +430,17 @@ def run(ctx: RunContext, params: dict) -> dict:
     main = ctx.probe
     metrics: dict = dict.fromkeys(METRICS)  # every figure None until it is measured
     metrics[FILES] = files
-    # Inside the run's own temporary directory (under TMPDIR), which mpgui removes however
-    # the run ends, even if the conductor is killed (without one, as in a bare test, the
-    # system's).
-    tempdir = mp_private.process_config().get("tempdir")
-    try:
-        folder = tempfile.mkdtemp(prefix="file-processing-", dir=tempdir)
-    except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise disk_full(exc, tempdir or tempfile.gettempdir(), "a folder") from None
-        raise
-    try:
+    with private_folder(ctx) as folder:
         main.phase(WRITE)
         sizes = file_lines(files, params["lines_per_file"])
+        metrics[FILESYSTEM] = kind = filesystem(folder)
         main.log(f"writing {files} files into {folder}")
+        if kind in NO_DISK:
+            main.log(
+                f"{folder} is on a {kind}, in memory: there is no disk under the files, and "
+                "the cold pass reads memory too (set TMPDIR to a folder on a disk)",
+                "WARNING",
+            )
         t0 = time.perf_counter()
         paths = write_files(folder, sizes, main, ctx.should_stop)
         metrics[WRITE_S] = time.perf_counter() - t0
@@ -413,8 +461,6 @@ def run(ctx: RunContext, params: dict) -> dict:
             cold_samples, cold_counts = {}, {}
             if params["cold"] and not ctx.should_stop():
                 cold_samples, cold_counts = measure(ctx, warm.pool, workers, jobs, True, paths)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
     if ctx.should_stop():
         return metrics
 
