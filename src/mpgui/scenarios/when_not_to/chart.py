@@ -385,8 +385,8 @@ class WhenNotToChart(ScenarioChart):
             share = duration_text(metrics[TRANSFER_WORK_S] / workers)
             parts.append(
                 f"sending {metrics[TRANSFER_MB]} MB: {bold(text, color)} "
-                f"(the counting itself: {share} a worker, "
-                f"{duration_text(metrics[TRANSFER_SERIAL_S])} in the parent)"
+                f"(counting: {share} a worker vs "
+                f"{duration_text(metrics[TRANSFER_SERIAL_S])} serially)"
             )
         if metrics.get(POOL_STARTUP_MS) is not None:
             parts.append(
