@@ -263,13 +263,21 @@ def when_not_to(runs: int, methods: tuple[str, ...], params: dict | None = None)
     """Per start method over `runs` runs (defaults unless `params`): the medians of the
     figures, the slowdowns as ratios (each floor: > 1, i.e. the pool loses: chunksize 1 vs
     serial, sending the data vs counting it in the parent; and chunksize 1 vs the best one),
-    and whether both booleans held in every run."""
+    and whether both booleans held in every run. A failed run is counted (`failed_runs`,
+    its error kept) and fails the floor; the others' figures are still reported."""
     out = {}
     for method in methods:
-        results = [
-            runner.run(scenarios.make_spec("when-not-to", params or {}, method))["metrics"]
+        done = [
+            runner.run(scenarios.make_spec("when-not-to", params or {}, method))
             for _ in range(runs)
         ]
+        results = [r["metrics"] for r in done if r["ok"]]
+        failed = {"failed_runs": runs - len(results)}
+        if len(results) < runs:
+            failed["errors"] = [r["error"] for r in done if not r["ok"]]
+        if not results:
+            out[method] = {**failed, "meets_floor": False}
+            continue
         figures = {
             f"{name}_median": statistics.median(r[name] for r in results)
             for name in WHEN_NOT_TO_FIGURES
@@ -291,9 +299,12 @@ def when_not_to(runs: int, methods: tuple[str, ...], params: dict | None = None)
         out[method] = {
             **figures,
             **ratios,
+            **failed,
             "ratio_floor": 1.0,
             "booleans_held_every_run": held,
-            "meets_floor": held and all(v > 1.0 for v in ratios.values()),
+            "meets_floor": not failed["failed_runs"]
+            and held
+            and all(v > 1.0 for v in ratios.values()),
         }
     return out
 

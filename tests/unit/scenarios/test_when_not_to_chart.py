@@ -17,6 +17,7 @@ from mpgui.scenarios.when_not_to.chart import (
     STOPPING,
     WhenNotToChart,
     split_parts,
+    versus_serial,
 )
 from mpgui.scenarios.when_not_to.model import (
     TINY,
@@ -138,4 +139,14 @@ def test_done_the_bars_split_the_best_is_starred_and_the_readout_says_slower(cha
     assert chart.serial_line.isVisible()
     text = " ".join(chart.readout(METRICS))
     assert "333× slower" in text and "3.3× slower" in text and "2.5× slower" in text
-    assert "50 MB" in text and "12 ms" in text
+    assert "50 MB" in text and "12.0 ms" in text
+    # The counting as measured (0.04 s summed over the pieces, 2 workers), not a fixed word.
+    assert "(counting: 20.0 ms a worker vs 40.0 ms serially)" in text
+
+
+def test_a_slowdown_is_written_n_times_slower_and_anything_else_as_a_speedup():
+    # Chunksize 1's speedup (0.003×) would read "0.00×": slowdowns are "N× slower".
+    assert versus_serial(2.0, 0.006) == ("333× slower", theme.BAD)
+    assert versus_serial(0.1, 0.04) == ("2.5× slower", theme.BAD)
+    assert versus_serial(0.041, 0.04) == ("0.98× — no faster", theme.FOREGROUND)
+    assert versus_serial(0.004, 0.006) == ("1.50×", theme.GOOD)

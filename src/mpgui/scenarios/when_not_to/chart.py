@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import statistics
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -40,7 +39,17 @@ from mpgui.scenarios.when_not_to.model import (
 )
 from mpgui.ui import theme
 from mpgui.ui.panels.base import Bars, SteppedRange, style_plot, text_item
-from mpgui.ui.panels.scenario_chart import NOTE_PT, Reads, ScenarioChart, bold, lines, styled
+from mpgui.ui.panels.scenario_chart import (
+    NOTE_PT,
+    Reads,
+    ScenarioChart,
+    bold,
+    duration_text,
+    lines,
+    series_median,
+    speedup_text,
+    styled,
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,10 @@ PICKLING = Part("pickling", "ideal", Qt.BrushStyle.BDiagPattern)
 SENDING = Part("sending & waiting", "bad", Qt.BrushStyle.Dense4Pattern)
 STARTING = Part("starting workers", "limit", Qt.BrushStyle.CrossPattern)
 STOPPING = Part("closing the pool", "muted", Qt.BrushStyle.HorPattern)
+#: Below this speedup a pool is slower than serial (as :func:`speedup_text` says it).
+SLOWER_BELOW = 0.95
+#: Below this (and from SLOWER_BELOW) it is no faster than serial, as speedup_text says too.
+NO_FASTER_BELOW = 1.15
 #: A bar measured but not split yet (live, before the run's figures).
 SO_FAR = Part("measured so far", "muted", Qt.BrushStyle.Dense6Pattern)
 
@@ -67,18 +80,12 @@ def brush(part: Part) -> QBrush:
     return QBrush(QColor(getattr(theme.current(), part.role)), part.pattern)
 
 
-def median_so_far(state: RunState, name: str) -> float | None:
-    """The median of live series `name`'s samples (seconds), None before the first."""
-    samples = state.series.get(name)
-    return statistics.median(v for _, v in samples) if samples else None
-
-
 def sweep_points(state: RunState) -> list[tuple[int, float]]:
     """(chunksize, median seconds so far) for every chunksize measured, smallest first."""
     points = []
     for name in state.series:
         if name.startswith(SWEEP_PREFIX):
-            value = median_so_far(state, name)
+            value = series_median(state, name)
             if value is not None:
                 points.append((int(name[len(SWEEP_PREFIX) :]), value))
     return sorted(points)
@@ -175,20 +182,24 @@ class StackedBars:
         self.plot.setXRange(0, self.range.value, padding=0)
 
 
-def seconds(value: float) -> str:
-    """Seconds as a reader takes them: ms below a second."""
-    return f"{value:.2f} s" if value >= 1 else f"{value * 1000:.1f} ms"
+def millis_text(ms: float) -> str:
+    """A duration given in ms (the start-up part's figures), written as every chart does."""
+    return duration_text(ms / 1000.0)
 
 
-def millis(value: float) -> str:
-    """Milliseconds, with µs below a tenth of one."""
-    return (
-        f"{value:.0f} ms"
-        if value >= 10
-        else f"{value:.2f} ms"
-        if value >= 0.1
-        else (f"{value * 1000:.1f} µs")
-    )
+def versus_serial(pool_s: float, serial_s: float) -> tuple[str, str]:
+    """How a pool's time compares with serial, and the colour to write it in.
+
+    A slowdown is written "N× slower", not as a speedup: chunksize 1 is hundreds of times
+    slower, a speedup of 0.003×, which :func:`speedup_text` would write as "0.00×". A pool
+    no slower than that threshold of :func:`speedup_text` is written by it.
+    """
+    speedup = serial_s / pool_s
+    if speedup < SLOWER_BELOW:
+        slower = pool_s / serial_s
+        return f"{slower:.0f}× slower" if slower >= 10 else f"{slower:.1f}× slower", theme.BAD
+    # Within speedup_text's "no faster" band the pool neither wins nor loses: no verdict colour.
+    return speedup_text(speedup), theme.GOOD if speedup >= NO_FASTER_BELOW else theme.FOREGROUND
 
 
 class WhenNotToChart(ScenarioChart):
@@ -222,7 +233,7 @@ class WhenNotToChart(ScenarioChart):
         style_plot(
             self.tiny_plot, "Tiny tasks: where the time goes", bottom="seconds", short="Tiny tasks"
         )
-        self.tiny = StackedBars(self.tiny_plot, ["serial", "chunk 1", "best chunk"], seconds)
+        self.tiny = StackedBars(self.tiny_plot, ["serial", "chunk 1", "best chunk"], duration_text)
 
         self.sweep_plot = self.addPlot(row=0, col=1)
         style_plot(
@@ -262,11 +273,11 @@ class WhenNotToChart(ScenarioChart):
             bottom="seconds",
             short="Sending data",
         )
-        self.transfer = StackedBars(self.transfer_plot, ["parent", "pool"], seconds)
+        self.transfer = StackedBars(self.transfer_plot, ["parent", "pool"], duration_text)
 
         self.startup_plot = self.addPlot(row=1, col=1)
         style_plot(self.startup_plot, "One task on a new pool", bottom="ms", short="New pool")
-        self.startup = StackedBars(self.startup_plot, ["direct", "new pool"], millis)
+        self.startup = StackedBars(self.startup_plot, ["direct", "new pool"], millis_text)
 
         self.key = pg.LabelItem("", justify="left")
         self.addItem(self.key, row=2, col=0, colspan=2)
@@ -307,7 +318,7 @@ class WhenNotToChart(ScenarioChart):
         workers = int(state.metrics.get(WORKERS) or state.spec.params.get(WORKERS, 2))
         split = split_parts(state.metrics, workers) if state.finished else {}
         live = {
-            name: median_so_far(state, measured_series(name))
+            name: series_median(state, measured_series(name))
             for name in (TINY_SERIAL, TRANSFER_SERIAL, TRANSFER_POOL)
         }
         self.points = sweep_points(state)
@@ -361,26 +372,25 @@ class WhenNotToChart(ScenarioChart):
         parts = []
         serial = metrics.get(TINY_SERIAL_S)
         if serial:
-            slower = metrics[TINY_POOL_CHUNK1_S] / serial
-            parts.append(f"chunksize 1: {bold(f'{slower:.0f}× slower', t.bad)} than serial")
-            ratio = metrics[TINY_POOL_CHUNKED_S] / serial
-            word = "slower" if ratio > 1 else "faster"
-            value = ratio if ratio > 1 else 1 / ratio
-            color = t.bad if ratio > 1 else t.good
-            parts.append(
-                f"chunksize {metrics[BEST_CHUNKSIZE]:,}: {bold(f'{value:.1f}× {word}', color)}"
-            )
+            text, color = versus_serial(metrics[TINY_POOL_CHUNK1_S], serial)
+            than = " than serial" if text.endswith("slower") else " (against serial)"
+            parts.append(f"chunksize 1: {bold(text, color)}{than}")
+            text, color = versus_serial(metrics[TINY_POOL_CHUNKED_S], serial)
+            parts.append(f"chunksize {metrics[BEST_CHUNKSIZE]:,}: {bold(text, color)}")
         if metrics.get(TRANSFER_SERIAL_S):
-            ratio = metrics[TRANSFER_POOL_S] / metrics[TRANSFER_SERIAL_S]
-            word = "slower" if ratio > 1 else "faster"
-            value = ratio if ratio > 1 else 1 / ratio
+            text, color = versus_serial(metrics[TRANSFER_POOL_S], metrics[TRANSFER_SERIAL_S])
+            workers = max(1, int(metrics.get(WORKERS) or 1))
+            # The counting itself, as the workers timed it, shared among them: what the pool
+            # saves on the work, against what the data's journey costs.
+            share = duration_text(metrics[TRANSFER_WORK_S] / workers)
             parts.append(
-                f"sending {metrics[TRANSFER_MB]} MB: "
-                f"{bold(f'{value:.1f}× {word}', t.bad if ratio > 1 else t.good)}"
+                f"sending {metrics[TRANSFER_MB]} MB: {bold(text, color)} "
+                f"(counting: {share} a worker vs "
+                f"{duration_text(metrics[TRANSFER_SERIAL_S])} serially)"
             )
         if metrics.get(POOL_STARTUP_MS) is not None:
             parts.append(
-                f"a new pool: {bold(millis(metrics[POOL_STARTUP_MS]), t.limit)} for one task"
+                f"a new pool: {bold(millis_text(metrics[POOL_STARTUP_MS]), t.limit)} for one task"
             )
         return parts
 

@@ -34,8 +34,6 @@ from mpgui.core.scenario import Scenario
 
 #: Bytes in one piece of the payload of (b): one task of the pool.
 PIECE_BYTES = 1 << 20
-#: How often (s) a map's wait looks at Stop.
-STOP_POLL_S = 0.05
 #: The byte whose count is the trivial work of (b) (newline).
 NEWLINE = 10
 
@@ -173,23 +171,6 @@ def tiny_messages(n: int, chunksize: int) -> tuple[list, list]:
     return sent, got
 
 
-def map_or_stop(ctx: RunContext, pool, fn, items, chunksize: int = 1) -> list | None:
-    """``pool.map(fn, items, chunksize)``, which Stop can cut short: None if it did.
-
-    ``Pool.map`` is ``map_async(...).get()``; waiting for the result in steps of
-    :data:`STOP_POLL_S` instead costs a wake-up every step (nothing next to the map) and lets
-    Stop end a map of 100,000 one-item tasks at once: ``terminate()`` drops the tasks still
-    queued, where leaving the pool normally would first run them all.
-    """
-    result = pool.map_async(fn, items, chunksize)
-    while not result.ready():
-        if ctx.should_stop():
-            pool.terminate()
-            return None
-        result.wait(STOP_POLL_S)
-    return result.get()
-
-
 def run(ctx: RunContext, params: dict) -> dict:
     """Measure the three parts; return the figures and where the time went, in the order of
     :data:`METRICS` (None for what a Stop left unmeasured)."""
@@ -210,8 +191,8 @@ def measure(ctx: RunContext, params: dict) -> dict:
         main.phase(TINY)
         variants = {TINY_SERIAL: lambda: list(map(square, range(n)))}
         for size in sizes:
-            variants[sweep_series(size)] = lambda size=size: map_or_stop(
-                ctx, pool, square, range(n), size
+            variants[sweep_series(size)] = lambda size=size: ctx.map_or_stop(
+                pool, square, range(n), size
             )
         names = list(variants)
         main.plan(tasks=len(names) * timed.ROUNDS, workers=1)
@@ -245,7 +226,7 @@ def measure(ctx: RunContext, params: dict) -> dict:
         counts: dict[str, list] = {}
         variants = {
             TRANSFER_SERIAL: lambda: counts.update(serial=[count_newlines(d) for _, d in pieces]),
-            TRANSFER_POOL: lambda: counts.update(pool=map_or_stop(ctx, pool, count_piece, pieces)),
+            TRANSFER_POOL: lambda: counts.update(pool=ctx.map_or_stop(pool, count_piece, pieces)),
         }
         names = list(variants)
         main.plan(tasks=len(names) * timed.ROUNDS, workers=1)
@@ -280,9 +261,14 @@ def measure(ctx: RunContext, params: dict) -> dict:
     direct_ns = time.perf_counter_ns() - t0
     t0 = time.perf_counter_ns()
     with ctx.pool(workers) as fresh:
-        _, began, ended = fresh.apply(timed_square, (7,))
+        # One task, as ``fresh.apply`` would run it, but a Stop while the workers start
+        # ends the pool at once (spawning many interpreters on 2 cores takes a while).
+        got = ctx.map_or_stop(fresh, timed_square, [7])
         t_result = time.perf_counter_ns()
     t_joined = time.perf_counter_ns()
+    if got is None:
+        return metrics
+    [(_, began, ended)] = got
     metrics.update(
         {
             POOL_STARTUP_MS: (t_result - t0) / 1e6,
@@ -305,40 +291,53 @@ def _alternate(
     """Measure `variants` alternately (``timed.alternate``); their medians, or None if Stop
     cut the rounds short.
 
-    Each measurement is one task of the main lane (numbered from `offset`), and its seconds
-    go to the variant's live series as the next one begins (from ``before``, outside any
-    timed region): the chart grows while the rounds run.
+    One figure per measurement, timing only the work: the clock runs around the variant's
+    call and nothing else, and that same number is both the live sample and what the median
+    is taken of. Everything of mpgui's happens between measurements, in ``before`` (and once
+    after the last): closing the main lane's task of the measurement just done, sending its
+    sample to the variant's live series, opening the next one's task (numbered from
+    `offset`). Those are up to a few pipe writes — for small `n`, as long as the serial loop
+    itself — so none of it may be inside a timed region. (``timed.alternate``'s own samples
+    also hold this wrapper's call; the figure is the wrapper's clock, not theirs.)
     """
     numbers = iter(range(offset * timed.ROUNDS, (offset + len(names)) * timed.ROUNDS))
-    took: list[tuple[str, float]] = []  # each measurement as the wrapper saw it
+    took: dict[str, list[float]] = {name: [] for name in names}
+    done: list[tuple[str, float]] = []  # the measurement just done, not reported yet
+    running: list[int] = []  # the main lane's open task
 
     def measuring(name: str):
         fn = variants[name]
 
-        def measure():
-            with main.task(next(numbers)):
-                t0 = time.perf_counter()
-                fn()
-                took.append((name, time.perf_counter() - t0))
+        def measure() -> None:
+            t0 = time.perf_counter()
+            fn()
+            seconds = time.perf_counter() - t0
+            if not ctx.should_stop():  # a map Stop cut short is not a measurement
+                done.append((name, seconds))
 
         return measure
 
-    def report(_name: str = "", _round: int = 0) -> None:
-        while took:
-            name, seconds = took.pop(0)
+    def between(upcoming: str | None = None, _round: int = 0) -> None:
+        if running:
+            main.finished(running.pop())
+        while done:
+            name, seconds = done.pop()
+            took[name].append(seconds)
             main.metric(name_series(name), seconds)
+        if upcoming is not None:
+            running.append(next(numbers))
+            main.started(running[-1])
 
-    samples = timed.alternate(
+    timed.alternate(
         {name: measuring(name) for name in names},
         rounds=timed.ROUNDS,
         should_stop=ctx.should_stop,
-        before=report,
+        before=between,
     )
-    report()
-    # Stopped: rounds cut short, or the last measurement ended by Stop (not a figure).
-    if ctx.should_stop() or any(len(samples[name]) < timed.ROUNDS for name in names):
+    between()  # the last measurement's task closed, its sample reported
+    if ctx.should_stop() or any(len(took[name]) < timed.ROUNDS for name in names):
         return None
-    return timed.medians(samples)
+    return timed.medians(took)
 
 
 def name_series(name: str) -> str:
@@ -386,11 +385,10 @@ SCENARIO = Scenario(
     run=run,
     metrics=METRICS,
     focus=(
-        "result = pool.map_async(fn, items, chunksize)",
         "variants = {TINY_SERIAL: lambda: list(map(square, range(n)))}",
-        "variants[sweep_series(size)] = lambda size=size: map_or_stop(",
-        "TRANSFER_POOL: lambda: counts.update(pool=map_or_stop(ctx, pool, count_piece, pieces)),",
+        "variants[sweep_series(size)] = lambda size=size: ctx.map_or_stop(",
+        "TRANSFER_POOL: lambda: counts.update(pool=ctx.map_or_stop(pool, count_piece, pieces)),",
         "with ctx.pool(workers) as fresh:",
-        "_, began, ended = fresh.apply(timed_square, (7,))",
+        "got = ctx.map_or_stop(fresh, timed_square, [7])",
     ),
 )
