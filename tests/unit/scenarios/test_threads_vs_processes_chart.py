@@ -193,4 +193,3 @@ def test_the_bars_show_the_medians_so_far_then_the_results_with_speedups(qtbot):
     assert "start-up: threads 0.30 ms, processes 30.0 ms" in readout
     chart.reset()
     assert lanes.rows == [] and len(lanes.tasks.opts["x0"]) == 0
-
