@@ -1,6 +1,6 @@
-"""threads-vs-processes in the window: the Workers panel names the thread lanes ("thread 1",
-…) beside the processes' pids, and the chart draws the wall times with their speedups and
-the CPU tasks lane by lane, threads above processes, live and when done."""
+"""threads-vs-processes in the window: the Workers and Timeline panels name the thread lanes
+("thread 1", …) beside the processes' pids, and the chart draws the wall times with their
+speedups and the CPU tasks lane by lane, threads above processes, live and when done."""
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
@@ -14,6 +14,7 @@ from mpgui.scenarios.threads_vs_processes.model import (
     THREADS,
     measurement,
 )
+from mpgui.ui.panels.scenario_chart import duration_text
 from tests.e2e import driving
 
 
@@ -45,7 +46,7 @@ def test_threads_show_as_lanes_of_one_process_beside_the_processes(qtbot, window
     m = result["metrics"]
     for work, bars in chart.bars.items():
         labels = [label.textItem.toPlainText().strip() for label in bars.labels]
-        assert labels[0] == f"{m[measurement(work, SERIAL) + '_s']:.2f} s"
+        assert labels[0] == duration_text(m[measurement(work, SERIAL) + "_s"])
         assert all("×" in text for text in labels[1:])
     assert IO in chart.bars and CPU in chart.bars
     assert "the GIL" in chart.key.text
@@ -54,6 +55,12 @@ def test_threads_show_as_lanes_of_one_process_beside_the_processes(qtbot, window
     (ticks,) = window.workers_panel.plot.getAxis("bottom")._tickLevels
     names = {text for _, text in ticks}
     assert names & set(threads)
+    assert not names & {str(w["tid"]) for w in result["workers"] if "tid" in w}
+    # So does the Timeline panel, a lane per thread beside the processes' lanes (thinned to
+    # its room too): the threads are lanes of their own, not the conductor's.
+    (ticks,) = window.timeline_panel.plot.getAxis("left")._tickLevels
+    names = {text for _, text in ticks}
+    assert names & set(threads) and names & {f"pid {pid}" for pid in pids}
     assert not names & {str(w["tid"]) for w in result["workers"] if "tid" in w}
     readout = window.readout.text()
     assert "waiting tasks" in readout and "computing tasks" in readout

@@ -6,17 +6,25 @@ are the benchmark's (benchmarks/scenario_effects.py)."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import signal
+import subprocess
+import sys
 
 import pytest
 
 from mpgui import scenarios
+from mpgui.core.host import runner
 from mpgui.core.model.run_state import RunState
+from mpgui.core.protocol import events as ev
 from mpgui.core.protocol.cpu import usable_cores
 from mpgui.core.protocol.run_spec import available_start_methods
 from mpgui.scenarios.threads_vs_processes.model import (
     AT_ONCE_SHARE,
     CPU,
+    IO,
     MEASUREMENTS,
     METRICS,
     PROCESSES,
@@ -28,7 +36,7 @@ from mpgui.scenarios.threads_vs_processes.model import (
     running_series,
     sample_series,
 )
-from tests.process_tree import run_shm, run_temp_dirs
+from tests.process_tree import HANG_BOUND_S, run_shm, run_temp_dirs
 from tests.runs import run_with_state, stop_when
 
 SMALL = SCENARIO.small_params
@@ -93,18 +101,94 @@ def test_threads_are_lanes_of_the_conductor_and_never_compute_at_once_processes_
         assert most_at_once(on_processes) >= 2
 
 
-def test_stop_while_threads_compute_winds_down_and_leaves_nothing():
-    """Stop mid-task: a computing thread looks at Stop every ~1 ms, so the run winds down by
-    itself well before the two threads' tasks of 1.5 s each (3 s, taking turns) could end."""
-    params = {**SMALL, "tasks": 2, "cpu_ms": 1500}
-    spec = scenarios.make_spec("threads-vs-processes", params, "fork")
+def server_ended(state: RunState) -> bool:
+    """Whether the run itself ended its I/O server (and said so), before any clean-up of
+    the host's: the server is no worker lane, the Log has its end."""
+    ended = [msg for _, _, _, msg in state.logs if msg.startswith("the I/O server (pid")]
+    return any(msg.endswith(") ended") for msg in ended)
 
-    def threads_computing(state: RunState) -> bool:
+
+#: Stop while the threads wait in recv (their poll for Stop), or while they compute (their
+#: look at Stop every ~1 ms): one task of 2 s each way, so a run that waited for the task
+#: to end would take 2 s from Stop, and one that winds down at once well under 1.5 s.
+STOP_WHILE = {
+    IO: {**SMALL, "tasks": 1, "io_ms": 2000},
+    CPU: {**SMALL, "tasks": 1, "cpu_ms": 2000},
+}
+
+
+@pytest.mark.parametrize("work", [IO, CPU])
+def test_stop_while_threads_wait_or_compute_winds_down_and_leaves_nothing(work):
+    spec = scenarios.make_spec("threads-vs-processes", STOP_WHILE[work], "fork")
+
+    def threads_busy(state: RunState) -> bool:
         busy = [lane for lane in state.lanes if lane.tid and lane.open_task is not None]
-        return state.current_phase() == measurement(CPU, THREADS) and bool(busy)
+        return state.current_phase() == measurement(work, THREADS) and bool(busy)
 
-    run = stop_when(spec, threads_computing)
+    run = stop_when(spec, threads_busy)
     assert run.stop_took_s < 1.5
     assert run.exitcode == 0  # wound down by itself: no SIGTERM
     assert run.state.status == "stopped"
+    assert server_ended(run.state)  # by the run, not by the host's end of its group
     assert not run_shm(os.getpid()) and not run_temp_dirs(os.getpid())
+
+
+def test_a_pool_worker_killed_mid_task_ends_the_run_naming_it():
+    """SIGKILL from outside (the OOM killer, a user's kill -9) on a process computing a
+    task: the run fails within seconds, names the dead worker, and ends its server too."""
+    params = {**SMALL, "tasks": 2, "cpu_ms": 500}
+    killed: dict[str, int] = {}
+    seen: list[RunState] = []
+
+    def kill_a_busy_worker(state: RunState, _events: list) -> None:
+        seen[:] = [state]
+        if killed or state.current_phase() != measurement(CPU, PROCESSES):
+            return
+        busy = [w for w in state.workers() if not w.tid and w.open_task is not None]
+        if busy:
+            killed["pid"], killed["at"] = busy[0].pid, ev.now_ns()
+            os.kill(busy[0].pid, signal.SIGKILL)
+
+    spec = scenarios.make_spec("threads-vs-processes", params, "fork")
+    result = runner.run(spec, on_events=kill_a_busy_worker, timeout=60)
+    assert killed, "no process was ever seen computing"
+    assert (ev.now_ns() - killed["at"]) / 1e9 < HANG_BOUND_S
+    assert result["status"] == "error"
+    error = result["error"]
+    assert error["type"] == "WorkerFailed", error
+    assert (error["pid"], error["signal"]) == (killed["pid"], "SIGKILL")
+    assert server_ended(seen[0])
+
+
+#: Run under ``unshare -rn``: a network namespace of its own, whose ephemeral ports are
+#: one port, held by a listener — so the I/O server's bind to port 0 really fails.
+NO_FREE_PORT = """
+import json, socket, sys
+from mpgui import scenarios
+from mpgui.core.host import runner
+with open("/proc/sys/net/ipv4/ip_local_port_range", "w") as f:
+    f.write("40000 40000")
+holder = socket.create_server(("127.0.0.1", 40000))
+spec = scenarios.make_spec("threads-vs-processes", json.loads(sys.argv[1]), "fork")
+print(json.dumps(runner.run(spec, timeout=60)))
+"""
+
+
+def test_a_server_that_cannot_listen_fails_the_run_saying_why():
+    if (
+        shutil.which("unshare") is None
+        or subprocess.run(["unshare", "-rn", "true"], capture_output=True, check=False).returncode
+    ):
+        pytest.skip("no unprivileged network namespace here (unshare -rn)")
+    out = subprocess.run(
+        ["unshare", "-rn", sys.executable, "-c", NO_FREE_PORT, json.dumps(SMALL)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.splitlines()[-1])
+    assert result["status"] == "error"
+    error = result["error"]
+    assert error["type"] == "RuntimeError", error
+    assert error["message"].startswith("the I/O server could not listen on 127.0.0.1: ")
+    assert "Address already in use" in error["message"]
+    assert result["wall_s"] < HANG_BOUND_S

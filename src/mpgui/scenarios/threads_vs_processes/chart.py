@@ -4,7 +4,6 @@ taking turns, processes side by side."""
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -38,7 +37,16 @@ from mpgui.scenarios.threads_vs_processes.model import (
 )
 from mpgui.ui import theme
 from mpgui.ui.panels.base import Bars, LabelledBars, fitting_ticks, px_per_unit, style_plot
-from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart, bold, lines, styled
+from mpgui.ui.panels.scenario_chart import (
+    Reads,
+    ScenarioChart,
+    bold,
+    duration_text,
+    lines,
+    series_median,
+    speedup_text,
+    styled,
+)
 
 #: Each workload's plot title, and its short form for a narrow chart.
 TITLES = {IO: "Tasks that wait (I/O)", CPU: "Tasks that compute (CPU)"}
@@ -85,11 +93,6 @@ def window(state: RunState, name: str, now_ns: int) -> tuple[int, int] | None:
     return found
 
 
-def samples(state: RunState, name: str) -> list[float]:
-    """The seconds timed region `name` took in each round so far."""
-    return [value for _, value in state.series.get(sample_series(name), ())]
-
-
 def times(state: RunState) -> dict[str, float]:
     """Each timed region's figure: the result's median, or while the run is on the median
     of the rounds measured so far."""
@@ -98,19 +101,10 @@ def times(state: RunState) -> dict[str, float]:
         for way in WAYS:
             name = measurement(work, way)
             final = state.metrics.get(f"{name}_s")
-            taken = samples(state, name)
-            if final is not None:
-                out[name] = final
-            elif taken:
-                out[name] = statistics.median(taken)
+            figure = final if final is not None else series_median(state, sample_series(name))
+            if figure is not None:
+                out[name] = figure
     return out
-
-
-def speedup_text(speedup: float) -> str:
-    """A speedup over serial, as a reader should take it."""
-    if speedup < 0.95:
-        return f"{speedup:.2f}× (slower)"
-    return f"{speedup:.1f}× faster" if speedup >= 1.15 else f"{speedup:.2f}× (no faster)"
 
 
 @dataclass
@@ -275,7 +269,7 @@ class ThreadsVsProcessesChart(ScenarioChart):
                 plot,
                 [WAY_NAMES[way] for way in WAYS],
                 [palette[way] for way in WAYS],
-                lambda v: f"{v:.2f} s",
+                duration_text,
                 1.0,
             )
         self.lanes = LanePlot(self.addPlot(row=1, col=0, colspan=2))
@@ -304,7 +298,7 @@ class ThreadsVsProcessesChart(ScenarioChart):
             serial = values[0]
             for i, value in enumerate(values[1:], start=1):
                 if value is not None and serial:
-                    text = f" {value:.2f} s {serial / value:.1f}×"
+                    text = f" {duration_text(value)} {serial / value:.1f}×"
                     bars.labels[i].setText(text)
         ways, verdicts = {}, []
         for way in (THREADS, PROCESSES):
@@ -381,9 +375,10 @@ class ThreadsVsProcessesChart(ScenarioChart):
             speedup = speedup_text(metrics[CPU_PROCESSES_SPEEDUP])
             parts.append(f"processes {bold(speedup, palette[PROCESSES])}")
         if metrics.get(THREADS_START_MS) is not None and metrics.get(PROCESSES_START_MS):
+            threads_s, processes_s = metrics[THREADS_START_MS], metrics[PROCESSES_START_MS]
             parts.append(
-                f"start-up: threads {metrics[THREADS_START_MS]:.0f} ms, "
-                f"processes {metrics[PROCESSES_START_MS]:.0f} ms"
+                f"start-up: threads {duration_text(threads_s / 1000)}, "
+                f"processes {duration_text(processes_s / 1000)}"
             )
         return parts
 

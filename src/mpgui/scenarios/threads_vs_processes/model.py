@@ -16,14 +16,14 @@ from __future__ import annotations
 import heapq
 import select
 import socket
-import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
 from mpgui.core import timing
-from mpgui.core.child import timed, workers
+from mpgui.core.child import cpu_work, timed, workers
 from mpgui.core.child.run_context import RunContext
 from mpgui.core.params import ParamSpec
 from mpgui.core.protocol import events as ev
@@ -103,15 +103,6 @@ GAP_NS = 300_000
 STOP_EVERY = 64
 
 
-def burn(steps: int) -> int:
-    """Deterministic CPU work: `steps` steps of a linear congruential generator. Pure Python
-    integer arithmetic: the thread holds the GIL all the while."""
-    x = 1
-    for _ in range(steps):
-        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
-    return x
-
-
 def compute(chunks: int, should_stop: Any = None) -> list[tuple[int, int]]:
     """Burn `chunks` × :data:`CHUNK` steps; return the stretches (start, end ns) it ran.
 
@@ -123,7 +114,7 @@ def compute(chunks: int, should_stop: Any = None) -> list[tuple[int, int]]:
     stretches = []
     start = last = time.perf_counter_ns()
     for k in range(chunks):
-        burn(CHUNK)
+        cpu_work.burn(CHUNK)
         now = time.perf_counter_ns()
         if now - last > GAP_NS:  # it was off: the stretch before the gap is over
             stretches.append((start, last))
@@ -149,15 +140,9 @@ def cpu_task(i: int, chunks: int, way: str) -> None:
 
 
 def chunks_per_ms() -> float:
-    """How many chunks of :func:`burn` this machine computes per millisecond: the median of
-    five ~4 ms samples (a scheduler hiccup costs one sample, not the calibration)."""
-    n = 50
-    samples = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        compute(n)
-        samples.append(time.perf_counter() - t0)
-    return n / (statistics.median(samples) * 1000.0)
+    """How many chunks of :data:`CHUNK` steps of :func:`~mpgui.core.child.cpu_work.burn` this
+    machine computes per millisecond (the shared calibration, in chunks)."""
+    return cpu_work.steps_per_ms() / CHUNK
 
 
 # -- the I/O-bound task: a real blocking recv from a local server ------------------------------
@@ -175,9 +160,15 @@ SERVER_IDLE_S = 1.0
 def delay_server(port_out: Any, delay_s: float) -> None:
     """A server on 127.0.0.1 that answers each connection with one byte, `delay_s` after it
     came: what a task waits for (a database, a web API, a disk). Its port goes out on
-    `port_out`. One thread, many connections at once: it keeps them in order of when each is
-    due. It runs until the run ends it."""
-    listener = socket.create_server(("127.0.0.1", 0), backlog=BACKLOG)
+    `port_out` — or, if it cannot listen, why not (a str), and it ends. One thread, many
+    connections at once: it keeps them in order of when each is due. It runs until the run
+    ends it."""
+    try:
+        listener = socket.create_server(("127.0.0.1", 0), backlog=BACKLOG)
+    except OSError as exc:  # no port free, no loopback: the run says so, in words
+        port_out.send(str(exc))
+        port_out.close()
+        return
     port_out.send(listener.getsockname()[1])
     port_out.close()
     due: list[tuple[float, int, socket.socket]] = []  # (when, arrival, connection)
@@ -225,21 +216,48 @@ def io_task(i: int, port: int, timeout_s: float) -> None:
         raise ConnectionError(f"the server answered {reply!r}, not {REPLY!r}")
 
 
-def start_server(ctx: RunContext, delay_s: float) -> tuple[Any, int]:
-    """Start :func:`delay_server` in a process of its own; return it and its port."""
+@contextmanager
+def served(ctx: RunContext, delay_s: float) -> Iterator[int]:
+    """:func:`delay_server` in a process of its own for the block, which gets its port (0 if
+    Stop came first); however the block ends — or its start fails — the server is ended.
+
+    A server that cannot listen says why, and the run fails with that reason
+    (``RuntimeError``), not with the bare exit of a process the learner never asked for.
+    """
     receive, send = ctx.mp.Pipe(duplex=False)
     server = ctx.mp.Process(target=delay_server, args=(send, delay_s), name="io-server")
-    server.start()
-    send.close()
+    try:
+        server.start()
+        send.close()
+        yield _port(ctx, server, receive)
+    finally:
+        send.close()
+        receive.close()
+        workers.end_all([server])
+        if server.pid is not None:  # the Log says so: the server has no lane of its own
+            ctx.probe.log(f"the I/O server (pid {server.pid}) ended")
+
+
+def _port(ctx: RunContext, server: Any, receive: Any) -> int:
+    """The port `server` listens on, once it says (0 on Stop); raise if it cannot listen,
+    dies, or says nothing within :data:`IO_BOUND_S`."""
     deadline = time.monotonic() + IO_BOUND_S
-    with receive:
-        while not receive.poll(timing.WORKER_POLL_S):
-            ctx.check_workers([server])
-            if ctx.should_stop():
-                return server, 0
-            if time.monotonic() > deadline or server.exitcode is not None:
-                raise RuntimeError("the I/O server did not start")
-        return server, receive.recv()
+    while not receive.poll(timing.WORKER_POLL_S):
+        ctx.check_workers([server])
+        if ctx.should_stop():
+            return 0
+        if time.monotonic() > deadline or server.exitcode is not None:
+            raise RuntimeError("the I/O server did not start")
+    try:
+        said = receive.recv()
+    except EOFError:  # it died before a word: its exit says how, if it is a bad one
+        server.join(IO_BOUND_S)
+        ctx.check_workers([server])
+        raise RuntimeError("the I/O server ended before it said its port") from None
+    if isinstance(said, str):
+        raise RuntimeError(f"the I/O server could not listen on 127.0.0.1: {said}")
+    ctx.probe.log(f"the I/O server (pid {server.pid}) listens on 127.0.0.1:{said}")
+    return said
 
 
 # -- the run -------------------------------------------------------------------------------------
@@ -261,16 +279,23 @@ def on_pool(pool: Any, job: Callable[[int], None], tasks: int) -> Any:
     return lambda: pool.map(job, range(tasks), chunksize=1)
 
 
-def reported(main: probe.Probe, name: str, region: Callable[[], object]) -> Any:
-    """`region`, then its own time on its series for the chart (a metric of microseconds at
-    the end of a region of tenths of a second)."""
+def recorded(name: str, region: Callable[[], object], taken: list) -> Any:
+    """`region`, keeping its own time in `taken` as (name, s) — in memory only: the sample
+    is sent to the chart between measurements (:func:`report`), outside every timed call."""
 
     def measured() -> None:
         t0 = time.perf_counter()
         region()
-        main.metric(sample_series(name), time.perf_counter() - t0)
+        taken.append((name, time.perf_counter() - t0))
 
     return measured
+
+
+def report(main: probe.Probe, taken: list) -> None:
+    """Send the samples `taken` so far to their series for the chart, and forget them."""
+    while taken:
+        name, seconds = taken.pop(0)
+        main.metric(sample_series(name), seconds)
 
 
 def speedups(metrics: dict[str, Any]) -> None:
@@ -284,6 +309,19 @@ def speedups(metrics: dict[str, Any]) -> None:
             metrics[speedup] = metrics[serial_s] / metrics[way_s]
 
 
+def regions(
+    threads: Any, procs: Any, jobs: dict[str, dict[str, Any]], tasks: int, should_stop: Any
+) -> dict[str, Callable[[], object]]:
+    """Every timed region by name, in the order they alternate: each workload's `jobs` (by
+    way) serially, on the ThreadPool `threads`, on the process Pool `procs`."""
+    out = {}
+    for work, job in jobs.items():
+        out[measurement(work, SERIAL)] = serially(job[SERIAL], tasks, should_stop)
+        out[measurement(work, THREADS)] = on_pool(threads, job[THREADS], tasks)
+        out[measurement(work, PROCESSES)] = on_pool(procs, job[PROCESSES], tasks)
+    return out
+
+
 def run(ctx: RunContext, params: dict) -> dict:
     """Time both workloads serially, on a ThreadPool and on a process Pool, in alternation."""
     n, tasks = params["workers"], params["tasks"]
@@ -291,42 +329,42 @@ def run(ctx: RunContext, params: dict) -> dict:
     main = ctx.probe
     metrics: dict[str, Any] = dict.fromkeys(METRICS)  # every figure None until measured
     chunks = max(1, round(cpu_ms * chunks_per_ms()))
-    server, port = start_server(ctx, io_s)
-    try:
+    with served(ctx, io_s) as port:
         if ctx.should_stop():
             return metrics
         waits = partial(io_task, port=port, timeout_s=io_s + IO_BOUND_S)
-        computes = {way: partial(cpu_task, chunks=chunks, way=way) for way in WAYS}
+        jobs = {
+            IO: dict.fromkeys(WAYS, waits),
+            CPU: {way: partial(cpu_task, chunks=chunks, way=way) for way in WAYS},
+        }
         # The process pool first: a fork start method must fork the conductor before any
         # thread of the ThreadPool exists (forking a process that runs threads is unsafe).
         main.phase(START_PROCESSES)
         with ctx.warm_pool(n) as procs:
+            if ctx.should_stop():  # Stop cut the warm-up short: its time is no start-up's
+                return metrics
             metrics[PROCESSES_START_MS] = procs.start_ms
             main.phase(START_THREADS)
             with ctx.warm_thread_pool(n) as threads:
+                if ctx.should_stop():
+                    return metrics
                 metrics[THREADS_START_MS] = threads.start_ms
-                regions = {}
-                for work, job in ((IO, dict.fromkeys(WAYS, waits)), (CPU, computes)):
-                    regions[measurement(work, SERIAL)] = serially(
-                        job[SERIAL], tasks, ctx.should_stop
-                    )
-                    regions[measurement(work, THREADS)] = on_pool(threads.pool, job[THREADS], tasks)
-                    regions[measurement(work, PROCESSES)] = on_pool(
-                        procs.pool, job[PROCESSES], tasks
-                    )
+                taken: list[tuple[str, float]] = []
 
                 def before(name: str, round_: int) -> None:
+                    report(main, taken)  # the last measurement's sample, now the clock is off
                     main.phase(name)
                     workers_now = 1 if name.endswith(SERIAL) else n
                     main.plan(tasks=tasks, workers=workers_now, round=round_ + 1)
 
+                timed_regions = regions(threads.pool, procs.pool, jobs, tasks, ctx.should_stop)
                 samples = timed.alternate(
-                    {name: reported(main, name, region) for name, region in regions.items()},
+                    {name: recorded(name, region, taken) for name, region in timed_regions.items()},
                     should_stop=ctx.should_stop,
                     before=before,
                 )
-    finally:
-        workers.end_all([server])
+                if not ctx.should_stop():  # a region Stop cut short is no sample
+                    report(main, taken)
     if ctx.should_stop():
         return metrics
     for name, seconds in timed.medians(samples).items():
