@@ -340,20 +340,13 @@ class FileProcessingChart(ScenarioChart):
         # Short, to fit one line beside two workers: the notice says main counts serially.
         text = "counted by " + " &nbsp; ".join(entry(*e) for e in entries) if entries else ""
         self.key.setText(styled(text, size=NOTE_PT, color=theme.MUTED))
-        self._wrap_key()
-
-    def _wrap_key(self) -> None:
-        """Wrap the key to the chart's width (a LabelItem would widen the chart instead: with
-        a pid for each of many workers the key is longer than a small window is wide)."""
-        left, _, right, _ = self.ci.layout.getContentsMargins()
-        self.key.item.setTextWidth(max(50.0, self.width() - left - right - theme.px(12)))
-        self.key.updateMin()
+        self.wrap_to_width(self.key)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         """Resized: the key wraps to the new width."""
         super().resizeEvent(event)
         if "key" in vars(self) and not self.closed:
-            self._wrap_key()
+            self.wrap_to_width(self.key)
 
     def _show_memory(self, this_run: float | None) -> None:
         """The memory bars: this run's method live, the other from the session's last run."""

@@ -342,19 +342,13 @@ class ProcessBasicsChart(ScenarioChart):
         if text != self._key_html:
             self._key_html = text
             self.key.setText(text)
-            self._wrap_key()
-
-    def _wrap_key(self) -> None:
-        """Wrap the key to the chart's width (a LabelItem would widen the chart instead)."""
-        left, _, right, _ = self.ci.layout.getContentsMargins()
-        self.key.item.setTextWidth(max(50.0, self.width() - left - right - theme.px(12)))
-        self.key.updateMin()
+            self.wrap_to_width(self.key)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         """Resized: the key wraps to the new width."""
         super().resizeEvent(event)
         if "key" in vars(self) and not self.closed:
-            self._wrap_key()
+            self.wrap_to_width(self.key)
 
     def readout(self, metrics: dict[str, Any]) -> list[str]:
         t = theme.current()

@@ -331,7 +331,7 @@ class ThreadsVsProcessesChart(ScenarioChart):
         if text != self._key_html:
             self._key_html = text
             self.key.setText(text)
-            self._wrap_key()
+            self.wrap_to_width(self.key)
 
     def _show_key(self, show: bool) -> None:
         """Put the key under the lanes, or take it out of the layout (its room to the lanes)."""
@@ -347,19 +347,13 @@ class ThreadsVsProcessesChart(ScenarioChart):
         the lanes (the readout has the figures; the notice, what the marks mean)."""
         return self.height() < theme.px(SHORT_PX), self.height() < theme.px(TINY_PX)
 
-    def _wrap_key(self) -> None:
-        """Wrap the key to the chart's width (a LabelItem would widen the chart instead)."""
-        left, _, right, _ = self.ci.layout.getContentsMargins()
-        self.key.item.setTextWidth(max(50.0, self.width() - left - right - theme.px(12)))
-        self.key.updateMin()
-
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         """Resized: the key wraps to the new width."""
         super().resizeEvent(event)
         if "key" in vars(self) and not self.closed:
             self.ci.layout.setRowMaximumHeight(0, max(theme.px(60), BARS_SHARE * self.height()))
             self._set_key(self._verdicts)
-            self._wrap_key()
+            self.wrap_to_width(self.key)
             self._show_key(not self._short()[1])
 
     def readout(self, metrics: dict[str, Any]) -> list[str]:

@@ -252,6 +252,14 @@ class ScenarioChart(ShowsFocus, FitsItsView, pg.GraphicsLayoutWidget):
         #: change, so a new chart shows what the old one did.
         self.session: dict[str, Any] = session if session is not None else {}
 
+    def wrap_to_width(self, label: pg.LabelItem) -> None:
+        """Wrap `label` (a key under the plots) to the chart's width: a LabelItem would widen
+        the chart instead, and a key with a pid for each of many workers is longer than a
+        small window is wide. Call it when the text changes and on every resize."""
+        left, _, right, _ = self.ci.layout.getContentsMargins()
+        label.item.setTextWidth(max(50.0, self.width() - left - right - theme.px(12)))
+        label.updateMin()
+
     def reset(self) -> None:
         """Clear for a new run (keeping what the chart remembers of earlier runs)."""
         self._drawn = None
