@@ -546,7 +546,7 @@ SCENARIO = Scenario(
         "return len(file.readlines())",
         "return sum(1 for _ in file)",
         "counts.append(count_file(job))",
-        "pool.map(count_file, jobs, chunksize=1)",
+        "parallel: lambda: counts[parallel].append(pool.map(count_file, jobs, chunksize=1)),",
         "os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)",
     ),
 )
