@@ -126,3 +126,16 @@ def test_a_thread_lane_sends_what_it_holds_while_idle_not_at_its_next_task(qtbot
         qtbot.waitUntil(
             lambda: sum(e[0] == ev.METRIC for b in batches for e in b) == 2, timeout=2000
         )
+
+
+def _refuse():
+    """An initializer that fails, as a scenario's own might."""
+    raise LookupError("no session for this thread")
+
+
+def test_a_thread_pool_whose_initializer_fails_raises_it_once_and_ends(context):
+    ctx, batches, channel = context
+    with pytest.raises(LookupError, match="no session"), ctx.warm_thread_pool(2, _refuse):
+        pass
+    threads = [e for e in _events(batches, channel) if e[0] == ev.THREAD]
+    assert len(threads) == 2  # no thread was replaced, again and again

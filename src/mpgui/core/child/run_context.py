@@ -138,14 +138,23 @@ def _init_thread(
     made: list[probe_mod.Probe],
     initializer: Callable[..., Any] | None,
     initargs: tuple,
+    failed: list[BaseException],
 ) -> None:
     """A thread pool's thread's initializer: make it a thread lane ("thread 1", …), run the
-    scenario's initializer, say it is ready."""
+    scenario's initializer, say it is ready.
+
+    An initializer that raises is kept in `failed` for the pool's owner to raise, and the
+    thread still says it is ready: a ThreadPool replaces a thread whose initializer failed,
+    again and again, each a new lane, until the owner gave up waiting.
+    """
     with _made_lock:
         label = f"thread {len(made) + 1}"
         made.append(probe_mod.install_thread(parent, label))
-    if initializer is not None:
-        initializer(*initargs)
+    try:
+        if initializer is not None:
+            initializer(*initargs)
+    except BaseException as exc:  # noqa: BLE001 - raised again in the owner's thread
+        failed.append(exc)
     ready.release()
 
 
@@ -368,11 +377,12 @@ class RunContext:
 
         ready = threading.Semaphore(0)
         made: list[probe_mod.Probe] = []
+        failed: list[BaseException] = []
         t0 = time.perf_counter()
         pool = ThreadPool(
             threads,
             initializer=_init_thread,
-            initargs=(self.probe, ready, made, initializer, initargs),
+            initargs=(self.probe, ready, made, initializer, initargs, failed),
         )
         # The threads' probes have no flusher of their own: one for all of them, for as long
         # as the pool lives (the conductor must not fork meanwhile anyway).
@@ -387,6 +397,8 @@ class RunContext:
         ended_well = False
         try:
             _wait_ready(ready, threads, self.should_stop, "thread pool")
+            if failed:
+                raise failed[0]
             yield WarmPool(pool, (time.perf_counter() - t0) * 1000.0)
             ended_well = True
         finally:
