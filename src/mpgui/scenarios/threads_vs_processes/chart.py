@@ -60,7 +60,8 @@ TASK_FILL, RUN_FILL = 0.8, 0.5
 BARS_SHARE = 0.3
 #: Below this height (px at 100 %) the chart shows no key to the marks under the lanes.
 SHORT_PX = 330
-#: Below this height (px at 100 %), none: not even what the lanes showed.
+#: Below this height (px at 100 %), no lanes and no text under them: the bars take the chart
+#: (presentation mode at 1024×768; the Timeline panel still shows every lane).
 TINY_PX = 200
 #: Text size (pt at 100 %) of the key under the plots.
 KEY_PT = 9
@@ -279,6 +280,7 @@ class ThreadsVsProcessesChart(ScenarioChart):
         self.key.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.addItem(self.key, row=2, col=0, colspan=2)
         self._key_shown = True
+        self._lanes_shown = True
         self._x_max = 0.0
         self.reset()
 
@@ -342,6 +344,15 @@ class ThreadsVsProcessesChart(ScenarioChart):
                 self.ci.removeItem(self.key)
             self._key_shown = show
 
+    def _show_lanes(self, show: bool) -> None:
+        """Put the lanes under the bars, or take them out (the bars get the whole chart)."""
+        if show != self._lanes_shown:
+            if show:
+                self.addItem(self.lanes.plot, row=1, col=0, colspan=2)
+            else:
+                self.ci.removeItem(self.lanes.plot)
+            self._lanes_shown = show
+
     def _short(self) -> tuple[bool, bool]:
         """Whether the chart is too short for the key to the marks, and for any text under
         the lanes (the readout has the figures; the notice, what the marks mean)."""
@@ -351,10 +362,13 @@ class ThreadsVsProcessesChart(ScenarioChart):
         """Resized: the key wraps to the new width."""
         super().resizeEvent(event)
         if "key" in vars(self) and not self.closed:
-            self.ci.layout.setRowMaximumHeight(0, max(theme.px(60), BARS_SHARE * self.height()))
+            tiny = self._short()[1]
+            share = 1.0 if tiny else BARS_SHARE
+            self.ci.layout.setRowMaximumHeight(0, max(theme.px(60), share * self.height()))
             self._set_key(self._verdicts)
             self.wrap_to_width(self.key)
-            self._show_key(not self._short()[1])
+            self._show_key(not tiny)
+            self._show_lanes(not tiny)
 
     def readout(self, metrics: dict[str, Any]) -> list[str]:
         palette = colors()

@@ -383,6 +383,12 @@ def px_per_unit(plot: pg.PlotItem) -> tuple[float, float]:
     return rect.width() / max(x1 - x0, 1e-12), rect.height() / max(y1 - y0, 1e-12)
 
 
+#: A view narrower than this (px) is not laid out yet: labelled bars use a fixed headroom.
+MIN_LAID_OUT_PX = 120
+#: The least share of a labelled bars view a bar keeps, however long its label.
+MIN_BAR_SHARE = 0.3
+
+
 class LabelledBars:
     """Horizontal bars, one per category, each with its value written after it.
 
@@ -433,9 +439,24 @@ class LabelledBars:
         for i, value in enumerate(values):
             self.labels[i].setText("" if value is None else " " + self.fmt(value))
             self.labels[i].setPos(value or 0.0, i)
-        # Headroom for the value labels to the right of the bars.
-        if self._range.fit(max(widths), headroom=1.7):
+        if self._range.fit(self._room_for_labels(widths)):
             self.plot.setXRange(0, self._range.value, padding=0)
+
+    def _room_for_labels(self, widths: list[float]) -> float:
+        """The axis maximum that leaves room for each value label right of its bar.
+
+        A label takes a share of the view's pixels, so its bar may take at most the rest of
+        the range: ``value / (1 - share)``. In a small chart (presentation mode at 1024×768)
+        a fixed headroom cut the labels off. Before the view is laid out, 1.7× the longest.
+        """
+        view_px = self.plot.getViewBox().boundingRect().width()
+        if view_px < MIN_LAID_OUT_PX:
+            return 1.7 * max(widths)
+        needed = 0.0
+        for value, label in zip(widths, self.labels, strict=True):
+            share = (label.boundingRect().width() + theme.px(4)) / view_px
+            needed = max(needed, value / max(MIN_BAR_SHARE, 1.0 - share))
+        return needed
 
 
 class GrowingLayer(pg.GraphicsObject):
