@@ -106,7 +106,16 @@ def test_alternate_interleaves_the_measures_and_stops_between_them():
         should_stop=lambda: len(calls) >= 3,
     )
     assert calls == ["a", "b", "a"]
-    assert [len(samples["a"]), len(samples["b"])] == [2, 1]
+    # The call Stop came during (the third) is no sample, and `after` is told so.
+    assert [len(samples["a"]), len(samples["b"])] == [1, 1]
+    told = []
+    samples = timed.alternate(
+        {"a": lambda: None, "b": lambda: None},
+        should_stop=lambda: len(told) >= 3,
+        after=lambda name, round_, seconds: told.append((name, round_, seconds)),
+    )
+    assert [(n, r) for n, r, _ in told] == [("a", 0), ("b", 0), ("a", 1)]
+    assert [s for _, _, s in told[:2]] == [samples["a"][0], samples["b"][0]]  # one figure
     assert timed.medians({"a": [], "b": [3.0, 1.0, 2.0]}) == {"b": 2.0}
 
 

@@ -403,11 +403,13 @@ class RunContext:
             ended_well = True
         finally:
             with child_watch.shielded():
-                _end_thread_pool(pool, ended_well)
-                flushing.set()
-                flusher.join(timing.THREAD_POOL_END_S)
-                for probe in made:
-                    probe.flush()
+                try:
+                    _end_thread_pool(pool, ended_well)
+                finally:  # its threads outlived the block (an error): the flusher still ends
+                    flushing.set()
+                    flusher.join(timing.THREAD_POOL_END_S)
+                    for probe in made:
+                        probe.flush()
 
     @contextmanager
     def executor(self, max_workers: int) -> Iterator[ProcessPoolExecutor]:

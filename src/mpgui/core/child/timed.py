@@ -39,12 +39,16 @@ def alternate(
     rounds: int = ROUNDS,
     should_stop: Callable[[], bool] | None = None,
     before: Callable[[str, int], None] | None = None,
+    after: Callable[[str, int, float | None], None] | None = None,
 ) -> dict[str, list[float]]:
     """Time each of `measures` in turn, `rounds` times over: a, b, a, b, a, b.
 
-    Returns the seconds of each call by name, in order. `before(name, round)` runs ahead of
-    each call, untimed (a scenario marks its phase there). Once `should_stop()` is true no
-    further call starts; the lists then hold fewer samples (a name may have none).
+    Returns the seconds of each call by name, in order. Around each call, untimed:
+    `before(name, round)` (a scenario marks its phase there) and `after(name, round,
+    seconds)`, with the very figure just measured (a scenario sends it to its live series
+    there, so the chart and the medians are one number). Once `should_stop()` is true no
+    further call starts, and a call Stop came during is no sample (`after` gets None); the
+    lists then hold fewer samples (a name may have none).
     """
     samples: dict[str, list[float]] = {name: [] for name in measures}
     for round_ in range(rounds):
@@ -55,7 +59,13 @@ def alternate(
                 before(name, round_)
             t0 = time.perf_counter()
             measure()
-            samples[name].append(time.perf_counter() - t0)
+            seconds: float | None = time.perf_counter() - t0
+            if should_stop is not None and should_stop():
+                seconds = None  # cut short: not what the work takes
+            else:
+                samples[name].append(seconds)
+            if after is not None:
+                after(name, round_, seconds)
     return samples
 
 

@@ -377,7 +377,7 @@ def measure(
     :data:`~mpgui.core.child.timed.ROUNDS` times — each file's pages dropped first when
     `cold` — and return the samples (s) and every round's counts, by pass name.
 
-    One round at a time, so that each round's figures are shown as soon as it is measured.
+    Each round's figures are shown as soon as it is measured (``after``).
     """
     main = ctx.probe
     main.phase(COLD if cold else WARM)
@@ -385,25 +385,23 @@ def measure(
     main.plan(tasks=2 * timed.ROUNDS * len(jobs), workers=workers)
     serial, parallel = (COLD_SERIAL, COLD_PARALLEL) if cold else (SERIAL, PARALLEL)
     counts: dict[str, list] = {serial: [], parallel: []}
-    samples: dict[str, list[float]] = {serial: [], parallel: []}
 
     def before(_name: str, _round: int) -> None:
         drop_cached(paths)  # untimed, ahead of each cold measurement
 
-    for _ in range(timed.ROUNDS):
-        measured = timed.alternate(
-            {
-                serial: lambda: counts[serial].append(count_serially(jobs, ctx.should_stop)),
-                parallel: lambda: counts[parallel].append(pool.map(count_file, jobs, chunksize=1)),
-            },
-            rounds=1,
-            should_stop=ctx.should_stop,
-            before=before if cold else None,
-        )
-        for name, seconds in measured.items():
-            samples[name] += seconds
-            for s in seconds:
-                main.metric(pass_series(name), s)
+    def after(name: str, _round: int, seconds: float | None) -> None:
+        if seconds is not None:  # shown as soon as it is measured
+            main.metric(pass_series(name), seconds)
+
+    samples = timed.alternate(
+        {
+            serial: lambda: counts[serial].append(count_serially(jobs, ctx.should_stop)),
+            parallel: lambda: counts[parallel].append(pool.map(count_file, jobs, chunksize=1)),
+        },
+        should_stop=ctx.should_stop,
+        before=before if cold else None,
+        after=after,
+    )
     return samples, counts
 
 

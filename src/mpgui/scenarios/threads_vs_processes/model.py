@@ -279,25 +279,6 @@ def on_pool(pool: Any, job: Callable[[int], None], tasks: int) -> Any:
     return lambda: pool.map(job, range(tasks), chunksize=1)
 
 
-def recorded(name: str, region: Callable[[], object], taken: list) -> Any:
-    """`region`, keeping its own time in `taken` as (name, s) — in memory only: the sample
-    is sent to the chart between measurements (:func:`report`), outside every timed call."""
-
-    def measured() -> None:
-        t0 = time.perf_counter()
-        region()
-        taken.append((name, time.perf_counter() - t0))
-
-    return measured
-
-
-def report(main: probe.Probe, taken: list) -> None:
-    """Send the samples `taken` so far to their series for the chart, and forget them."""
-    while taken:
-        name, seconds = taken.pop(0)
-        main.metric(sample_series(name), seconds)
-
-
 def speedups(metrics: dict[str, Any]) -> None:
     """Fill in the speedups over serial from the medians measured (None if one is missing)."""
     for speedup, way_s, serial_s in (
@@ -349,22 +330,22 @@ def run(ctx: RunContext, params: dict) -> dict:
                 if ctx.should_stop():
                     return metrics
                 metrics[THREADS_START_MS] = threads.start_ms
-                taken: list[tuple[str, float]] = []
 
                 def before(name: str, round_: int) -> None:
-                    report(main, taken)  # the last measurement's sample, now the clock is off
                     main.phase(name)
                     workers_now = 1 if name.endswith(SERIAL) else n
                     main.plan(tasks=tasks, workers=workers_now, round=round_ + 1)
 
-                timed_regions = regions(threads.pool, procs.pool, jobs, tasks, ctx.should_stop)
+                def after(name: str, _round: int, seconds: float | None) -> None:
+                    if seconds is not None:  # the chart's sample, sent with the clock off
+                        main.metric(sample_series(name), seconds)
+
                 samples = timed.alternate(
-                    {name: recorded(name, region, taken) for name, region in timed_regions.items()},
+                    regions(threads.pool, procs.pool, jobs, tasks, ctx.should_stop),
                     should_stop=ctx.should_stop,
                     before=before,
+                    after=after,
                 )
-                if not ctx.should_stop():  # a region Stop cut short is no sample
-                    report(main, taken)
     if ctx.should_stop():
         return metrics
     for name, seconds in timed.medians(samples).items():

@@ -291,50 +291,31 @@ def _alternate(
     """Measure `variants` alternately (``timed.alternate``); their medians, or None if Stop
     cut the rounds short.
 
-    One figure per measurement, timing only the work: the clock runs around the variant's
-    call and nothing else, and that same number is both the live sample and what the median
-    is taken of. Everything of mpgui's happens between measurements, in ``before`` (and once
-    after the last): closing the main lane's task of the measurement just done, sending its
-    sample to the variant's live series, opening the next one's task (numbered from
-    `offset`). Those are up to a few pipe writes — for small `n`, as long as the serial loop
-    itself — so none of it may be inside a timed region. (``timed.alternate``'s own samples
-    also hold this wrapper's call; the figure is the wrapper's clock, not theirs.)
+    The clock runs around the variant's call and nothing else, and that same number is both
+    the live sample and what the median is taken of. Everything of mpgui's happens outside
+    it, in ``before`` and ``after``: opening the main lane's task of the measurement
+    (numbered from `offset`), closing it, sending the sample to the variant's live series.
+    Those are up to a few pipe writes — for small `n`, as long as the serial loop itself.
     """
     numbers = iter(range(offset * timed.ROUNDS, (offset + len(names)) * timed.ROUNDS))
-    took: dict[str, list[float]] = {name: [] for name in names}
-    done: list[tuple[str, float]] = []  # the measurement just done, not reported yet
     running: list[int] = []  # the main lane's open task
 
-    def measuring(name: str):
-        fn = variants[name]
+    def before(_name: str, _round: int) -> None:
+        running.append(next(numbers))
+        main.started(running[-1])
 
-        def measure() -> None:
-            t0 = time.perf_counter()
-            fn()
-            seconds = time.perf_counter() - t0
-            if not ctx.should_stop():  # a map Stop cut short is not a measurement
-                done.append((name, seconds))
-
-        return measure
-
-    def between(upcoming: str | None = None, _round: int = 0) -> None:
-        if running:
-            main.finished(running.pop())
-        while done:
-            name, seconds = done.pop()
-            took[name].append(seconds)
+    def after(name: str, _round: int, seconds: float | None) -> None:
+        main.finished(running.pop())
+        if seconds is not None:  # a map Stop cut short is not a measurement
             main.metric(name_series(name), seconds)
-        if upcoming is not None:
-            running.append(next(numbers))
-            main.started(running[-1])
 
-    timed.alternate(
-        {name: measuring(name) for name in names},
+    took = timed.alternate(
+        {name: variants[name] for name in names},
         rounds=timed.ROUNDS,
         should_stop=ctx.should_stop,
-        before=between,
+        before=before,
+        after=after,
     )
-    between()  # the last measurement's task closed, its sample reported
     if ctx.should_stop() or any(len(took[name]) < timed.ROUNDS for name in names):
         return None
     return timed.medians(took)
