@@ -60,7 +60,8 @@ WAY_DASH = {
 #: The plots' titles, and their short forms for a narrow chart.
 SERVER_TITLE, SERVER_SHORT = "At the server: requests in flight", "Server: in flight"
 CLIENTS_TITLE, CLIENTS_SHORT = "At the clients: each lane's fetches", "Clients' fetches"
-TIME_AXIS = "seconds from the way's start"
+#: Time runs from each way's start (the notice says so): every way's line starts at 0.
+TIME_AXIS = "seconds"
 #: A fetch's bar in its lane's row.
 FETCH_FILL = 0.7
 #: The wall-time bars take at most this share of the chart's height.
@@ -68,6 +69,8 @@ BARS_SHARE = 0.3
 #: Below this height (px at 100 %) only the server's plot and the bars are shown: the lanes'
 #: rows would be slivers (presentation mode at 1024×768; the Timeline panel has them too).
 TINY_PX = 260
+#: Below this height (px at 100 %) the bars alone take the chart.
+BARS_ONLY_PX = 180
 
 
 def colors() -> dict[str, str]:
@@ -163,25 +166,32 @@ class ServerPlot:
         self.curves = {
             way: plot.plot([], [], pen=theme.pen(palette[way], 2.5, WAY_DASH[way])) for way in WAYS
         }
-        # The pools' peaks meet at one height: the Pool's name above its line, the
-        # ThreadPool's below, so the two never cover each other.
-        anchors = {SERIAL: (0, 1), POOL: (0, 1), THREADS: (0, 0)}
+        # Serial's name ends where its line does, above it; the pools' peaks meet at one
+        # height: the Pool's name above its line, the ThreadPool's below, so the two never
+        # cover each other.
+        anchors = {SERIAL: (1, 1), POOL: (0, 1), THREADS: (0, 0)}
         self.labels = {way: text_item(anchor=anchors[way], color=palette[way]) for way in WAYS}
         for label in self.labels.values():
             plot.addItem(label)
-        self._top = SteppedRange(2.0)
+        self._top = 0
 
     def clear(self) -> None:
         """Draw nothing."""
         for way in WAYS:
             self.curves[way].setData([], [])
             self.labels[way].setText("")
-        self._top.reset()
-        self.plot.setYRange(0, self._top.value, padding=0)
+        self._set_top(2)
 
-    def draw(self, lines: dict[str, tuple[np.ndarray, np.ndarray]]) -> float:
-        """Draw each way's line (x s, count); return the longest's length (s)."""
-        longest, top = 0.0, 0.0
+    def _set_top(self, top: int) -> None:
+        """Show 0 to `top` requests in flight."""
+        if top != self._top:
+            self._top = top
+            self.plot.setYRange(0, top, padding=0)
+
+    def draw(self, lines: dict[str, tuple[np.ndarray, np.ndarray]], workers: int) -> float:
+        """Draw each way's line (x s, count); return the longest's length (s). The count
+        axis reaches past `workers`, the most a pool can have in flight (room for names)."""
+        longest, top = 0.0, workers
         for way in WAYS:
             xs, ys = lines.get(way, (np.empty(0), np.empty(0)))
             self.curves[way].setData(xs, ys)
@@ -189,12 +199,11 @@ class ServerPlot:
                 self.labels[way].setText("")
                 continue
             peak = int(ys.max())
-            last_at_peak = xs[np.nonzero(ys == peak)[0][-1]]
+            last_at_peak = xs[-1] if way == SERIAL else xs[np.nonzero(ys == peak)[0][-1]]
             self.labels[way].setText(f"{WAY_NAMES[way]}: {peak} at once")
             self.labels[way].setPos(last_at_peak, peak)
-            longest, top = max(longest, float(xs[-1])), max(top, float(peak))
-        if self._top.fit(top + 1, 1.2):
-            self.plot.setYRange(0, self._top.value, padding=0)
+            longest, top = max(longest, float(xs[-1])), max(top, peak)
+        self._set_top(int(top * 1.3) + 2)
         return longest
 
 
@@ -208,8 +217,10 @@ class ClientPlot:
         plot.setMouseEnabled(x=False, y=False)
         plot.invertY(True)  # serial on top, as in the bars
         palette = colors()
+        # Outlined in the background's colour: fetches back to back stay apart.
+        edge = theme.pen(theme.current().background, 1)
         self.bars = {
-            way: Bars(x0=[], y=[], width=[], height=FETCH_FILL, pen=None, brush=palette[way])
+            way: Bars(x0=[], y=[], width=[], height=FETCH_FILL, pen=edge, brush=palette[way])
             for way in WAYS
         }
         for bars in self.bars.values():
@@ -290,8 +301,7 @@ class WebFetchChart(ScenarioChart):
             duration_text,
             1.0,
         )
-        self._x = SteppedRange(1.0)
-        self._clients_shown = True
+        self._x = SteppedRange(1.0, factor=1.25)
         self.reset()
 
     def clear_run(self) -> None:
@@ -313,8 +323,9 @@ class WebFetchChart(ScenarioChart):
             if span is not None:
                 lines[way] = in_flight(state, span, now_ns)
                 rows[way] = fetches(state, span, now_ns)
-        longest = max(self.server.draw(lines), self.clients.draw(rows))
-        if self._x.fit(longest, 1.1):
+        workers = int(state.spec.params.get("workers") or 1)
+        longest = max(self.server.draw(lines, workers), self.clients.draw(rows))
+        if self._x.fit(longest, 1.05):
             self._set_x()
         self.draw_times(state)
 
@@ -327,21 +338,26 @@ class WebFetchChart(ScenarioChart):
             if value and serial:
                 self.bars.labels[i].setText(f" {duration_text(value)} {serial / value:.1f}×")
 
-    def _show_clients(self, show: bool) -> None:
-        """Put the clients' view beside the server's, or take it out (a tiny chart)."""
-        if show != self._clients_shown:
-            if show:
-                self.addItem(self.clients.plot, row=0, col=1)
-            else:
-                self.ci.removeItem(self.clients.plot)
-            self._clients_shown = show
+    def _show(self, plot: pg.PlotItem, col: int, show: bool) -> None:
+        """Put `plot` (a view, in row 0 at `col`) in the layout, or take it out."""
+        shown = plot in self.ci.items
+        if show and not shown:
+            self.addItem(plot, row=0, col=col)
+        elif not show and shown:
+            self.ci.removeItem(plot)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        """Resized: the bars keep their share; a tiny chart keeps the server's view only."""
+        """Resized: the bars keep their share. A tiny chart keeps only the server's view
+        and the bars; a tinier one (presenting at 1024×768) the bars alone — the Timeline
+        panel still shows every lane's fetches."""
         super().resizeEvent(event)
         if "bars" in vars(self) and not self.closed:
-            self.ci.layout.setRowMaximumHeight(1, max(theme.px(70), BARS_SHARE * self.height()))
-            self._show_clients(self.height() >= theme.px(TINY_PX))
+            height = self.height()
+            bars_only = height < theme.px(BARS_ONLY_PX)
+            self._show(self.clients.plot, 1, height >= theme.px(TINY_PX))
+            self._show(self.server.plot, 0, not bars_only)
+            share = 1.0 if bars_only else BARS_SHARE
+            self.ci.layout.setRowMaximumHeight(1, max(theme.px(70), share * height))
 
     def readout(self, metrics: dict[str, Any]) -> list[str]:
         palette = colors()
