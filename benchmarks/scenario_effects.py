@@ -408,6 +408,48 @@ def file_processing(runs: int, methods: tuple[str, ...], quick: bool = False) ->
     return out
 
 
+#: web-fetch's floor: each pool's speedup over serial, as a share of `workers`.
+WEB_FETCH_SHARE_FLOOR = 0.7
+
+
+def web_fetch(runs: int, methods: tuple[str, ...], quick: bool = False) -> dict:
+    """web-fetch with its defaults: per start method the medians of `runs` runs of each
+    timing and speedup, against the issue's floor (both speedups ≥ 0.7 × workers), and
+    whether every fetch got a 200 and the server had `workers` requests in flight in every
+    run. `quick`: the scenario's small parameters (figures present, not judged)."""
+    scenario = scenarios.get("web-fetch")
+    params = dict(scenario.small_params) if quick else {}
+    workers = params.get("workers", 8)
+    floor = WEB_FETCH_SHARE_FLOOR * workers
+    names = (
+        "serial_s", "pool_s", "threads_s", "pool_speedup", "threads_speedup",
+        "pool_start_ms", "threads_start_ms",
+    )  # fmt: skip
+    out = {}
+    for method in methods:
+        results = [
+            runner.run(scenarios.make_spec("web-fetch", params, method)) for _ in range(runs)
+        ]
+        ok = [r["metrics"] for r in results if r["ok"]]
+        if not ok:
+            out[method] = {"failed_runs": runs, "errors": [r["error"] for r in results]}
+            continue
+        medians = {f"{n}_median": statistics.median(m[n] for m in ok) for n in names}
+        held = all(set(m["status_counts"]) == {"200"} and m["max_in_flight"] == workers for m in ok)
+        out[method] = {
+            **medians,
+            "params": params or "defaults",
+            "failed_runs": runs - len(ok),
+            "speedup_floor": floor,
+            "all_200_and_workers_in_flight_every_run": held,
+            "meets_floor": len(ok) == runs
+            and held
+            and medians["pool_speedup_median"] >= floor
+            and medians["threads_speedup_median"] >= floor,
+        }
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="scenario effects: shown every run, floors met?")
     parser.add_argument("--runs", type=int, default=3)
@@ -431,6 +473,7 @@ def main() -> None:
         "when-not-to": when_not_to(runs, methods, {"n": 20_000} if args.quick else None),
         "file-processing": file_processing(runs, methods, quick=args.quick),
         "threads-vs-processes": threads_vs_processes(runs, methods, quick=args.quick),
+        "web-fetch": web_fetch(runs, methods, quick=args.quick),
     }
     if not args.quick:
         figures["counter_race_by_increments"] = {

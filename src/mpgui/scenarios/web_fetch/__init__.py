@@ -1,0 +1,1 @@
+"""The web-fetch scenario: model.py (the conductor runs it), chart.py, notice.md."""
