@@ -41,10 +41,17 @@ def test_ctrl_c_in_the_terminal_closes_the_window_and_ends_the_run():
     assert not [c for c in COMPLAINTS if c in stderr], stderr
 
 
-def test_a_killed_gui_takes_its_conductor_workers_and_manager_with_it():
+@pytest.mark.parametrize(
+    ("scenario", "descendants"),
+    [
+        ("manager-list", 3),  # the Manager's server and (at least) two workers
+        ("web-fetch", 1),  # the page server, while the conductor fetches serially
+    ],
+)
+def test_a_killed_gui_takes_its_conductor_workers_and_servers_with_it(scenario, descendants):
     cli, tree = start_run_tree(
-        ["--scenario", "manager-list", "--run"],
-        descendants=3,  # the Manager's server and (at least) two workers
+        ["--scenario", scenario, "--run"],
+        descendants=descendants,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -163,14 +163,21 @@ def test_the_window_without_a_display_says_so_and_exits_2():
 
 
 MANAGER_RUN = ["run", "manager-list", "--set", "workers=2", "--set", "items=1000000"]
+#: web-fetch's serial part (30 s of pages): its page server runs, and is what is killed.
+WEB_RUN = ["run", "web-fetch", "--set", "workers=2", "--set", "urls=200"]
 
 
-@pytest.mark.parametrize("run", [LONG_RUN, MANAGER_RUN], ids=["pool", "manager"])
-def test_a_killed_host_takes_its_conductor_and_workers_with_it(run):
-    # pool: the conductor and its 2 pool workers; manager: also the Manager's server process.
+@pytest.mark.parametrize(
+    ("run", "descendants"),
+    [(LONG_RUN, 2), (MANAGER_RUN, 3), (WEB_RUN, 1)],
+    ids=["pool", "manager", "page-server"],
+)
+def test_a_killed_host_takes_its_conductor_and_workers_with_it(run, descendants):
+    # pool: the conductor and its 2 pool workers; manager: also the Manager's server process;
+    # page-server: the conductor and web-fetch's HTTP server, mid-fetch.
     cli, tree = start_run_tree(
-        run, descendants=3 if run is MANAGER_RUN else 2, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True,
+        run, descendants=descendants, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True,
     )  # fmt: skip
     cli.send_signal(signal.SIGKILL)  # no handler, no cleanup: the host just vanishes
     cli.wait(5)
