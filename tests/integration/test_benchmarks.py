@@ -54,6 +54,7 @@ FLOORED_SCENARIOS = (
     "when-not-to",
     "file-processing",
     "threads-vs-processes",
+    "rate-limit",
 )
 
 

@@ -43,13 +43,15 @@ WAY_NAMES = {UNLIMITED: "no limiter", LIMITED: "shared limiter", RETRY: "retry a
 #: The plot's title, its short form, and its axes.
 TITLE = "Requests arriving at the server per second"
 SHORT_TITLE = "Requests/s at the server"
-LEFT_AXIS, BOTTOM_AXIS = "requests in the last second", "seconds since the first request"
+LEFT_AXIS, BOTTOM_AXIS = "requests in the last second", "time since the first request (s)"
 #: The status a rate-limited server refuses with.
 TOO_MANY = 429
 #: Text size (pt at 100 %) of the key under the plot, and of the phases' labels.
 KEY_PT, LABEL_PT = 9, 10
 #: Below this height (px at 100 %) the chart shows no key (the notice says what the marks are).
 SHORT_PX = 300
+#: How far (in label heights) each phase's name sits below the one before.
+LABEL_ROW = 1.0
 #: The marks' sizes (px at 100 %): a 429's ×.
 MARK_PX = 11
 
@@ -200,14 +202,18 @@ class RateLimitChart(ScenarioChart):
         while len(self.starts) < len(starts):
             line = pg.InfiniteLine(angle=90, pen=theme.pen(t.muted, 1, Qt.PenStyle.DotLine))
             label = text_item(anchor=(0, 0), color=t.muted)
-            label.setFont(label.textItem.font())
             self.plot.addItem(line)
             self.plot.addItem(label)
             self.starts.append(line)
             self.labels.append(label)
-        for line, label, x, text in zip(self.starts, self.labels, starts, texts, strict=False):
+        for row, (line, label, x, text) in enumerate(
+            zip(self.starts, self.labels, starts, texts, strict=False)
+        ):
             line.setPos(x)
             label.setPos(x, self.y_max.value)
+            # A row each, down from the top: a phase of one second leaves the next phase's
+            # name too little room beside its own on a long time axis.
+            label.setAnchor((0, -LABEL_ROW * row))
             label.setHtml(styled(text, size=LABEL_PT, color=t.muted))
 
     def _set_key(self) -> None:
