@@ -294,7 +294,7 @@ def run(ctx: RunContext, params: dict) -> dict:
 SCENARIO = Scenario(
     id="rate-limit",
     order=140,
-    small_params={"requests": 24, "workers": 4, "server_rps": 16.0},
+    small_params={"requests": 24, "workers": 6, "server_rps": 12.0},
     small_variants=({"retry": True},),
     short="Rate limit",
     title="A rate limit shared by every worker process",
