@@ -27,6 +27,8 @@ checks that every figure is present and finite.
   held in every run.
 - file-processing: the median speedup of Pool.map over the serial count (floor 1.4 on 2
   cores), throughput warm and cold, and a worker's peak RSS with readlines against a stream.
+- rate-limit: whether 429s came without the limiter, none with it and no second above
+  server_rps × 1.1, in every run; the limited phase's pace against requests ÷ client_rps.
 
     uv run python benchmarks/scenario_effects.py [--runs N] [--quick]
 """
@@ -450,6 +452,55 @@ def web_fetch(runs: int, methods: tuple[str, ...], quick: bool = False) -> dict:
     return out
 
 
+#: rate-limit's floor on the limited phase's pace: its wall time over the slots' own
+#: (requests - 1) / client_rps, which the last page's latency (50 ms) and the pool's hand-outs
+#: put a little above 1 — but never below, and never far above.
+RATE_LIMIT_PACE = (0.98, 1.1)
+
+
+def rate_limit(runs: int, methods: tuple[str, ...], quick: bool = False) -> dict:
+    """rate-limit with its defaults: per start method, whether the three inequalities held
+    in every run (429s without the limiter, none with it, no second above server_rps × 1.1),
+    and the median of limited_s / expected_limited_s against its band. `quick`: the
+    scenario's small parameters (a default run takes ~8 s)."""
+    from mpgui.scenarios.rate_limit.model import RPS_MARGIN  # noqa: PLC0415
+
+    scenario = scenarios.get("rate-limit")
+    params = dict(scenario.small_params) if quick else {}
+    low, high = RATE_LIMIT_PACE
+    out = {}
+    for method in methods:
+        results = [
+            runner.run(scenarios.make_spec("rate-limit", params, method)) for _ in range(runs)
+        ]
+        ok = [r["metrics"] for r in results if r["ok"]]
+        if not ok:
+            out[method] = {"failed_runs": runs, "errors": [r["error"] for r in results]}
+            continue
+        held = [
+            m["status_429_unlimited"] > 0
+            and m["status_429_limited"] == 0
+            and m["max_rps_limited"] <= m["server_rps"] * RPS_MARGIN
+            for m in ok
+        ]
+        pace = statistics.median(m["limited_s"] / m["expected_limited_s"] for m in ok)
+        out[method] = {
+            "params": params or "defaults",
+            "failed_runs": runs - len(ok),
+            "status_429_unlimited_min": min(m["status_429_unlimited"] for m in ok),
+            "status_429_limited_max": max(m["status_429_limited"] for m in ok),
+            "max_rps_limited_max": max(m["max_rps_limited"] for m in ok),
+            "max_rps_ceiling": ok[0]["server_rps"] * RPS_MARGIN,
+            "limited_s_median": statistics.median(m["limited_s"] for m in ok),
+            "expected_limited_s": ok[0]["expected_limited_s"],
+            "pace_median": pace,
+            "pace_floor": f"{low:g}..{high:g}",
+            "inequalities_held_every_run": all(held),
+            "meets_floor": len(ok) == runs and all(held) and low <= pace <= high,
+        }
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="scenario effects: shown every run, floors met?")
     parser.add_argument("--runs", type=int, default=3)
@@ -474,6 +525,7 @@ def main() -> None:
         "file-processing": file_processing(runs, methods, quick=args.quick),
         "threads-vs-processes": threads_vs_processes(runs, methods, quick=args.quick),
         "web-fetch": web_fetch(runs, methods, quick=args.quick),
+        "rate-limit": rate_limit(runs, methods, quick=args.quick),
     }
     if not args.quick:
         figures["counter_race_by_increments"] = {

@@ -55,6 +55,7 @@ FLOORED_SCENARIOS = (
     "file-processing",
     "threads-vs-processes",
     "web-fetch",
+    "rate-limit",
 )
 
 

@@ -1,0 +1,1 @@
+"""The rate-limit scenario: model.py (the conductor runs it), chart.py, notice.md."""
