@@ -16,11 +16,12 @@ import pytest
 from mpgui.core.child import page_server as ps
 from mpgui.core.child.failures import WorkerFailed
 from mpgui.core.child.run_context import RunContext
+from mpgui.core.model.run_state import RunState
 from mpgui.core.protocol import events as ev
 from mpgui.core.protocol import probe as probe_mod
 from mpgui.core.protocol.channel import EventChannel
 from mpgui.core.protocol.frames import FrameReader
-from mpgui.core.protocol.run_spec import available_start_methods
+from mpgui.core.protocol.run_spec import RunSpec, available_start_methods
 
 #: A short latency: the tests are about the server, not waiting.
 LATENCY_MS = 20
@@ -71,7 +72,12 @@ def test_pages_come_whole_and_the_server_records_each_request_and_reports_it_liv
         for g, r in zip(got, seen, strict=True)
     )
     events = _events(batches, channel)
-    assert [e for e in events if e[0] == ev.HELLO and e[2] == pid][0][5] == "server"
+    hello = [e for e in events if e[0] == ev.HELLO and e[2] == pid][0]
+    assert hello[4:] == ("server", "server")  # its role and its lane's label
+    state = RunState(RunSpec("web-fetch", {}, "fork"))
+    state.apply(events)
+    assert [lane.label for lane in state.lanes if lane.pid == pid] == ["server"]
+    assert pid not in {w["pid"] for w in state.result()["workers"]}  # it serves; no worker
     live = [e for e in events if e[0] == ev.METRIC and e[2] == pid]
     arrivals = [(t, value) for _, t, _, name, value in live if name == ps.ARRIVAL]
     answers = [(t, value) for _, t, _, name, value in live if name == ps.REQUEST]
@@ -146,6 +152,7 @@ NO_FREE_PORT = """
 import json, multiprocessing, socket
 from mpgui.core.child import page_server
 from mpgui.core.child.run_context import RunContext
+from mpgui.core.model.run_state import RunState
 from mpgui.core.protocol import probe
 from mpgui.core.protocol.channel import EventChannel
 with open("/proc/sys/net/ipv4/ip_local_port_range", "w") as f:

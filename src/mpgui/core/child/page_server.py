@@ -9,11 +9,12 @@ handler thread per connection) in a process of its own, started by the scenario 
 free. Each page comes after a latency (with jitter), and an optional token bucket answers
 ``429 Too Many Requests`` with a ``Retry-After`` header above its rate.
 
-The server is a lane of the run (``ctx.process(label="server")``): the child watch fails the
-run, naming it, if it dies. It reports every request through its probe, live — its arrival
-(:data:`ARRIVAL`) and once answered its record (:data:`REQUEST`) — so the window shows the
-server's side: requests in flight, requests per second, 200s and 429s. The scenario asks it
-for the records themselves (:meth:`PageServer.take`), to measure from the server's view.
+The server is a lane of the run, though not a worker (``ctx.process(label="server",
+role="server")``), and the child watch fails the run, naming it, if it dies. It reports every
+request through its probe, live — its arrival (:data:`ARRIVAL`) and once answered its record
+(:data:`REQUEST`) — so the window shows the server's side: requests in flight, requests per
+second, 200s and 429s. The scenario asks it for the records themselves
+(:meth:`PageServer.take`), to measure from the server's view.
 """
 
 from __future__ import annotations
@@ -349,7 +350,9 @@ def serving(
     cannot listen says why, and the run fails with that reason (``RuntimeError``).
     """
     here, there = ctx.mp.Pipe()
-    server = ctx.process(serve, there, latency_ms / 1000.0, jitter, rate_rps, label="server")
+    server = ctx.process(
+        serve, there, latency_ms / 1000.0, jitter, rate_rps, label="server", role="server"
+    )
     try:
         server.start()
         there.close()

@@ -181,10 +181,15 @@ def _wait_ready(ready: Any, workers: int, should_stop: Callable[[], bool], what:
 
 
 def _run_probed(
-    channel: EventChannel, stop_event: Any, label: str, target: Callable[..., Any], args: tuple
+    channel: EventChannel,
+    stop_event: Any,
+    label: str,
+    target: Callable[..., Any],
+    args: tuple,
+    role: str = "worker",
 ) -> None:
     """Body of :meth:`RunContext.process` workers: report through a probe, run the target."""
-    probe_mod.install(channel, stop_event, label=label)
+    probe_mod.install(channel, stop_event, role=role, label=label)
     target(*args)
 
 
@@ -224,13 +229,18 @@ class RunContext:
         """True once the user pressed Stop."""
         return self.stop_event.is_set()
 
-    def process(self, target: Callable[..., Any], *args: Any, label: str = "") -> Any:
+    def process(
+        self, target: Callable[..., Any], *args: Any, label: str = "", role: str = "worker"
+    ) -> Any:
         """An unstarted worker ``Process`` that installs a probe, then runs ``target(*args)``.
 
-        `label` names its lane. Start and wait for it with :meth:`running`.
+        `label` names its lane. Start and wait for it with :meth:`running`. `role` is
+        ``"server"`` for a process that serves the workers rather than being one (web-fetch's
+        page server): its lane is named by its label, and it is no entry of a result's
+        ``workers``.
         """
         return self.mp.Process(
-            target=_run_probed, args=(self.channel, self.stop_event, label, target, args)
+            target=_run_probed, args=(self.channel, self.stop_event, label, target, args, role)
         )
 
     def start_line(self, workers: int) -> workers_mod.StartLine:

@@ -12,7 +12,8 @@ conductor's control pipe) carries one batch, in the order its events happened.
 
 Layouts (``t`` is the perf_counter_ns timestamp)::
 
-    ("hello",  t, pid, cpu, role, label)      a process joined; role is "worker" or "main"
+    ("hello",  t, pid, cpu, role, label)      a process joined; role is "worker", "main", or
+                                              "server" (serves the workers: a page server)
     ("thread", t, tid, pid, cpu, label)       a thread lane joined: thread `tid` of process
                                               `pid` (a ThreadPool's worker thread); the
                                               lane's later events carry `tid` where a

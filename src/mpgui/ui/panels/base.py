@@ -37,8 +37,8 @@ from mpgui.ui import theme
 
 def lane_name(lane: Lane) -> str:
     """A lane's short name on an axis: a worker process's pid, else the lane's label ("main"
-    for the conductor, "thread 2" for a thread lane, "fork" for start-methods' lane of fork's
-    children)."""
+    for the conductor, "thread 2" for a thread lane, "server" for a page server, "fork" for
+    start-methods' lane of fork's children)."""
     return str(lane.pid) if lane.role == "worker" and not lane.tid else lane.label
 
 
