@@ -187,13 +187,11 @@ class _Server(ThreadingHTTPServer):
         spread = random.Random(f"page {number}").uniform(-self.jitter, self.jitter)
         return max(0.0, self.latency_s * (1.0 + spread))
 
-    def arrived(self, client: int) -> int:
-        """Count a request in; its arrival time."""
-        t = time.perf_counter_ns()
+    def arrived(self, t: int, client: int) -> None:
+        """Count a request in, that arrived at `t` (perf_counter_ns)."""
         with self._changed:
             self.in_flight += 1
             self.arrivals.append((t, client))
-        return t
 
     def answered_one(self, request: Request) -> None:
         """Count a request out, with its record."""
@@ -235,11 +233,18 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: _Server
 
+    def parse_request(self) -> bool:
+        """Note when the request arrived — its first line read, before its headers are
+        parsed — then parse it: the time a rate limit is about."""
+        self.arrival_ns = time.perf_counter_ns()
+        return super().parse_request()
+
     def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
         """Answer one GET; however it goes, it is counted out with its record."""
         client = _number(self.headers.get(LANE_HEADER))
         pid = _number(self.headers.get(PID_HEADER))
-        arrival = self.server.arrived(client)
+        arrival = self.arrival_ns
+        self.server.arrived(arrival, client)
         status, body = 500, b""
         try:
             status, body, headers = self._answer()
@@ -385,10 +390,11 @@ class PageServer:
         """Every request the server answered since the last take, in order of arrival."""
         return self._ask(TAKE)
 
-    def refilled(self) -> None:
+    def refilled(self) -> bool:
         """Wait until the server's bucket is full again (at once without a limit), watching
-        Stop: a phase after a burst then starts where the first did."""
-        workers.sleep_until(time.monotonic() + self._ask(UNTIL_FULL), self._ctx.should_stop)
+        Stop (then False): a phase after a burst then starts where the first did."""
+        due = time.monotonic() + self._ask(UNTIL_FULL)
+        return workers.sleep_until(due, self._ctx.should_stop)
 
 
 @contextmanager
