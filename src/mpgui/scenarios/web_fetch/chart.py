@@ -28,6 +28,7 @@ from mpgui.scenarios.web_fetch.model import (
     THREADS_START_MS,
     WALL_PREFIX,
     WAYS,
+    in_flight_steps,
     wall_series,
 )
 from mpgui.ui import theme
@@ -46,7 +47,10 @@ from mpgui.ui.panels.scenario_chart import (
     ScenarioChart,
     bold,
     duration_text,
+    latest,
+    phase_window,
     speedup_text,
+    task_spans,
 )
 
 #: The bars' names (the ways), top to bottom.
@@ -79,16 +83,6 @@ def colors() -> dict[str, str]:
     return {SERIAL: t.muted, POOL: t.categories[0], THREADS: t.categories[1]}
 
 
-def window(state: RunState, way: str, now_ns: int) -> tuple[int, int] | None:
-    """Phase `way`'s (start, end ns): its end the next phase's start, or now while it runs,
-    or the run's end (None before it began)."""
-    for i, (t, phase) in enumerate(state.phases):
-        if phase == way:
-            after = state.phases[i + 1][0] if i + 1 < len(state.phases) else None
-            return t, after or state.t_end_ns or now_ns
-    return None
-
-
 def in_flight(state: RunState, span: tuple[int, int], now_ns: int) -> tuple[np.ndarray, ...]:
     """Requests in flight at the server in `span` (ns), as a step line (x s from its start,
     count): +1 at each arrival (``server.arrival``), -1 at each finish (``server.request``,
@@ -98,14 +92,13 @@ def in_flight(state: RunState, span: tuple[int, int], now_ns: int) -> tuple[np.n
     finishes = [t for t, (arrived, *_) in state.series.get(REQUEST, ()) if t0 <= arrived < t1]
     if not arrivals:
         return np.empty(0), np.empty(0)
-    edges = sorted([(t, 1) for t in arrivals] + [(t, -1) for t in finishes])
-    xs, ys, count = [0.0], [0.0], 0
-    for t, step in edges:
+    steps = in_flight_steps(arrivals, finishes)
+    xs, ys = [0.0], [0.0]
+    for t, count in steps:
         x = (t - t0) / 1e9
         xs += [x, x]
-        count = max(0, count + step)  # a finish whose arrival batch is late: never below 0
         ys += [ys[-1], count]
-    end = min(now_ns, t1) if not state.finished else max(t for t, _ in edges)
+    end = min(now_ns, t1) if not state.finished else steps[-1][0]
     xs.append(max(xs[-1], (end - t0) / 1e9))
     ys.append(ys[-1])
     return np.array(xs), np.array(ys, dtype=float)
@@ -114,10 +107,7 @@ def in_flight(state: RunState, span: tuple[int, int], now_ns: int) -> tuple[np.n
 def wall_time(state: RunState, way: str) -> float | None:
     """`way`'s wall time (s): the result's, or while the run is on its live sample."""
     final = state.metrics.get(f"{way}_s")
-    if final is not None:
-        return final
-    series = state.series.get(wall_series(way))
-    return series[-1][1] if series else None
+    return final if final is not None else latest(state, wall_series(way))
 
 
 @dataclass
@@ -132,23 +122,9 @@ class Fetches:
 def fetches(state: RunState, span: tuple[int, int], now_ns: int) -> Fetches:
     """The fetches (tasks) that began in `span`, lane by lane — a lane only if it fetched —
     with a fetch still on drawn up to now."""
-    t0, t1 = span
-    index = np.frombuffer(state.span_lane, dtype=np.int64)
-    starts = np.frombuffer(state.span_t0, dtype=np.int64)
-    ends = np.frombuffer(state.span_t1, dtype=np.int64)
-    inside = (starts >= t0) & (starts < t1)
-    spans = [
-        (int(i), int(s), int(e))
-        for i, s, e in zip(index[inside], starts[inside], ends[inside], strict=True)
-    ]
-    if not state.finished:
-        for lane in state.lanes:
-            if lane.open_task is not None and t0 <= lane.open_since < t1:
-                spans.append((lane.index, lane.open_since, now_ns))
-    lanes: list[Lane] = sorted(
-        {state.lanes[i].index: state.lanes[i] for i, _, _ in spans}.values(),
-        key=lambda lane: lane.index,
-    )
+    t0 = span[0]
+    spans = task_spans(state, span, now_ns)
+    lanes: list[Lane] = [state.lanes[i] for i in sorted({i for i, _, _ in spans})]
     row_of = {lane.index: row for row, lane in enumerate(lanes)}
     bars = [(row_of[i], (s - t0) / 1e9, (e - t0) / 1e9) for i, s, e in spans]
     return Fetches([lane_name(lane) for lane in lanes], bars)
@@ -319,7 +295,7 @@ class WebFetchChart(ScenarioChart):
     def draw(self, state: RunState, now_ns: int) -> None:
         lines, rows = {}, {}
         for way in WAYS:
-            span = window(state, way, now_ns)
+            span = phase_window(state, way, now_ns)
             if span is not None:
                 lines[way] = in_flight(state, span, now_ns)
                 rows[way] = fetches(state, span, now_ns)

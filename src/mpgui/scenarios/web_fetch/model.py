@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from mpgui.core.child import page_server as ps
@@ -114,15 +115,23 @@ def status_key(status: int | None) -> str:
     return ERROR if status is None else str(status)
 
 
+def in_flight_steps(arrivals: Iterable[int], finishes: Iterable[int]) -> list[tuple[int, int]]:
+    """Requests in flight over time: (t, count) after each arrival (+1) and each finish
+    (-1), in time order. A finish at the very time of an arrival comes first: one request
+    ending as another arrives does not overlap it. Never below 0 (a finish without its
+    arrival — the chart's live view, batches arriving late — counts as nothing)."""
+    edges = sorted([(t, 1) for t in arrivals] + [(t, -1) for t in finishes])
+    steps, now = [], 0
+    for t, step in edges:
+        now = max(0, now + step)
+        steps.append((t, now))
+    return steps
+
+
 def most_in_flight(requests: list[Any]) -> int:
-    """The most of `requests` (with ``arrival_ns``, ``finish_ns``) in flight at once; one that
-    finishes when another arrives does not overlap it."""
-    edges = sorted([(r.arrival_ns, 1) for r in requests] + [(r.finish_ns, -1) for r in requests])
-    most = now = 0
-    for _, step in edges:  # at a tie, the finish (-1) sorts first
-        now += step
-        most = max(most, now)
-    return most
+    """The most of `requests` (with ``arrival_ns``, ``finish_ns``) in flight at once."""
+    steps = in_flight_steps([r.arrival_ns for r in requests], [r.finish_ns for r in requests])
+    return max((count for _, count in steps), default=0)
 
 
 # -- the run ---------------------------------------------------------------------------------
