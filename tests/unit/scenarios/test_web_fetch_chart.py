@@ -154,8 +154,10 @@ def test_the_chart_draws_live_then_the_result_with_speedups(qtbot):
     state.apply([(ev.RESULT, _t(2500), metrics), (ev.DONE, _t(2500), "ok")])
     chart.redraw(state, _t(2600))
     labels = [label.textItem.toPlainText().strip() for label in chart.bars.labels]
-    assert labels == ["400 ms", "200 ms 2.0×", "250 ms 1.6×"]
+    assert labels == ["400 ms", "200 ms 2.00×", "250 ms 1.60×"]
     assert chart.clients.rows[-2:] == ["thread 1", "thread 2"]
+    # Each group of rows says its way in words (main's row 0, the pool's 1-2, threads 3-4).
+    assert chart.clients.groups == [(0, "serial"), (1.5, "Pool"), (3.5, "ThreadPool")]
     assert len(chart.clients.dividers) == 2 and all(d.isVisible() for d in chart.clients.dividers)
     readout = " ".join(chart.readout(metrics))
     assert "2.00×" in readout and "1.60×" in readout

@@ -41,6 +41,7 @@ from mpgui.ui.panels.base import (
     px_per_unit,
     style_plot,
     text_item,
+    tick_font,
 )
 from mpgui.ui.panels.scenario_chart import (
     Reads,
@@ -186,7 +187,8 @@ class ServerPlot:
 class ClientPlot:
     """Each lane's fetches, a row per lane that fetched — the conductor's "main" (serial),
     the Pool's processes by pid, the ThreadPool's "thread 1" … — grouped by way, top down,
-    a bar per fetch in its way's colour."""
+    a bar per fetch in its way's colour. Each group's way is written on the right ("serial",
+    "Pool", "ThreadPool"), so that the colour is not what tells them apart."""
 
     def __init__(self, plot: pg.PlotItem) -> None:
         self.plot = plot
@@ -209,7 +211,15 @@ class ClientPlot:
         for line in self.dividers:
             plot.addItem(line)
         style_plot(plot, CLIENTS_TITLE, bottom=TIME_AXIS, short=CLIENTS_SHORT)
+        # The ways' names, a tick at each group's middle, on an axis of their own.
+        plot.showAxis("right")
+        names = plot.getAxis("right")
+        names.setPen(theme.pen(muted))
+        names.setTextPen(theme.FOREGROUND)
+        names.setStyle(tickFont=tick_font(), tickLength=0)
         self.rows: list[str] = []
+        #: Each way's name and its group's middle row, as drawn.
+        self.groups: list[tuple[float, str]] = []
         plot.getViewBox().sigResized.connect(self.fit_rows)
 
     def clear(self) -> None:
@@ -219,10 +229,13 @@ class ClientPlot:
     def draw(self, ways: dict[str, Fetches]) -> float:
         """Draw each way's rows under the last's; return the longest fetch's end (s)."""
         rows: list[str] = []
+        groups: list[tuple[float, str]] = []
         longest = 0.0
         for k, way in enumerate(WAYS):
             got = ways.get(way, Fetches([], []))
             offset = len(rows)
+            if got.rows:
+                groups.append((offset + (len(got.rows) - 1) / 2, WAY_NAMES[way]))
             if k:
                 self.dividers[k - 1].setPos(offset - 0.5)
                 self.dividers[k - 1].setVisible(bool(got.rows) and offset > 0)
@@ -233,6 +246,9 @@ class ClientPlot:
                 x0=data[:, 1], width=np.maximum(data[:, 2] - data[:, 1], 0), y=data[:, 0]
             )
             longest = max([longest, *data[:, 2]])
+        if groups != self.groups:
+            self.groups = groups
+            self.plot.getAxis("right").setTicks([groups])
         if rows != self.rows:
             self.rows = rows
             self.plot.setYRange(-0.5, max(1, len(rows)) - 0.5, padding=0)
@@ -312,7 +328,9 @@ class WebFetchChart(ScenarioChart):
         serial = values[0]
         for i, value in enumerate(values[1:], start=1):
             if value and serial:
-                self.bars.labels[i].setText(f" {duration_text(value)} {serial / value:.1f}×")
+                # The same words as the readout's: "2.00×", or "— no faster" near 1.
+                speedup = speedup_text(serial / value)
+                self.bars.labels[i].setText(f" {duration_text(value)} {speedup}")
 
     def _show(self, plot: pg.PlotItem, col: int, show: bool) -> None:
         """Put `plot` (a view, in row 0 at `col`) in the layout, or take it out."""
