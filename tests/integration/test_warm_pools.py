@@ -3,6 +3,7 @@ processes and real threads report through real probes, and the events fold into 
 
 import multiprocessing
 import threading
+import time
 
 import pytest
 
@@ -148,3 +149,19 @@ def test_a_thread_pool_whose_initializer_fails_raises_it_once_and_ends(context):
         pass
     threads = [e for e in _events(batches, channel) if e[0] == ev.THREAD]
     assert len(threads) == 2  # no thread was replaced, again and again
+
+
+@pytest.mark.parametrize("context", ["spawn"], indirect=True)
+def test_stop_while_a_warm_pool_starts_ends_its_workers_at_once(context):
+    # Spawn workers take most of a second to start: closing and joining would wait for them.
+    ctx, _, _ = context
+    stop = threading.Timer(0.1, ctx.stop_event.set)
+    stop.start()
+    with ctx.warm_pool(6) as warm:
+        assert ctx.should_stop()  # the block began because Stop came, not the workers
+        t0 = time.monotonic()
+    took_s = time.monotonic() - t0
+    stop.join()
+    workers = warm.pool._pool
+    assert all(w.exitcode is not None for w in workers)
+    assert took_s < 0.5, took_s

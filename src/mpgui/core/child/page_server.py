@@ -31,7 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mpgui.core import timing
-from mpgui.core.child import workers
+from mpgui.core.child import child_watch, workers
 from mpgui.core.protocol import events as ev
 from mpgui.core.protocol import probe
 
@@ -61,8 +61,24 @@ TIMEOUT_S = (CONNECT_TIMEOUT_S, READ_TIMEOUT_S)
 
 #: The server sends what it saw this often (s): live enough to watch, few batches.
 REPORT_S = 0.05
-#: How long the server may take to start listening, or to answer a question (s).
+#: How long the server may take to start listening, or to answer a question (s) ...
 ANSWER_S = 10.0
+#: ... of which a take() waits at most this long for answers still being written: shorter,
+#: so a stuck request is the server's to report, not a silence the scenario times out on.
+TAKE_WAIT_S = 5.0
+#: How long the server waits, told to end, for answers still being counted out (s): well
+#: inside the time the scenario waits for it to end (``WORKER_STOP_WAIT_S``).
+END_SETTLE_S = 0.2
+#: The status the server records for an answer it could not write: the client had gone
+#: (Stop, a timeout). 499 is nginx's "client closed request"; it never goes on the wire.
+CLIENT_GONE = 499
+#: The status it answers with once the run is stopping: at once, without a page's latency,
+#: so no client waits for a page nobody will read.
+STOPPING = 503
+#: The longest page number a request may ask for, in digits (anything else is a 404).
+PAGE_DIGITS = 9
+#: The multiprocessing name of the server's process: its death is told as the page server's.
+PROCESS_NAME = ev.PAGE_SERVER_NAME
 #: Connections the listening socket queues before accepting (more wait in connect).
 BACKLOG = 128
 #: A page's body: this many bytes at least, and up to this many more, by its number.
@@ -72,13 +88,16 @@ PAGE_SPREAD_BYTES = 30_720
 
 class Request(NamedTuple):
     """One request as the server saw it: when it arrived and was answered (perf_counter_ns,
-    the protocol's clock), its HTTP status, the client's lane id, and the body's bytes."""
+    the protocol's clock), its HTTP status (:data:`CLIENT_GONE` if the answer could not be
+    written), the client's lane id, the body's bytes, and the client's process id (both from
+    the headers the clients send)."""
 
     arrival_ns: int
     finish_ns: int
     status: int
     client: int
     size: int
+    pid: int
 
 
 class Fetched(NamedTuple):
@@ -141,12 +160,15 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a handler waiting on an idle keep-alive connection never blocks exit
     request_queue_size = BACKLOG
 
-    def __init__(self, latency_s: float, jitter: float, bucket: TokenBucket | None) -> None:
+    def __init__(
+        self, latency_s: float, jitter: float, bucket: TokenBucket | None, stopping: Any
+    ) -> None:
         self.latency_s = latency_s
         self.jitter = jitter
         self.bucket = bucket
-        self._random = random.Random(0)  # the same jitter every run: runs compare
-        self._lock = threading.Lock()
+        self.stopping = stopping  # the run's StopFlag: once set, a page's wait ends at once
+        # Counted in and out under the condition; take() waits on it for none in flight.
+        self._changed = threading.Condition()
         self.arrivals: list[tuple[int, int]] = []  # (t, client), not yet reported
         self.answered: list[Request] = []  # not yet reported
         self.taken: list[Request] = []  # not yet taken by the scenario
@@ -158,41 +180,47 @@ class _Server(ThreadingHTTPServer):
         socketserver.TCPServer.server_bind(self)
         self.server_name, self.server_port = self.server_address[:2]
 
-    def delay(self) -> float:
-        """A page's latency: `latency_s`, give or take `jitter` of it."""
-        with self._lock:
-            spread = self._random.uniform(-self.jitter, self.jitter)
+    def delay(self, number: int) -> float:
+        """Page `number`'s latency: `latency_s`, give or take `jitter` of it — drawn from the
+        page's number, so a page takes as long whichever way fetches it, in any order."""
+        # A str seed is hashed (SHA-512): small consecutive ints would draw alike at first.
+        spread = random.Random(f"page {number}").uniform(-self.jitter, self.jitter)
         return max(0.0, self.latency_s * (1.0 + spread))
 
     def arrived(self, client: int) -> int:
         """Count a request in; its arrival time."""
         t = time.perf_counter_ns()
-        with self._lock:
+        with self._changed:
             self.in_flight += 1
             self.arrivals.append((t, client))
         return t
 
     def answered_one(self, request: Request) -> None:
         """Count a request out, with its record."""
-        with self._lock:
+        with self._changed:
             self.answered.append(request)
             self.taken.append(request)
             self.in_flight -= 1
+            self._changed.notify_all()
 
     def unreported(self) -> tuple[list[tuple[int, int]], list[Request]]:
         """What arrived and what was answered since the last call."""
-        with self._lock:
+        with self._changed:
             arrivals, self.arrivals = self.arrivals, []
             answered, self.answered = self.answered, []
         return arrivals, answered
 
+    def settle(self, timeout: float) -> None:
+        """Wait until no request is in flight, at most `timeout` s: a client can have its
+        answer a moment before the handler's thread counts it out."""
+        with self._changed:
+            self._changed.wait_for(lambda: not self.in_flight, timeout)
+
     def take(self) -> list[Request]:
         """Every request answered since the last take, in order of arrival, once none is in
-        flight (waiting at most :data:`ANSWER_S`)."""
-        deadline = time.monotonic() + ANSWER_S
-        while self.in_flight and time.monotonic() < deadline:
-            time.sleep(0.005)  # an answer being written: it is counted out within moments
-        with self._lock:
+        flight (waiting at most :data:`TAKE_WAIT_S`: an answer still being written)."""
+        self.settle(TAKE_WAIT_S)
+        with self._changed:
             taken, self.taken = self.taken, []
         return sorted(taken)
 
@@ -208,11 +236,13 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
-        """Answer one GET."""
+        """Answer one GET; however it goes, it is counted out with its record."""
         client = _number(self.headers.get(LANE_HEADER))
+        pid = _number(self.headers.get(PID_HEADER))
         arrival = self.server.arrived(client)
-        status, body, headers = self._answer()
+        status, body = 500, b""
         try:
+            status, body, headers = self._answer()
             self.send_response(status)
             for name, value in headers:
                 self.send_header(name, value)
@@ -223,22 +253,29 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except OSError:  # the client gave up (Stop, a timeout): nobody to answer
             self.close_connection = True
+            status = CLIENT_GONE
         finally:
             finish = time.perf_counter_ns()
-            self.server.answered_one(Request(arrival, finish, status, client, len(body)))
+            self.server.answered_one(Request(arrival, finish, status, client, len(body), pid))
 
     def _answer(self) -> tuple[int, bytes, list[tuple[str, str]]]:
         """The status, body and extra headers for this request."""
         parts = self.path.split("/")
-        if len(parts) != 3 or parts[1] != "page" or not parts[2].isdigit():
+        number = parts[2] if len(parts) == 3 and parts[1] == "page" else ""
+        # ASCII digits only: str.isdigit() is also true of "²", which int() refuses.
+        if not (number.isascii() and number.isdigit() and len(number) <= PAGE_DIGITS):
             return 404, b"no such page\n", []
         bucket = self.server.bucket
         if bucket is not None:
             wait = bucket.take()
             if wait > 0:  # refused at once: a limit costs the server nothing to say
                 return 429, b"too many requests\n", [("Retry-After", str(math.ceil(wait)))]
-        time.sleep(self.server.delay())  # the page's latency: a database, a far-away site
-        return 200, page_body(int(parts[2])), []
+        # The page's latency (a database, a far-away site) — cut short if the run stops:
+        # a client blocked in its read cannot look at Stop, so the answer must come.
+        due = time.monotonic() + self.server.delay(int(number))
+        if not workers.sleep_until(due, self.server.stopping.is_set):
+            return STOPPING, b"the run is stopping\n", []
+        return 200, page_body(int(number)), []
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's name
         """Say nothing per request: the probe reports them (stderr would be a log line each)."""
@@ -252,17 +289,25 @@ def _number(text: str | None) -> int:
         return 0
 
 
-def serve(conn: Any, latency_s: float, jitter: float, rate_rps: float | None) -> None:
-    """The server process: listen on 127.0.0.1 at a free port and say which on `conn` (or
-    why it cannot, a str), then serve until `conn` closes, reporting what it sees.
+#: What the scenario can ask the server on its pipe (each answered at once).
+TAKE, UNTIL_FULL, END = "take", "until_full", "end"
 
-    `conn` also carries the scenario's questions: ``"take"`` (the requests answered since
-    the last) and ``"until_full"`` (seconds until the bucket is full).
+
+def serve(
+    conn: Any, stopping: Any, latency_s: float, jitter: float, rate_rps: float | None
+) -> None:
+    """The server process: listen on 127.0.0.1 at a free port and say which on `conn` (or
+    why it cannot, a str), then serve until told :data:`END` (or `conn` closes), reporting
+    what it sees. Once `stopping` (the run's StopFlag) is set, it answers at once.
+
+    `conn` carries the scenario's questions: :data:`TAKE` (the requests answered since the
+    last) and :data:`UNTIL_FULL` (seconds until the bucket is full); anything else gets a
+    str saying so.
     """
     p = probe.current()
     bucket = None if rate_rps is None else TokenBucket(rate_rps, capacity=rate_rps)
     try:
-        server = _Server(latency_s, jitter, bucket)
+        server = _Server(latency_s, jitter, bucket, stopping)
     except OSError as exc:  # no free port, no loopback: the run says so, in words
         conn.send(str(exc))
         return
@@ -270,14 +315,21 @@ def serve(conn: Any, latency_s: float, jitter: float, rate_rps: float | None) ->
     threading.Thread(target=server.serve_forever, name="page-server", daemon=True).start()
     try:
         while True:
+            # Under fork this process holds a copy of the scenario's end of the pipe too, so
+            # its closing is no EOF here: the scenario says END.
             if conn.poll(REPORT_S):
                 question = conn.recv()
-                if question == "take":
+                if question == END:  # its last answers counted out, then reported
+                    server.settle(END_SETTLE_S)
+                    break
+                if question == TAKE:
                     conn.send(server.take())
-                elif question == "until_full":
+                elif question == UNTIL_FULL:
                     conn.send(0.0 if bucket is None else bucket.until_full())
+                else:
+                    conn.send(f"the page server was asked {question!r}")
             _report(p, server)
-    except (EOFError, OSError):  # the scenario is done with it (or gone): end
+    except (EOFError, OSError):  # the scenario is gone: end
         pass
     finally:
         _report(p, server)
@@ -295,11 +347,12 @@ def _report(p: probe.Probe, server: _Server) -> None:
 
 
 class PageServer:
-    """The scenario's handle on a running page server (from :func:`serving`)."""
+    """The scenario's handle on a running page server (from :func:`serving`): its `port`,
+    `pid`, `process`, `rate_rps`, the pages' addresses, and what it saw."""
 
     def __init__(self, ctx: RunContext, process: Any, conn: Any, port: int, rate_rps: Any) -> None:
         self._ctx = ctx
-        self._process = process
+        self.process = process  # its multiprocessing Process (ended by serving's block)
         self._conn = conn
         self.port = port
         self.pid = process.pid
@@ -315,27 +368,27 @@ class PageServer:
         try:
             self._conn.send(question)
             while not self._conn.poll(timing.WORKER_POLL_S):
-                self._ctx.check_workers([self._process])
-                if time.monotonic() > deadline or self._process.exitcode is not None:
+                self._ctx.check_workers([self.process])
+                if time.monotonic() > deadline or self.process.exitcode is not None:
                     break
             else:
-                return self._conn.recv()
+                answer = self._conn.recv()
+                if isinstance(answer, str):  # it did not understand: a bug, said in words
+                    raise RuntimeError(answer)
+                return answer
         except (EOFError, OSError):  # it died: its exit says how, once it is reaped
-            self._process.join(timing.WORKER_STOP_WAIT_S)
-            self._ctx.check_workers([self._process])
+            self.process.join(timing.WORKER_STOP_WAIT_S)
+            self._ctx.check_workers([self.process])
         raise RuntimeError(f"the page server (pid {self.pid}) stopped answering")
 
     def take(self) -> list[Request]:
         """Every request the server answered since the last take, in order of arrival."""
-        return self._ask("take")
+        return self._ask(TAKE)
 
     def refilled(self) -> None:
         """Wait until the server's bucket is full again (at once without a limit), watching
         Stop: a phase after a burst then starts where the first did."""
-        wait = self._ask("until_full")
-        deadline = time.monotonic() + wait
-        while (left := deadline - time.monotonic()) > 0 and not self._ctx.should_stop():
-            time.sleep(min(left, timing.WORKER_POLL_S))
+        workers.sleep_until(time.monotonic() + self._ask(UNTIL_FULL), self._ctx.should_stop)
 
 
 @contextmanager
@@ -351,17 +404,29 @@ def serving(
     """
     here, there = ctx.mp.Pipe()
     server = ctx.process(
-        serve, there, latency_ms / 1000.0, jitter, rate_rps, label="server", role="server"
+        serve,
+        there,
+        ctx.stop_event,
+        latency_ms / 1000.0,
+        jitter,
+        rate_rps,
+        label="server",
+        role="server",
     )
+    server.name = PROCESS_NAME  # a death is told as the page server's, not a worker's
     try:
         server.start()
         there.close()
         port = _port(ctx, server, here)
         yield PageServer(ctx, server, here, port, rate_rps)
     finally:
-        here.close()  # the server reports its last requests and ends on its own ...
+        try:  # the server reports its last requests and ends on its own ...
+            here.send(END)
+        except OSError:  # it is gone already
+            pass
+        here.close()
         there.close()
-        if server.pid is not None:
+        if server.pid is not None and not child_watch.failing():
             server.join(timing.WORKER_STOP_WAIT_S)
         workers.end_all([server])  # ... or is ended
         if server.pid is not None:

@@ -367,6 +367,12 @@ class RunContext:
         t0 = time.perf_counter()
         with self.pool(processes, initializer, initargs, _ready=ready) as pool:
             _wait_ready(ready, processes, self.should_stop, "pool")
+            if self.should_stop():
+                # Stop during the start: closing and joining would wait for workers still
+                # starting (a spawn worker imports for a second); end them, bounded, now.
+                with child_watch.shielded():
+                    _end_pool(pool, self._made_by[id(pool)])
+                self._ended[id(pool)] = pool
             yield WarmPool(pool, (time.perf_counter() - t0) * 1000.0)
 
     @contextmanager

@@ -20,6 +20,17 @@ from mpgui.core.child import child_watch
 from mpgui.core.child.failures import WorkerFailed
 
 
+def sleep_until(deadline: float, should_stop: Callable[[], bool]) -> bool:
+    """Sleep until `deadline` (``time.monotonic()`` s) in slices of
+    :data:`~mpgui.core.timing.WORKER_POLL_S`, looking at `should_stop` between them: True once
+    the time has come, False as soon as Stop does (a wait of seconds still stops at once)."""
+    while (left := deadline - time.monotonic()) > 0:
+        if should_stop():
+            return False
+        time.sleep(min(left, timing.WORKER_POLL_S))
+    return not should_stop()
+
+
 def blocks(total: int, parts: int) -> list[range]:
     """``range(total)`` cut into at most `parts` consecutive, nearly equal ranges.
 
@@ -84,7 +95,7 @@ def check_exits(processes: list[Any], stopping: bool) -> None:
         code = proc.exitcode  # polls without blocking
         if code not in (None, 0):
             child_watch.claim(proc.pid)  # noticed here: the watch need not interrupt for it
-            raise WorkerFailed(proc.pid, code)
+            raise WorkerFailed(proc.pid, code, proc.name)
 
 
 def wait_all(processes: list[Any], should_stop: Callable[[], bool]) -> None:

@@ -280,11 +280,18 @@ def how_it_ended(exitcode: int) -> str:
     return f"exited with code {exitcode}"
 
 
+#: The ``multiprocessing`` name of web-fetch's and rate-limit's page server process.
+PAGE_SERVER_NAME = "PageServer"
+
+
 def who(pid: int, name: str = "") -> str:
     """A process in words, from its ``multiprocessing`` name: ``the Manager's server (pid 7)``
-    for a Manager's server process, else ``worker 7``."""
+    for a Manager's server process, ``the page server (pid 7)`` for a page server, else
+    ``worker 7``."""
     if "Manager" in name:
         return f"the Manager's server (pid {pid})"
+    if name == PAGE_SERVER_NAME:
+        return f"the page server (pid {pid})"
     return f"worker {pid}"
 
 
