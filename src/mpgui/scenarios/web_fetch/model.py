@@ -9,7 +9,13 @@ makes its own ``requests.Session`` in its pool's initializer: a Session must not
 fork (see the notice).
 
 Every timed region is only the fetching, on a warm pool (every worker started and past its
-initializer); each way is measured once a run.
+initializer). Each way is measured once a run, not in alternating rounds
+(``timed.alternate``): three rounds would fetch serially three times, a run of 15 s with the
+defaults instead of 6 — and they would buy nothing here. A figure is already the sum of 24
+fetches; the server draws each page's latency from the page's number, so every way waits
+for the very same latencies; and the work is waiting, not computing, so another program's
+burst on the cores barely moves it: five runs in a row differ by under 2 %. The benchmark
+(``benchmarks/scenario_effects.py``) takes the median of 3 runs.
 """
 
 from __future__ import annotations
@@ -206,7 +212,7 @@ SCENARIO = Scenario(
     short="Web fetching",
     title="requests.get on a Pool and a ThreadPool, against a local server",
     summary="Fetching pages mostly waits for the server: a Pool of processes and a "
-    "ThreadPool both wait for many pages at once and finish about `workers` times sooner.",
+    "ThreadPool both wait for many pages at once and finish nearly `workers` times sooner.",
     params=(
         ParamSpec(
             "urls",
