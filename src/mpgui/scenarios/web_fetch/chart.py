@@ -131,6 +131,14 @@ def fetches(state: RunState, span: tuple[int, int], now_ns: int) -> Fetches:
     return Fetches([lane_name(lane) for lane in lanes], bars)
 
 
+#: Where each way's name sits against its place: serial's ends where its line does, above it;
+#: the pools' peaks meet at one height — the Pool's name above its line, the ThreadPool's
+#: below, so the two never cover each other.
+ANCHORS = {SERIAL: (1, 1), POOL: (0, 1), THREADS: (0, 0)}
+#: Each way's name in a plot too narrow for "ThreadPool: 8 at once".
+SHORT_NAMES = {SERIAL: "serial", POOL: "Pool", THREADS: "Threads"}
+
+
 class ServerPlot:
     """Requests in flight at the server over time, one step line per way (its colour and its
     dash), each named at its peak ("Pool: 8 at once")."""
@@ -143,11 +151,8 @@ class ServerPlot:
         self.curves = {
             way: plot.plot([], [], pen=theme.pen(palette[way], 2.5, WAY_DASH[way])) for way in WAYS
         }
-        # Serial's name ends where its line does, above it; the pools' peaks meet at one
-        # height: the Pool's name above its line, the ThreadPool's below, so the two never
-        # cover each other.
-        anchors = {SERIAL: (1, 1), POOL: (0, 1), THREADS: (0, 0)}
-        self.labels = {way: text_item(anchor=anchors[way], color=palette[way]) for way in WAYS}
+        self.labels = {way: text_item(anchor=ANCHORS[way], color=palette[way]) for way in WAYS}
+        self._peaks: dict[str, tuple[float, int]] = {}  # each way's label's place (s, count)
         for label in self.labels.values():
             plot.addItem(label)
         self._top = 0
@@ -157,6 +162,7 @@ class ServerPlot:
         for way in WAYS:
             self.curves[way].setData([], [])
             self.labels[way].setText("")
+        self._peaks.clear()
         self._set_top(2)
 
     def _set_top(self, top: int) -> None:
@@ -174,14 +180,40 @@ class ServerPlot:
             self.curves[way].setData(xs, ys)
             if not len(xs):
                 self.labels[way].setText("")
+                self._peaks.pop(way, None)
                 continue
             peak = int(ys.max())
             last_at_peak = xs[-1] if way == SERIAL else xs[np.nonzero(ys == peak)[0][-1]]
-            self.labels[way].setText(f"{WAY_NAMES[way]}: {peak} at once")
-            self.labels[way].setPos(last_at_peak, peak)
+            self._peaks[way] = (float(last_at_peak), peak)
             longest, top = max(longest, float(xs[-1])), max(top, peak)
         self._set_top(int(top * 1.3) + 2)
         return longest
+
+    def place_labels(self, x_max: float) -> None:
+        """Put each way's name at its peak, on a time axis to `x_max` s — or, where it would
+        run past the plot's right edge (a narrow plot: the pools peak early), ending at that
+        edge, at the peak's height."""
+        width = self.plot.getViewBox().width()
+        for way, (x, peak) in self._peaks.items():
+            label, (ax, ay) = self.labels[way], ANCHORS[way]
+            # The room it has: the plot's width if it may move left from its right edge (a
+            # name after its place), the width left of its place if it ends there.
+            room = width if ax == 0 else x / x_max * width
+            label.setText(f"{WAY_NAMES[way]}: {peak} at once")
+            if label.textItem.boundingRect().width() > room:  # a narrow plot: the short name
+                label.setText(f"{SHORT_NAMES[way]} {peak}")
+            text_px = label.textItem.boundingRect().width()
+            if width <= 0:
+                continue
+            if ax == 0 and x / x_max * width + text_px > width:
+                label.setAnchor((1, ay))  # past the right edge: end at it
+                label.setPos(x_max, peak)
+            elif ax == 1 and text_px > room:
+                label.setAnchor((0, ay))  # past the left edge: begin at it
+                label.setPos(0, peak)
+            else:
+                label.setAnchor((ax, ay))
+                label.setPos(x, peak)
 
 
 class ClientPlot:
@@ -319,6 +351,7 @@ class WebFetchChart(ScenarioChart):
         longest = max(self.server.draw(lines, workers), self.clients.draw(rows))
         if self._x.fit(longest, 1.05):
             self._set_x()
+        self.server.place_labels(self._x.value)
         self.draw_times(state)
 
     def draw_times(self, state: RunState) -> None:
