@@ -289,10 +289,11 @@ def run(ctx: RunContext, params: dict) -> dict:
 
             # The server's bucket is empty now: a fair start needs it full again.
             main.phase(REFILL)
-            server.refilled()
+            if not server.refilled():  # Stop came while it filled
+                return metrics
             server.take()  # nothing came meanwhile; the next records are the limited phase's
 
-            # 2. The shared limiter: slots 1/client_rps apart across all the processes.
+            # 2. The shared limiter: sends at least 1/client_rps apart across all the processes.
             done = fetch_all(ctx, warm.pool, urls, LIMITED, workers)
             if done is None:
                 return metrics
@@ -306,7 +307,8 @@ def run(ctx: RunContext, params: dict) -> dict:
             # 3. No limiter, but each 429 tried again after its Retry-After.
             if params["retry"]:
                 main.phase(REFILL)
-                server.refilled()
+                if not server.refilled():
+                    return metrics
                 server.take()
                 done = fetch_all(ctx, warm.pool, urls, RETRY, workers)
                 if done is None:
