@@ -8,12 +8,7 @@ from PySide6.QtWidgets import QPushButton
 from mpgui.scenarios.web_fetch.model import POOL, SCENARIO, SERIAL, THREADS
 from mpgui.ui.panels.scenario_chart import duration_text
 from tests.e2e import driving
-
-
-def points(curve) -> int:
-    """How many points `curve` draws."""
-    xs, _ = curve.getData()
-    return 0 if xs is None else len(xs)
+from tests.plots import points
 
 
 def test_the_chart_draws_the_server_and_the_clients_live(qtbot, window):

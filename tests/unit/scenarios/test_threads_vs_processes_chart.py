@@ -16,7 +16,6 @@ from mpgui.scenarios.threads_vs_processes.chart import (
     lanes_of,
     times,
     verdict,
-    window,
 )
 from mpgui.scenarios.threads_vs_processes.model import (
     CPU,
@@ -37,6 +36,7 @@ from mpgui.scenarios.threads_vs_processes.model import (
     sample_series,
 )
 from mpgui.ui import theme
+from mpgui.ui.panels.scenario_chart import phase_window
 
 T0 = 10**12
 MS = 1_000_000
@@ -120,7 +120,7 @@ def test_the_lanes_are_the_threads_of_one_process_and_the_processes(qapp):
     assert "at most 2 at once" in verdict(PROCESSES, processes)
     # The latest round only: a second round of the threads' phase starts the lanes afresh.
     state.apply([(ev.PHASE, T0 + 4000 * MS, measurement(CPU, THREADS))])
-    assert window(state, measurement(CPU, THREADS), T0 + 4100 * MS) == (
+    assert phase_window(state, measurement(CPU, THREADS), T0 + 4100 * MS) == (
         T0 + 4000 * MS,
         T0 + 4100 * MS,
     )

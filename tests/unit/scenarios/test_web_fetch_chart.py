@@ -9,7 +9,7 @@ import numpy as np
 from mpgui.core.model.run_state import RunState
 from mpgui.core.protocol import events as ev
 from mpgui.core.protocol.run_spec import RunSpec
-from mpgui.scenarios.web_fetch.chart import WebFetchChart, fetches, in_flight, window
+from mpgui.scenarios.web_fetch.chart import WebFetchChart, fetches, in_flight
 from mpgui.scenarios.web_fetch.model import (
     ARRIVAL,
     MAX_IN_FLIGHT,
@@ -24,6 +24,8 @@ from mpgui.scenarios.web_fetch.model import (
     wall_series,
 )
 from mpgui.ui import theme
+from mpgui.ui.panels.scenario_chart import phase_window
+from tests.plots import points
 
 T0 = 10**12
 MS = 1_000_000
@@ -77,14 +79,14 @@ def test_in_flight_counts_each_way_arrivals_up_finishes_down():
     for way in (SERIAL, POOL):
         _way(state, way)
     now = _t(3000)
-    xs, ys = in_flight(state, window(state, SERIAL, now), now)
+    xs, ys = in_flight(state, phase_window(state, SERIAL, now), now)
     assert ys.max() == 1 and ys[-1] == 0
-    xs, ys = in_flight(state, window(state, POOL, now), now)
+    xs, ys = in_flight(state, phase_window(state, POOL, now), now)
     assert ys.max() == 2 and ys[-1] == 0
     assert xs[0] == 0 and np.all(np.diff(xs) >= 0)
     # A request that arrived and has not finished is in flight up to now.
     state.apply([(ev.PHASE, _t(2000), THREADS), (ev.METRIC, _t(2010), SERVER, ARRIVAL, TIDS[0])])
-    xs, ys = in_flight(state, window(state, THREADS, _t(2050)), _t(2050))
+    xs, ys = in_flight(state, phase_window(state, THREADS, _t(2050)), _t(2050))
     assert ys[-1] == 1 and xs[-1] == 0.05
 
 
@@ -93,11 +95,11 @@ def test_the_clients_rows_are_the_lanes_that_fetched_named_as_the_lanes_are():
     for way in (SERIAL, POOL, THREADS):
         _way(state, way)
     now = _t(3000)
-    assert fetches(state, window(state, SERIAL, now), now).rows == ["main"]
-    pool = fetches(state, window(state, POOL, now), now)
+    assert fetches(state, phase_window(state, SERIAL, now), now).rows == ["main"]
+    pool = fetches(state, phase_window(state, POOL, now), now)
     assert pool.rows == [str(pid) for pid in PROC]  # not the server: it fetched nothing
     assert sorted(row for row, _, _ in pool.bars) == [0, 0, 1, 1]
-    threads = fetches(state, window(state, THREADS, now), now)
+    threads = fetches(state, phase_window(state, THREADS, now), now)
     assert threads.rows == ["thread 1", "thread 2"]
     assert max(end for _, _, end in threads.bars) == PAGE_MS * 2 / 1000
 
@@ -105,7 +107,7 @@ def test_the_clients_rows_are_the_lanes_that_fetched_named_as_the_lanes_are():
 def test_a_fetch_still_on_grows_to_now():
     state = _state()
     state.apply([(ev.PHASE, _t(100), SERIAL), (ev.START, _t(150), MAIN, 0)])
-    got = fetches(state, window(state, SERIAL, _t(400)), _t(400))
+    got = fetches(state, phase_window(state, SERIAL, _t(400)), _t(400))
     assert got.rows == ["main"] and got.bars == [(0, 0.05, 0.3)]
 
 
@@ -117,12 +119,6 @@ def test_most_in_flight_a_finish_at_an_arrival_is_no_overlap():
     assert most_in_flight([]) == 0
     assert most_in_flight([R(0, 10), R(10, 20)]) == 1
     assert most_in_flight([R(0, 10), R(5, 20), R(6, 7)]) == 3
-
-
-def points(curve) -> int:
-    """How many points `curve` draws."""
-    xs, _ = curve.getData()
-    return 0 if xs is None else len(xs)
 
 
 def test_the_chart_draws_live_then_the_result_with_speedups(qtbot):
@@ -158,8 +154,10 @@ def test_the_chart_draws_live_then_the_result_with_speedups(qtbot):
     state.apply([(ev.RESULT, _t(2500), metrics), (ev.DONE, _t(2500), "ok")])
     chart.redraw(state, _t(2600))
     labels = [label.textItem.toPlainText().strip() for label in chart.bars.labels]
-    assert labels == ["400 ms", "200 ms 2.0×", "250 ms 1.6×"]
+    assert labels == ["400 ms", "200 ms 2.00×", "250 ms 1.60×"]
     assert chart.clients.rows[-2:] == ["thread 1", "thread 2"]
+    # Each group of rows says its way in words (main's row 0, the pool's 1-2, threads 3-4).
+    assert chart.clients.groups == [(0, "serial"), (1.5, "Pool"), (3.5, "ThreadPool")]
     assert len(chart.clients.dividers) == 2 and all(d.isVisible() for d in chart.clients.dividers)
     readout = " ".join(chart.readout(metrics))
     assert "2.00×" in readout and "1.60×" in readout

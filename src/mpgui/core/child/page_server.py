@@ -423,7 +423,7 @@ def serving(
     try:
         server.start()
         there.close()
-        port = _port(ctx, server, here)
+        port = workers.said_port(ctx, server, here, "the page server", ANSWER_S)
         yield PageServer(ctx, server, here, port, rate_rps)
     finally:
         try:  # the server reports its last requests and ends on its own ...
@@ -437,28 +437,6 @@ def serving(
         workers.end_all([server])  # ... or is ended
         if server.pid is not None:
             ctx.probe.log(f"the page server (pid {server.pid}) ended")
-
-
-def _port(ctx: RunContext, server: Any, conn: Any) -> int:
-    """The port `server` listens on, once it says (0 on Stop); raise if it cannot listen,
-    dies, or says nothing within :data:`ANSWER_S`."""
-    deadline = time.monotonic() + ANSWER_S
-    while not conn.poll(timing.WORKER_POLL_S):
-        ctx.check_workers([server])
-        if ctx.should_stop():
-            return 0
-        if time.monotonic() > deadline or server.exitcode is not None:
-            raise RuntimeError("the page server did not start")
-    try:
-        said = conn.recv()
-    except EOFError:  # it died before a word: its exit says how, if it is a bad one
-        server.join(ANSWER_S)
-        ctx.check_workers([server])
-        raise RuntimeError("the page server ended before it said its port") from None
-    if isinstance(said, str):
-        raise RuntimeError(f"the page server could not listen on 127.0.0.1: {said}")
-    ctx.probe.log(f"the page server (pid {server.pid}) listens on 127.0.0.1:{said}")
-    return said
 
 
 # -- the clients' side ---------------------------------------------------------------------

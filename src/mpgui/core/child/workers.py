@@ -31,6 +31,33 @@ def sleep_until(deadline: float, should_stop: Callable[[], bool]) -> bool:
     return not should_stop()
 
 
+def said_port(ctx: Any, server: Any, conn: Any, what: str, bound_s: float) -> int:
+    """The port a server process (`server`, a run's local server: web-fetch's pages,
+    threads-vs-processes' replies) listens on, once it says so on `conn` — or 0 if Stop came
+    first. It says a str instead if it cannot listen: the run then fails with that reason
+    (``RuntimeError``, `what` naming the server), not with the bare exit of a process the
+    learner never asked for; as it does if the server dies or says nothing in `bound_s`.
+    `ctx` is the run's :class:`~mpgui.core.child.run_context.RunContext`.
+    """
+    deadline = time.monotonic() + bound_s
+    while not conn.poll(timing.WORKER_POLL_S):
+        ctx.check_workers([server])
+        if ctx.should_stop():
+            return 0
+        if time.monotonic() > deadline or server.exitcode is not None:
+            raise RuntimeError(f"{what} did not start")
+    try:
+        said = conn.recv()
+    except EOFError:  # it died before a word: its exit says how, if it is a bad one
+        server.join(bound_s)
+        ctx.check_workers([server])
+        raise RuntimeError(f"{what} ended before it said its port") from None
+    if isinstance(said, str):
+        raise RuntimeError(f"{what} could not listen on 127.0.0.1: {said}")
+    ctx.probe.log(f"{what} (pid {server.pid}) listens on 127.0.0.1:{said}")
+    return said
+
+
 def blocks(total: int, parts: int) -> list[range]:
     """``range(total)`` cut into at most `parts` consecutive, nearly equal ranges.
 

@@ -32,6 +32,7 @@ from mpgui.ui.panels.scenario_chart import (
     bold,
     lines,
     phase_start,
+    phase_window,
     speedup_text,
     styled,
 )
@@ -216,12 +217,9 @@ class PoolMapChart(ScenarioChart):
         """Serial and parallel seconds: final metrics when known, else phase time so far."""
         if state.metrics:
             return state.metrics.get(SERIAL_S), state.metrics.get(PARALLEL_S)
-        out: dict[str, float] = {}
-        end = state.t_end_ns or now_ns
-        for i, (t, name) in enumerate(state.phases):
-            t_next = state.phases[i + 1][0] if i + 1 < len(state.phases) else end
-            out[name] = (t_next - t) / 1e9
-        return out.get(SERIAL), out.get(PARALLEL)
+        spans = [phase_window(state, name, now_ns) for name in (SERIAL, PARALLEL)]
+        serial, parallel = [None if w is None else (w[1] - w[0]) / 1e9 for w in spans]
+        return serial, parallel
 
     def run_finished(self, result: dict[str, Any]) -> None:
         """Remember a successful run's speedup for the session (once: the window calls this

@@ -33,7 +33,7 @@ from mpgui.scenarios.shared_memory.model import (
 )
 from mpgui.ui import theme
 from mpgui.ui.panels.base import PointLabels, style_plot, tick_font
-from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart, bold, styled
+from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart, bold, latest, styled
 
 #: Text size (pt at 100 %) of the key under the strips.
 KEY_PT = 10
@@ -95,12 +95,6 @@ def strip_image(marks: np.ndarray, workers: int) -> np.ndarray:
     if n > MAX_COLUMNS:
         marks = marks[((np.arange(MAX_COLUMNS) + 0.5) * n / MAX_COLUMNS).astype(int)]
     return table[marks][:, np.newaxis, :]  # ImageItem's order: image[x, y]
-
-
-def latest(state: RunState, name: str) -> float | None:
-    """The newest sample of series `name` (the one process that reports it reports in order)."""
-    series = state.series.get(name)
-    return series[-1][1] if series else None
 
 
 class SharedMemoryChart(ScenarioChart):

@@ -43,9 +43,11 @@ from mpgui.ui.panels.scenario_chart import (
     bold,
     duration_text,
     lines,
+    phase_window,
     series_median,
     speedup_text,
     styled,
+    task_spans,
 )
 
 #: Each workload's plot title, and its short form for a narrow chart.
@@ -82,18 +84,6 @@ def way_lanes(state: RunState, way: str) -> list[Lane]:
     return [lane for lane in state.lanes if not lane.tid and lane.role == "worker" and lane.pid > 0]
 
 
-def window(state: RunState, name: str, now_ns: int) -> tuple[int, int] | None:
-    """The latest round of phase `name`: (start, end ns), its end the next phase's start, or
-    now while it runs (None if it has not begun)."""
-    found = None
-    end_of_run = state.t_end_ns or now_ns
-    for i, (t, phase) in enumerate(state.phases):
-        if phase == name:
-            after = state.phases[i + 1][0] if i + 1 < len(state.phases) else end_of_run
-            found = (t, after)
-    return found
-
-
 def times(state: RunState) -> dict[str, float]:
     """Each timed region's figure: the result's median, or while the run is on the median
     of the rounds measured so far."""
@@ -122,24 +112,14 @@ class Lanes:
 
 def lanes_of(state: RunState, way: str, now_ns: int) -> Lanes | None:
     """`way`'s lanes in the latest round of its CPU phase (None before it began)."""
-    span = window(state, measurement(CPU, way), now_ns)
+    span = phase_window(state, measurement(CPU, way), now_ns)
     if span is None:
         return None
     t0, t1 = span
     lanes = way_lanes(state, way)
     row_of = {lane.index: row for row, lane in enumerate(lanes)}
     rows = [lane.label if lane.tid else str(lane.pid) for lane in lanes]
-    tasks = []
-    index = np.frombuffer(state.span_lane, dtype=np.int64)
-    starts = np.frombuffer(state.span_t0, dtype=np.int64)
-    ends = np.frombuffer(state.span_t1, dtype=np.int64)
-    inside = np.isin(index, list(row_of)) & (starts >= t0) & (starts < t1)
-    for i, s, e in zip(index[inside], starts[inside], ends[inside], strict=True):
-        tasks.append((row_of[int(i)], int(s), int(e)))
-    running_now = not state.finished and t1 == now_ns
-    for lane in lanes:
-        if running_now and lane.open_task is not None and lane.open_since >= t0:
-            tasks.append((row_of[lane.index], lane.open_since, now_ns))  # still computing
+    tasks = [(row_of[i], start, end) for i, start, end in task_spans(state, span, now_ns, row_of)]
     stretches = []
     for lane in lanes:
         for end, ms in state.series.get(running_series(way, lane.pid), ()):
@@ -305,7 +285,7 @@ class ThreadsVsProcessesChart(ScenarioChart):
         ways, verdicts = {}, []
         for way in (THREADS, PROCESSES):
             lanes = lanes_of(state, way, now_ns)
-            span = window(state, measurement(CPU, way), now_ns)
+            span = phase_window(state, measurement(CPU, way), now_ns)
             if lanes is not None and span is not None:
                 ways[way] = (lanes, span[0])
             verdicts.append(verdict(way, lanes))

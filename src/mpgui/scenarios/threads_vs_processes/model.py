@@ -229,35 +229,13 @@ def served(ctx: RunContext, delay_s: float) -> Iterator[int]:
     try:
         server.start()
         send.close()
-        yield _port(ctx, server, receive)
+        yield workers.said_port(ctx, server, receive, "the I/O server", IO_BOUND_S)
     finally:
         send.close()
         receive.close()
         workers.end_all([server])
         if server.pid is not None:  # the Log says so: the server has no lane of its own
             ctx.probe.log(f"the I/O server (pid {server.pid}) ended")
-
-
-def _port(ctx: RunContext, server: Any, receive: Any) -> int:
-    """The port `server` listens on, once it says (0 on Stop); raise if it cannot listen,
-    dies, or says nothing within :data:`IO_BOUND_S`."""
-    deadline = time.monotonic() + IO_BOUND_S
-    while not receive.poll(timing.WORKER_POLL_S):
-        ctx.check_workers([server])
-        if ctx.should_stop():
-            return 0
-        if time.monotonic() > deadline or server.exitcode is not None:
-            raise RuntimeError("the I/O server did not start")
-    try:
-        said = receive.recv()
-    except EOFError:  # it died before a word: its exit says how, if it is a bad one
-        server.join(IO_BOUND_S)
-        ctx.check_workers([server])
-        raise RuntimeError("the I/O server ended before it said its port") from None
-    if isinstance(said, str):
-        raise RuntimeError(f"the I/O server could not listen on 127.0.0.1: {said}")
-    ctx.probe.log(f"the I/O server (pid {server.pid}) listens on 127.0.0.1:{said}")
-    return said
 
 
 # -- the run -------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from mpgui.scenarios.web_fetch.model import (
     THREADS_START_MS,
     WALL_PREFIX,
     WAYS,
+    in_flight_steps,
     wall_series,
 )
 from mpgui.ui import theme
@@ -40,13 +41,17 @@ from mpgui.ui.panels.base import (
     px_per_unit,
     style_plot,
     text_item,
+    tick_font,
 )
 from mpgui.ui.panels.scenario_chart import (
     Reads,
     ScenarioChart,
     bold,
     duration_text,
+    latest,
+    phase_window,
     speedup_text,
+    task_spans,
 )
 
 #: The bars' names (the ways), top to bottom.
@@ -79,16 +84,6 @@ def colors() -> dict[str, str]:
     return {SERIAL: t.muted, POOL: t.categories[0], THREADS: t.categories[1]}
 
 
-def window(state: RunState, way: str, now_ns: int) -> tuple[int, int] | None:
-    """Phase `way`'s (start, end ns): its end the next phase's start, or now while it runs,
-    or the run's end (None before it began)."""
-    for i, (t, phase) in enumerate(state.phases):
-        if phase == way:
-            after = state.phases[i + 1][0] if i + 1 < len(state.phases) else None
-            return t, after or state.t_end_ns or now_ns
-    return None
-
-
 def in_flight(state: RunState, span: tuple[int, int], now_ns: int) -> tuple[np.ndarray, ...]:
     """Requests in flight at the server in `span` (ns), as a step line (x s from its start,
     count): +1 at each arrival (``server.arrival``), -1 at each finish (``server.request``,
@@ -98,14 +93,13 @@ def in_flight(state: RunState, span: tuple[int, int], now_ns: int) -> tuple[np.n
     finishes = [t for t, (arrived, *_) in state.series.get(REQUEST, ()) if t0 <= arrived < t1]
     if not arrivals:
         return np.empty(0), np.empty(0)
-    edges = sorted([(t, 1) for t in arrivals] + [(t, -1) for t in finishes])
-    xs, ys, count = [0.0], [0.0], 0
-    for t, step in edges:
+    steps = in_flight_steps(arrivals, finishes)
+    xs, ys = [0.0], [0.0]
+    for t, count in steps:
         x = (t - t0) / 1e9
         xs += [x, x]
-        count = max(0, count + step)  # a finish whose arrival batch is late: never below 0
         ys += [ys[-1], count]
-    end = min(now_ns, t1) if not state.finished else max(t for t, _ in edges)
+    end = min(now_ns, t1) if not state.finished else steps[-1][0]
     xs.append(max(xs[-1], (end - t0) / 1e9))
     ys.append(ys[-1])
     return np.array(xs), np.array(ys, dtype=float)
@@ -114,10 +108,7 @@ def in_flight(state: RunState, span: tuple[int, int], now_ns: int) -> tuple[np.n
 def wall_time(state: RunState, way: str) -> float | None:
     """`way`'s wall time (s): the result's, or while the run is on its live sample."""
     final = state.metrics.get(f"{way}_s")
-    if final is not None:
-        return final
-    series = state.series.get(wall_series(way))
-    return series[-1][1] if series else None
+    return final if final is not None else latest(state, wall_series(way))
 
 
 @dataclass
@@ -132,23 +123,9 @@ class Fetches:
 def fetches(state: RunState, span: tuple[int, int], now_ns: int) -> Fetches:
     """The fetches (tasks) that began in `span`, lane by lane — a lane only if it fetched —
     with a fetch still on drawn up to now."""
-    t0, t1 = span
-    index = np.frombuffer(state.span_lane, dtype=np.int64)
-    starts = np.frombuffer(state.span_t0, dtype=np.int64)
-    ends = np.frombuffer(state.span_t1, dtype=np.int64)
-    inside = (starts >= t0) & (starts < t1)
-    spans = [
-        (int(i), int(s), int(e))
-        for i, s, e in zip(index[inside], starts[inside], ends[inside], strict=True)
-    ]
-    if not state.finished:
-        for lane in state.lanes:
-            if lane.open_task is not None and t0 <= lane.open_since < t1:
-                spans.append((lane.index, lane.open_since, now_ns))
-    lanes: list[Lane] = sorted(
-        {state.lanes[i].index: state.lanes[i] for i, _, _ in spans}.values(),
-        key=lambda lane: lane.index,
-    )
+    t0 = span[0]
+    spans = task_spans(state, span, now_ns)
+    lanes: list[Lane] = [state.lanes[i] for i in sorted({i for i, _, _ in spans})]
     row_of = {lane.index: row for row, lane in enumerate(lanes)}
     bars = [(row_of[i], (s - t0) / 1e9, (e - t0) / 1e9) for i, s, e in spans]
     return Fetches([lane_name(lane) for lane in lanes], bars)
@@ -210,7 +187,8 @@ class ServerPlot:
 class ClientPlot:
     """Each lane's fetches, a row per lane that fetched — the conductor's "main" (serial),
     the Pool's processes by pid, the ThreadPool's "thread 1" … — grouped by way, top down,
-    a bar per fetch in its way's colour."""
+    a bar per fetch in its way's colour. Each group's way is written on the right ("serial",
+    "Pool", "ThreadPool"), so that the colour is not what tells them apart."""
 
     def __init__(self, plot: pg.PlotItem) -> None:
         self.plot = plot
@@ -233,7 +211,15 @@ class ClientPlot:
         for line in self.dividers:
             plot.addItem(line)
         style_plot(plot, CLIENTS_TITLE, bottom=TIME_AXIS, short=CLIENTS_SHORT)
+        # The ways' names, a tick at each group's middle, on an axis of their own.
+        plot.showAxis("right")
+        names = plot.getAxis("right")
+        names.setPen(theme.pen(muted))
+        names.setTextPen(theme.FOREGROUND)
+        names.setStyle(tickFont=tick_font(), tickLength=0)
         self.rows: list[str] = []
+        #: Each way's name and its group's middle row, as drawn.
+        self.groups: list[tuple[float, str]] = []
         plot.getViewBox().sigResized.connect(self.fit_rows)
 
     def clear(self) -> None:
@@ -243,10 +229,13 @@ class ClientPlot:
     def draw(self, ways: dict[str, Fetches]) -> float:
         """Draw each way's rows under the last's; return the longest fetch's end (s)."""
         rows: list[str] = []
+        groups: list[tuple[float, str]] = []
         longest = 0.0
         for k, way in enumerate(WAYS):
             got = ways.get(way, Fetches([], []))
             offset = len(rows)
+            if got.rows:
+                groups.append((offset + (len(got.rows) - 1) / 2, WAY_NAMES[way]))
             if k:
                 self.dividers[k - 1].setPos(offset - 0.5)
                 self.dividers[k - 1].setVisible(bool(got.rows) and offset > 0)
@@ -257,6 +246,9 @@ class ClientPlot:
                 x0=data[:, 1], width=np.maximum(data[:, 2] - data[:, 1], 0), y=data[:, 0]
             )
             longest = max([longest, *data[:, 2]])
+        if groups != self.groups:
+            self.groups = groups
+            self.plot.getAxis("right").setTicks([groups])
         if rows != self.rows:
             self.rows = rows
             self.plot.setYRange(-0.5, max(1, len(rows)) - 0.5, padding=0)
@@ -319,7 +311,7 @@ class WebFetchChart(ScenarioChart):
     def draw(self, state: RunState, now_ns: int) -> None:
         lines, rows = {}, {}
         for way in WAYS:
-            span = window(state, way, now_ns)
+            span = phase_window(state, way, now_ns)
             if span is not None:
                 lines[way] = in_flight(state, span, now_ns)
                 rows[way] = fetches(state, span, now_ns)
@@ -336,7 +328,9 @@ class WebFetchChart(ScenarioChart):
         serial = values[0]
         for i, value in enumerate(values[1:], start=1):
             if value and serial:
-                self.bars.labels[i].setText(f" {duration_text(value)} {serial / value:.1f}×")
+                # The same words as the readout's: "2.00×", or "— no faster" near 1.
+                speedup = speedup_text(serial / value)
+                self.bars.labels[i].setText(f" {duration_text(value)} {speedup}")
 
     def _show(self, plot: pg.PlotItem, col: int, show: bool) -> None:
         """Put `plot` (a view, in row 0 at `col`) in the layout, or take it out."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 import statistics
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -46,6 +46,55 @@ def phase_start(state: RunState, name: str) -> int | None:
         if phase == name:
             return t
     return None
+
+
+def phase_window(state: RunState, name: str, now_ns: int) -> tuple[int, int] | None:
+    """The latest round of phase `name` as (start, end ns): its end the next phase's start,
+    or the run's end, or `now_ns` while it still runs; None if it has not begun.
+
+    A scenario that measures its ways in rounds (``timed.alternate``) enters a phase several
+    times; a chart drawing "the way as it went" draws its latest round.
+    """
+    found = None
+    end_of_run = state.t_end_ns or now_ns
+    for i, (t, phase) in enumerate(state.phases):
+        if phase == name:
+            found = (t, state.phases[i + 1][0] if i + 1 < len(state.phases) else end_of_run)
+    return found
+
+
+def task_spans(
+    state: RunState, span: tuple[int, int], now_ns: int, lanes: Iterable[int] | None = None
+) -> list[tuple[int, int, int]]:
+    """The tasks begun in `span` (start, end ns) as (lane index, start, end ns): the ones
+    done, and while the run is on each one still running, drawn up to `now_ns`. Only
+    `lanes`' (lane indexes) if given, else every lane's."""
+    t0, t1 = span
+    index = np.frombuffer(state.span_lane, dtype=np.int64)
+    starts = np.frombuffer(state.span_t0, dtype=np.int64)
+    ends = np.frombuffer(state.span_t1, dtype=np.int64)
+    inside = (starts >= t0) & (starts < t1)
+    wanted = None if lanes is None else set(lanes)
+    if wanted is not None:
+        inside &= np.isin(index, list(wanted))
+    out = [
+        (int(i), int(s), int(e))
+        for i, s, e in zip(index[inside], starts[inside], ends[inside], strict=True)
+    ]
+    if not state.finished:
+        for lane in state.lanes:
+            if wanted is not None and lane.index not in wanted:
+                continue
+            if lane.open_task is not None and t0 <= lane.open_since < t1:
+                out.append((lane.index, lane.open_since, now_ns))
+    return out
+
+
+def latest(state: RunState, name: str) -> float | None:
+    """The newest sample of series `name` (None before its first): the figure of a series
+    one process reports in order, e.g. a way's wall time sent once it is measured."""
+    series = state.series.get(name)
+    return series[-1][1] if series else None
 
 
 def fmt_value(value: Any) -> str:
