@@ -457,10 +457,11 @@ def web_fetch(runs: int, methods: tuple[str, ...], quick: bool = False) -> dict:
     return out
 
 
-#: rate-limit's floor on the limited phase's pace: its wall time over the slots' own
-#: (requests - 1) / client_rps, which the last page's latency (50 ms) and the pool's hand-outs
-#: put a little above 1 — but never below, and never far above.
-RATE_LIMIT_PACE = (0.98, 1.1)
+#: rate-limit's band for the limited phase's pace: its wall time over the floor the slots
+#: set, (requests - 1) / client_rps. The low end holds by construction (sends are never less
+#: than 1 / client_rps apart), so it only checks the limiter; the high end is the measure:
+#: the last page's latency (50 ms) and the sleepers' late wake-ups, a few per cent at most.
+RATE_LIMIT_PACE = (1.0, 1.1)
 
 
 def rate_limit(runs: int, methods: tuple[str, ...], quick: bool = False) -> dict:
@@ -499,7 +500,7 @@ def rate_limit(runs: int, methods: tuple[str, ...], quick: bool = False) -> dict
             "limited_s_median": statistics.median(m["limited_s"] for m in ok),
             "expected_limited_s": ok[0]["expected_limited_s"],
             "pace_median": pace,
-            "pace_floor": f"{low:g}..{high:g}",
+            "pace_band": f"{low:g}..{high:g}",
             "inequalities_held_every_run": all(held),
             "meets_floor": len(ok) == runs and all(held) and low <= pace <= high,
         }

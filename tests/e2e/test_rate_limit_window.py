@@ -37,11 +37,15 @@ def test_the_server_side_is_drawn_live_and_every_429_is_marked(qtbot, window):
     # Every 429 the server answered is marked, each phase named with its own count.
     total = m["status_429_unlimited"] + m["status_429_limited"] + m["status_429_retry"]
     assert total > 0 and len(chart.marked) == total
-    assert chart.phase_texts == [
-        f"{WAY_NAMES[UNLIMITED]}: {m['status_429_unlimited']} × 429",
-        f"{WAY_NAMES[LIMITED]}: {m['status_429_limited']} × 429",
-        f"{WAY_NAMES[RETRY]}: {m['status_429_retry']} × 429",
-    ]
+    requests = PARAMS["requests"]
+    texts = chart.phase_texts
+    assert len(texts) == 3
+    for text, way in zip(texts, (UNLIMITED, LIMITED), strict=False):
+        assert text.startswith(f"{WAY_NAMES[way]}: {requests} in ")
+        assert text.endswith(f", {m[f'status_429_{way}']} × 429")
+    # Retrying, each 429 was one more request.
+    assert texts[2].startswith(f"{WAY_NAMES[RETRY]}: {requests + m['status_429_retry']} in ")
+    assert texts[2].endswith(f", {m['status_429_retry']} × 429")
     assert len(window.state.series[ARRIVAL]) >= 3 * PARAMS["requests"]
     assert chart.limit.value() == PARAMS["server_rps"]
     readout = window.readout.text()
@@ -51,4 +55,5 @@ def test_the_server_side_is_drawn_live_and_every_429_is_marked(qtbot, window):
     lines = SCENARIO.source().splitlines()
     marked = [lines[n].strip() for n in SCENARIO.focus_lines()]
     assert "with self.next_free.get_lock():  # one process at a time reads and moves it" in marked
+    assert "if self.next_free.value <= now:  # its time has come: take it, and go" in marked
     assert len(marked) == len(SCENARIO.focus)

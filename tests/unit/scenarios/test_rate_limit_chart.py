@@ -107,7 +107,15 @@ def test_live_the_burst_shoots_over_the_limit_and_its_429s_are_marked(chart):
     now = T0 + LIMITED_AT + 450 * MS
     chart.redraw(state, now)
     assert [w[0] for w in way_windows(state, now)] == [UNLIMITED, LIMITED]
-    assert chart.phase_texts == ["no limiter: 20 × 429", "shared limiter: 0 × 429"]
+    # Each phase says how many came in how long (the spike's rate) and its 429s.
+    assert chart.phase_texts == [
+        "no limiter: 30 in 1.00 s, 20 × 429",
+        "shared limiter: 5 in 450 ms, 0 × 429",
+    ]
+    # The spike's name is beside it, right of where the phase ended; the others at their start.
+    spike_end = (REFILL_AT - UNLIMITED_AT) / 1e9
+    assert chart.labels[0].pos().x() > spike_end
+    assert chart.labels[1].pos().x() == pytest.approx((LIMITED_AT - UNLIMITED_AT) / 1e9)
     # Each 429 sits on the line where it arrived: the 11th request found 10 before it.
     assert len(chart.marked) == 20
     assert chart.marked[0] == (pytest.approx(0.1), 11)
@@ -118,6 +126,7 @@ def test_live_the_burst_shoots_over_the_limit_and_its_429s_are_marked(chart):
     assert np.nanmax(limited) == 5  # five so far, 0.1 s apart
     assert chart.limit.value() == 10
     assert "server limit 10/s" in chart.limit.label.toPlainText()
+    assert chart.plot.getAxis("bottom").labelText == "time since the no-limiter phase began (s)"
     assert chart.y_max.value >= 30
 
 

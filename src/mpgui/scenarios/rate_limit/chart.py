@@ -26,6 +26,7 @@ from mpgui.scenarios.rate_limit.model import (
     RETRY_FAILED,
     RETRY_S,
     RPS_MARGIN,
+    SCENARIO,
     SECOND_NS,
     SERVER_RPS,
     STATUS_429_LIMITED,
@@ -43,15 +44,22 @@ WAY_NAMES = {UNLIMITED: "no limiter", LIMITED: "shared limiter", RETRY: "retry a
 #: The plot's title, its short form, and its axes.
 TITLE = "Requests arriving at the server per second"
 SHORT_TITLE = "Requests/s at the server"
-LEFT_AXIS, BOTTOM_AXIS = "requests in the last second", "time since the first request (s)"
+LEFT_AXIS = "requests in the last second"
+BOTTOM_AXIS = "time since the no-limiter phase began (s)"
+#: The limit drawn before a run says its own: the parameter's default.
+DEFAULT_LIMIT = next(p.default for p in SCENARIO.params if p.name == SERVER_RPS)
 #: The status a rate-limited server refuses with.
 TOO_MANY = 429
 #: Text size (pt at 100 %) of the key under the plot, and of the phases' labels.
 KEY_PT, LABEL_PT = 9, 10
 #: Below this height (px at 100 %) the chart shows no key (the notice says what the marks are).
 SHORT_PX = 300
-#: How far (in label heights) each phase's name sits below the one before.
+#: How far (in label heights) each row of the phases' names sits below the one above.
 LABEL_ROW = 1.0
+#: The space (a fraction of the time axis) between the no-limiter spike and its name.
+LABEL_GAP = 0.01
+#: The most of the plot's height the names at its top may keep the lines below out of.
+MAX_LABEL_SHARE = 0.6
 #: The marks' sizes (px at 100 %): a 429's ×.
 MARK_PX = 11
 
@@ -66,6 +74,12 @@ def way_windows(state: RunState, now_ns: int) -> list[tuple[str, int, int]]:
             after = state.phases[i + 1][0] if i + 1 < len(state.phases) else end_of_run
             out.append((name, t, max(t, after)))
     return out
+
+
+def phase_text(way: str, arrived: int, seconds: float, refused: int) -> str:
+    """A phase's label: its name, how many requests arrived in how long (its rate, which a
+    spike shorter than the one-second window does not show), and its 429s."""
+    return f"{WAY_NAMES[way]}: {arrived} in {duration_text(seconds)}, {refused} × 429"
 
 
 def arrivals(state: RunState) -> np.ndarray:
@@ -128,10 +142,12 @@ class RateLimitChart(ScenarioChart):
         self.rate = self.plot.plot(pen=theme.pen(t.accent, 2), connect="finite")
         self.limit = pg.InfiniteLine(
             angle=0,
-            pos=10,
+            pos=DEFAULT_LIMIT,
             pen=theme.pen(t.limit, 2, Qt.PenStyle.DashLine),
             label="server limit",
-            labelOpts={"position": 0.98, "anchors": [(1, 1), (1, 1)], "color": t.limit},
+            # Over the limited phase, where nothing rises above the limit (the retry phase's
+            # 429s, at the right, do).
+            labelOpts={"position": 0.35, "anchors": [(0.5, 1), (0.5, 1)], "color": t.limit},
         )
         self.plot.addItem(self.limit)
         self.refusals = pg.ScatterPlotItem(
@@ -140,6 +156,8 @@ class RateLimitChart(ScenarioChart):
         self.plot.addItem(self.refusals)
         self.starts: list[pg.InfiniteLine] = []
         self.labels: list[pg.TextItem] = []
+        self._label_x: list[float] = []  # where each name goes (s), the spike's beside it
+        self._label_html: list[str] = []  # what each name shows
         self.x_max, self.y_max = SteppedRange(2.0), SteppedRange(12.0)
         self.key = pg.LabelItem("", justify="left")
         self.key.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
@@ -157,6 +175,7 @@ class RateLimitChart(ScenarioChart):
         for item in self.starts + self.labels:
             self.plot.removeItem(item)
         self.starts, self.labels = [], []
+        self._label_x, self._label_html = [], []
         self.marked, self.phase_texts = [], []
         self.x_max.reset()
         self.y_max.reset()
@@ -165,7 +184,9 @@ class RateLimitChart(ScenarioChart):
         self._set_key()
 
     def draw(self, state: RunState, now_ns: int) -> None:
-        limit = float(state.metrics.get(SERVER_RPS) or state.spec.params.get(SERVER_RPS, 10))
+        limit = float(
+            state.metrics.get(SERVER_RPS) or state.spec.params.get(SERVER_RPS, DEFAULT_LIMIT)
+        )
         self.limit.setPos(limit)
         self.limit.label.setFormat(f"server limit {limit:g}/s")
         windows = way_windows(state, now_ns)
@@ -173,31 +194,57 @@ class RateLimitChart(ScenarioChart):
             return
         t0 = windows[0][1]
         times, bad = arrivals(state), refused(state)
-        xs, ys, marks, texts = [], [], [], []
+        xs, ys, marks, texts, at = [], [], [], [], []
+        spike, others = 0.0, limit  # the no-limiter phase's peak; the rest's (and the limit)
         for way, start, end in windows:
             x, y = rate_steps(times, start, end)
+            peak = float(y.max(initial=0))
+            if way == UNLIMITED:
+                spike = max(spike, peak)
+            else:
+                others = max(others, peak)
             xs += [(x - t0) / 1e9, [np.nan]]
             ys += [y.astype(float), [np.nan]]
             mine = bad[(bad >= start) & (bad <= end)]
             counts = in_last_second(times, mine, start)
             marks += list(zip(((mine - t0) / 1e9).tolist(), counts.tolist(), strict=True))
-            texts.append(f"{WAY_NAMES[way]}: {len(mine)} × 429")
+            arrived = int(np.count_nonzero((times >= start) & (times <= end)))
+            texts.append(phase_text(way, arrived, (end - start) / 1e9, len(mine)))
+            # The no-limiter phase is a spike a fraction of a second wide, as tall as the
+            # plot: its name goes just right of it, not over it.
+            at.append((end if way == UNLIMITED else start) - t0)
         x_all, y_all = np.concatenate(xs), np.concatenate(ys)
         self.rate.setData(x_all, y_all)
         self.marked = marks
         self.refusals.setData([m[0] for m in marks], [m[1] for m in marks])
         self.phase_texts = texts
         self._label_phases([(s - t0) / 1e9 for _, s, _ in windows], texts)
+        self._label_x = [a / 1e9 for a in at]
         right = (windows[-1][2] - t0) / 1e9
         if self.x_max.fit(right, 1.05):
             self.plot.setXRange(0, self.x_max.value, padding=0)
-        if self.y_max.fit(max(float(np.nanmax(y_all, initial=0)), limit), 1.25):
+        # The phases' names take rows at the top, over every line but the spike's (its name
+        # is beside it): those lines, and the limit's own label, stay below the rows.
+        share = self._label_share(self._place_labels())
+        if share >= MAX_LABEL_SHARE:  # a short plot: the names alone (the readout counts)
+            self._label_phases([], [WAY_NAMES[way] for way, _, _ in windows])
+            share = self._label_share(self._place_labels())
+        below = 1.0 - share
+        if self.y_max.fit(max(spike, others / below), 1.05):
             self.plot.setYRange(0, self.y_max.value, padding=0)
-        for label in self.labels:  # along the top of the plot
-            label.setPos(label.pos().x(), self.y_max.value)
+        self._place_labels()
+
+    def _label_share(self, rows: int) -> float:
+        """How much of the plot's height `rows` rows of names and the limit's label take, at
+        most :data:`MAX_LABEL_SHARE`."""
+        height = self.plot.vb.height()
+        if not self.labels or height <= 0:
+            return MAX_LABEL_SHARE
+        row = self.labels[0].textItem.boundingRect().height()
+        return min(MAX_LABEL_SHARE, (rows + 1) * row / height)
 
     def _label_phases(self, starts: list[float], texts: list[str]) -> None:
-        """A dashed line where each phase begins, with its name and 429s at the top."""
+        """A dotted line at each of `starts` (none: leave them), and the phases' `texts`."""
         t = theme.current()
         while len(self.starts) < len(starts):
             line = pg.InfiniteLine(angle=90, pen=theme.pen(t.muted, 1, Qt.PenStyle.DotLine))
@@ -206,15 +253,36 @@ class RateLimitChart(ScenarioChart):
             self.plot.addItem(label)
             self.starts.append(line)
             self.labels.append(label)
-        for row, (line, label, x, text) in enumerate(
-            zip(self.starts, self.labels, starts, texts, strict=False)
-        ):
+            self._label_html.append("")
+        for line, x in zip(self.starts, starts, strict=False):
             line.setPos(x)
-            label.setPos(x, self.y_max.value)
-            # A row each, down from the top: a phase of one second leaves the next phase's
-            # name too little room beside its own on a long time axis.
+        for i, (label, text) in enumerate(zip(self.labels, texts, strict=False)):
+            html = styled(text, size=LABEL_PT, color=t.muted)
+            if html != self._label_html[i]:  # set only when it changed: it is laid out anew
+                self._label_html[i] = html
+                label.setHtml(html)
+
+    def _place_labels(self) -> int:
+        """Each phase's name along the top from where it belongs (the spike's just right of
+        it), moved left if it would run past the plot's right edge, in the first row down
+        from the top where it meets no other name; return how many rows that took."""
+        width_px = self.plot.vb.width()  # the x range is [0, x_max], without padding
+        per_px = self.x_max.value / width_px if width_px > 0 else 0.0
+        gap = self.x_max.value * LABEL_GAP
+        ends: list[float] = []  # where each row's last name ends (s)
+        for line, label, at in zip(self.starts, self.labels, self._label_x, strict=False):
+            x = at + gap if at > line.value() else at
+            width = label.textItem.boundingRect().width() * per_px
+            x = max(0.0, min(x, self.x_max.value - width))
+            # Not laid out yet (no width known): a row each.
+            free = [r for r, end in enumerate(ends) if x >= end + gap] if per_px else []
+            row = free[0] if free else len(ends)
+            if row == len(ends):
+                ends.append(0.0)
+            ends[row] = x + width
             label.setAnchor((0, -LABEL_ROW * row))
-            label.setHtml(styled(text, size=LABEL_PT, color=t.muted))
+            label.setPos(x, self.y_max.value)
+        return len(ends)
 
     def _set_key(self) -> None:
         """The key to the marks, under the plot."""
@@ -242,6 +310,7 @@ class RateLimitChart(ScenarioChart):
                     self.ci.removeItem(self.key)
                 self._key_shown = show
             self.wrap_to_width(self.key)
+            self._place_labels()
 
     def readout(self, metrics: dict[str, Any]) -> list[str]:
         t = theme.current()

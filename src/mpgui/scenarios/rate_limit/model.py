@@ -9,10 +9,12 @@ worth, then 429 Too Many Requests. Without a limiter `workers` processes fetch a
 they can: the first second's burst gets through, most of the rest is refused.
 
 The shared limiter (:class:`SharedLimiter`) is one ``multiprocessing.Value`` holding the
-time of the next free slot, under the Value's own lock. Each request first takes a slot —
-``slot = max(next, now)``; ``next = slot + 1 / client_rps`` — then waits until its slot's
-time. However many processes fetch, together they start at most `client_rps` requests a
-second. (A limiter in each process would let `workers` × `client_rps` through.)
+time of the next free slot, under the Value's own lock. Each request is made ready first, then
+takes a slot at the moment it is sent: under the lock, if ``next <= now`` it goes and
+``next = now + 1 / client_rps``; otherwise it sleeps until ``next`` (watching Stop) and tries
+again. So any two requests leave at least 1 / `client_rps` apart, whichever processes send
+them and however late a sleeper wakes: together they send at most `client_rps` a second. (A
+limiter in each process would let `workers` × `client_rps` through.)
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ import time
 from functools import partial
 from typing import Any
 
-from mpgui.core import timing
 from mpgui.core.child import page_server as ps
+from mpgui.core.child import workers as wk
 from mpgui.core.child.run_context import RunContext
 from mpgui.core.params import ParamSpec
 from mpgui.core.protocol import probe
@@ -73,10 +75,15 @@ ARRIVAL, REQUEST = ps.ARRIVAL, ps.REQUEST
 #: Each page takes the server this long (ms), always the same: short, so that the client's
 #: rate — not the page — sets the pace.
 LATENCY_MS = 50
-#: A 429 is tried again at most this many times in all (the retry phase) ...
+#: The retry phase tries a page at most this many times in all (the first try and 4 retries)
+#: ...
 MAX_ATTEMPTS = 5
-#: ... and never past this long (s) after the first try.
+#: ... and never past this long (s) after the first try: a safety bound that this server
+#: (a Retry-After of 1 s) never reaches — 4 retries take about 4 s.
 RETRY_BOUND_S = 10.0
+#: The longest a phase may be expected to take (s): a run of more is refused before it
+#: starts (2000 pages at 1 a second would be half an hour of waiting).
+MAX_PHASE_S = 180.0
 #: The margin the limited phase's busiest second may exceed `server_rps` by (the issue's).
 RPS_MARGIN = 1.1
 #: One second in ns: the window the busiest second is counted in.
@@ -88,8 +95,9 @@ class SharedLimiter:
     """A rate limiter that every worker process shares: the time of the next free slot
     (``time.monotonic()`` seconds) in a ``multiprocessing.Value``, under its lock.
 
-    A burst of one: each call to :meth:`wait_for_slot` takes the next free slot and moves it
-    on by `interval_s`, so slots are `interval_s` apart whichever process takes them. The
+    A burst of one: each call to :meth:`wait_for_slot` takes the slot once its time has come
+    and moves the next to `interval_s` after now, so sends are at least `interval_s` apart
+    whichever process makes them. The
     monotonic clock is one for the whole machine on Linux (``CLOCK_MONOTONIC``), so one
     process's "now" is every process's. Made in the parent and handed to each worker (a
     Pool's initargs), the Value is the same shared memory in all of them, under fork, spawn
@@ -100,33 +108,26 @@ class SharedLimiter:
         self.next_free = next_free  # a ctx.Value("d"): 0.0 means "free now"
         self.interval_s = interval_s
 
-    def take_slot(self) -> float:
-        """Take the next free slot; return its time (monotonic s) — now or later."""
-        with self.next_free.get_lock():  # one process at a time reads and moves it
-            now = time.monotonic()
-            slot = max(self.next_free.value, now)
-            self.next_free.value = slot + self.interval_s
-        return slot
+    def wait_for_slot(self, should_stop: Any) -> float | None:
+        """Wait until the next slot is free and take it — at the moment of sending: return
+        when it was taken (monotonic s), or None if Stop came first.
 
-    def wait_for_slot(self, should_stop: Any) -> bool:
-        """Take a slot and wait until its time, in slices that look at `should_stop`; False
-        if Stop came first. The wait is bounded: every process holds at most one slot at a
-        time, so a slot is never more than ``workers × interval_s`` ahead."""
-        slot = self.take_slot()
-        while (left := slot - time.monotonic()) > 0:
-            if should_stop():
-                return False
-            time.sleep(min(left, timing.WORKER_POLL_S))
-        return not should_stop()
-
-
-def wait_until(deadline: float, should_stop: Any) -> bool:
-    """Sleep until `deadline` (monotonic s) in slices watching `should_stop`; False on Stop."""
-    while (left := deadline - time.monotonic()) > 0:
-        if should_stop():
-            return False
-        time.sleep(min(left, timing.WORKER_POLL_S))
-    return not should_stop()
+        Taken only once its time has come, the slot's "now" is the send's, so two sends are
+        never less than `interval_s` apart, however late a sleeping process woke. The wait
+        is bounded: each lost race is a slot another process sent in, and a phase has only
+        so many requests.
+        """
+        while True:
+            with self.next_free.get_lock():  # one process at a time reads and moves it
+                now = time.monotonic()
+                if self.next_free.value <= now:  # its time has come: take it, and go
+                    self.next_free.value = now + self.interval_s
+                    return now
+                due = self.next_free.value
+            # Not yet: sleep till then, outside the lock, and try again (another process
+            # may take it first).
+            if not wk.sleep_until(due, should_stop):
+                return None
 
 
 # -- the workers (a process Pool) -----------------------------------------------------------
@@ -143,37 +144,48 @@ def start_worker(limiter: SharedLimiter) -> None:
     _limiter = limiter
 
 
-def get(url: str) -> ps.Fetched:
-    """One request for `url`, with this worker's Session; a client error is a record."""
-    return ps.outcome(lambda: _session.get(url, timeout=ps.TIMEOUT_S))
+def prepare(url: str) -> Any:
+    """A GET of `url` with this worker's Session, made ready to send: the headers, the
+    connection's address — the client's work done before the slot, not between it and the wire."""
+    import requests  # noqa: PLC0415 - only the workers need it, not the window
+
+    return _session.prepare_request(requests.Request("GET", url))
+
+
+def send(request: Any) -> ps.Fetched:
+    """Send a prepared request on this worker's Session; a client error is a record."""
+    return ps.outcome(lambda: _session.send(request, timeout=ps.TIMEOUT_S))
 
 
 def fetch(job: tuple[int, str], way: str) -> tuple[int | None, int] | None:
     """Fetch page `job` = (i, url) the `way` of this phase; return (status, attempts), or
     None if Stop came first.
 
-    `limited`: first wait for a slot of the shared limiter. `retry`: a 429 is tried again
-    after its Retry-After, at most :data:`MAX_ATTEMPTS` times and :data:`RETRY_BOUND_S` in all.
-    The request (with its retries) is the task on the worker's timeline.
+    `limited`: the request is made ready, then waits for a slot of the shared limiter, then
+    goes. `retry`: a 429 is tried again after its Retry-After, at most :data:`MAX_ATTEMPTS`
+    tries and :data:`RETRY_BOUND_S` in all. The request (with its retries) is the task on the
+    worker's timeline: a task open is a request open.
     """
     i, url = job
     p = probe.current()
     if p.should_stop():
         return None
-    if way == LIMITED and not _limiter.wait_for_slot(p.should_stop):
+    request = prepare(url)
+    if way == LIMITED and _limiter.wait_for_slot(p.should_stop) is None:
         return None
     deadline = time.monotonic() + RETRY_BOUND_S
     attempts = 0
     with p.task(i):
         while True:
-            got = get(url)
+            got = send(request)
             attempts += 1
             if got.error is not None:
                 p.log(f"request {i} ({url}): {got.error}", "WARNING")
             if way != RETRY or got.status != 429 or attempts >= MAX_ATTEMPTS:
                 break
-            again = time.monotonic() + (got.retry_after_s or 1.0)
-            if again > deadline or not wait_until(again, p.should_stop):
+            wait = 1.0 if got.retry_after_s is None else got.retry_after_s
+            again = time.monotonic() + wait
+            if again > deadline or not wk.sleep_until(again, p.should_stop):
                 break
     return got.status, attempts
 
@@ -195,10 +207,29 @@ def busiest_second(arrivals_ns: list[int]) -> int:
 
 
 def expected_limited_s(requests: int, client_rps: float) -> float:
-    """How long the limited phase should take: `requests` slots 1/`client_rps` apart, the
-    first at once (a burst of one), is (requests − 1) gaps — the last request then still
-    takes its page's latency, which the ratio's small excess over 1 is."""
+    """The limited phase's floor: `requests` sends at least 1/`client_rps` apart, the first
+    at once (a burst of one), span at least (requests − 1) gaps. The phase takes a little
+    more: each sleeper wakes a little after its slot, and the last page still takes its
+    latency."""
     return max(0, requests - 1) / client_rps
+
+
+def refusal(requests: int, server_rps: float, client_rps: float, retry: bool) -> str | None:
+    """Why these parameters are refused, in a sentence, or None: a phase expected to take
+    longer than :data:`MAX_PHASE_S`, or a client rate between 0 and 1 a second."""
+    if 0 < client_rps < 1:
+        return (
+            f"client_rps must be 0 (the server's rate) or at least 1 a second, got {client_rps:g}"
+        )
+    rate = client_rps or server_rps
+    # The limited phase's slots; retrying, the server's own rate lets the pages through.
+    longest = max(expected_limited_s(requests, rate), requests / server_rps if retry else 0)
+    if longest > MAX_PHASE_S:
+        return (
+            f"{requests} pages would take about {longest / 60:.0f} minutes a phase (at most "
+            f"{MAX_PHASE_S / 60:.0f}): fewer pages, or a higher rate"
+        )
+    return None
 
 
 def fetch_all(
@@ -226,6 +257,9 @@ def run(ctx: RunContext, params: dict) -> dict:
     429s; measure what the server saw."""
     requests, workers = params["requests"], params["workers"]
     server_rps = params["server_rps"]
+    why = refusal(requests, server_rps, params["client_rps"], params["retry"])
+    if why is not None:
+        raise ValueError(why)
     client_rps = params["client_rps"] or server_rps  # 0: the server's own rate
     main = ctx.probe
     metrics: dict[str, Any] = dict.fromkeys(METRICS)
@@ -255,10 +289,11 @@ def run(ctx: RunContext, params: dict) -> dict:
 
             # The server's bucket is empty now: a fair start needs it full again.
             main.phase(REFILL)
-            server.refilled()
+            if not server.refilled():  # Stop came while it filled
+                return metrics
             server.take()  # nothing came meanwhile; the next records are the limited phase's
 
-            # 2. The shared limiter: slots 1/client_rps apart across all the processes.
+            # 2. The shared limiter: sends at least 1/client_rps apart across all the processes.
             done = fetch_all(ctx, warm.pool, urls, LIMITED, workers)
             if done is None:
                 return metrics
@@ -272,7 +307,8 @@ def run(ctx: RunContext, params: dict) -> dict:
             # 3. No limiter, but each 429 tried again after its Retry-After.
             if params["retry"]:
                 main.phase(REFILL)
-                server.refilled()
+                if not server.refilled():
+                    return metrics
                 server.take()
                 done = fetch_all(ctx, warm.pool, urls, RETRY, workers)
                 if done is None:
@@ -327,8 +363,8 @@ SCENARIO = Scenario(
             maximum=100.0,
             unit="/s",
             label="Client rate (0 = server limit)",
-            help="Requests a second the shared limiter lets all the workers start together; "
-            "0 means the same as the server limit.",
+            help="Requests a second the shared limiter lets all the workers send together: "
+            "0 (the same as the server limit) or at least 1.",
         ),
         ParamSpec(
             "retry",
@@ -340,13 +376,14 @@ SCENARIO = Scenario(
     ),
     run=run,
     metrics=METRICS,
-    # The lesson: the shared slot under its lock, the wait for it, and the request itself.
+    # The lesson: the shared slot under its lock, taken when its time has come, the wait
+    # for it, and the request itself.
     focus=(
         "with self.next_free.get_lock():",
-        "slot = max(self.next_free.value, now)",
-        "self.next_free.value = slot + self.interval_s",
+        "if self.next_free.value <= now:",
+        "self.next_free.value = now + self.interval_s",
         "limiter = SharedLimiter(ctx.mp.Value(",
-        "if way == LIMITED and not _limiter.wait_for_slot(",
-        "return ps.outcome(lambda: _session.get(",
+        "if way == LIMITED and _limiter.wait_for_slot(",
+        "return ps.outcome(lambda: _session.send(",
     ),
 )
