@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -18,6 +21,7 @@ import pytest
 from mpgui import scenarios
 from mpgui.core.host import runner
 from mpgui.core.model.run_state import RunState
+from mpgui.core.params import ParamError
 from mpgui.core.protocol import events as ev
 from mpgui.core.protocol.run_spec import available_start_methods
 from mpgui.scenarios.rate_limit.model import (
@@ -161,10 +165,19 @@ def test_retrying_waits_each_retry_after_and_tries_at_most_max_attempts():
     ],
 )
 def test_a_phase_of_hours_is_refused_before_it_starts(params, words):
-    result = runner.run(scenarios.make_spec("rate-limit", params, "fork"))
-    assert result["ok"] is False
-    assert result["error"]["type"] == "ValueError"
-    assert words in result["error"]["message"]
+    with pytest.raises(ParamError, match=re.escape(words)):  # the form and the CLI say it
+        scenarios.make_spec("rate-limit", params, "fork")
+
+
+def test_the_cli_refuses_a_phase_of_hours_in_one_line_with_exit_2():
+    out = subprocess.run(
+        [sys.executable, "-m", "mpgui", "run", "rate-limit", "--set", "client_rps=0.05"],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        "mpgui: client_rps must be 0 (the server's rate) or at least 1 a second, got 0.05"
+    ]
 
 
 #: Stop without a limiter: 2000 requests from 2 workers (seconds of 429s; a limited phase

@@ -31,7 +31,9 @@ class Scenario:
     them for paths that run does not take (a task that fails), so that between them the small
     runs emit every name the scenario's chart reads. `focus` marks the lines of
     :meth:`source` that teach the lesson (see :func:`focus_lines`): the Code tab bands them
-    and opens scrolled to the first.
+    and opens scrolled to the first. `refuse` checks the parameters together, where a field
+    alone cannot (rate-limit: a phase hours long): the reason they are refused, in one
+    sentence, or None — the form and the CLI refuse them before anything starts.
     """
 
     id: str
@@ -47,6 +49,7 @@ class Scenario:
     uses_start_method: bool = True
     short: str = ""
     focus: tuple[str, ...] = ()
+    refuse: Callable[[dict[str, Any]], str | None] | None = None
 
     @property
     def package(self) -> str:

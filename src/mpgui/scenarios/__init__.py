@@ -88,6 +88,9 @@ def make_spec(
     """
     scenario = get(scenario_id)
     params = resolve(scenario.params, given or {})
+    why = scenario.refuse(params) if scenario.refuse is not None else None
+    if why is not None:
+        raise ParamError(why)
     method = start_method or default_start_method()
     offered = available_start_methods()
     if method not in offered:

@@ -214,9 +214,12 @@ def expected_limited_s(requests: int, client_rps: float) -> float:
     return max(0, requests - 1) / client_rps
 
 
-def refusal(requests: int, server_rps: float, client_rps: float, retry: bool) -> str | None:
+def refusal(params: dict[str, Any]) -> str | None:
     """Why these parameters are refused, in a sentence, or None: a phase expected to take
-    longer than :data:`MAX_PHASE_S`, or a client rate between 0 and 1 a second."""
+    longer than :data:`MAX_PHASE_S`, or a client rate between 0 and 1 a second (the form
+    and the CLI ask this before a run: :attr:`~mpgui.core.scenario.Scenario.refuse`)."""
+    requests, server_rps = params["requests"], params["server_rps"]
+    client_rps, retry = params["client_rps"], params["retry"]
     if 0 < client_rps < 1:
         return (
             f"client_rps must be 0 (the server's rate) or at least 1 a second, got {client_rps:g}"
@@ -257,8 +260,8 @@ def run(ctx: RunContext, params: dict) -> dict:
     429s; measure what the server saw."""
     requests, workers = params["requests"], params["workers"]
     server_rps = params["server_rps"]
-    why = refusal(requests, server_rps, params["client_rps"], params["retry"])
-    if why is not None:
+    why = refusal(params)
+    if why is not None:  # make_spec refuses them first; a RunSpec made by hand is not
         raise ValueError(why)
     client_rps = params["client_rps"] or server_rps  # 0: the server's own rate
     main = ctx.probe
@@ -375,6 +378,7 @@ SCENARIO = Scenario(
         ),
     ),
     run=run,
+    refuse=refusal,
     metrics=METRICS,
     # The lesson: the shared slot under its lock, taken when its time has come, the wait
     # for it, and the request itself.
