@@ -37,7 +37,14 @@ from mpgui.scenarios.rate_limit.model import (
 )
 from mpgui.ui import theme
 from mpgui.ui.panels.base import SteppedRange, style_plot, text_item
-from mpgui.ui.panels.scenario_chart import Reads, ScenarioChart, bold, duration_text, styled
+from mpgui.ui.panels.scenario_chart import (
+    Reads,
+    ScenarioChart,
+    bold,
+    duration_text,
+    phase_window,
+    styled,
+)
 
 #: Each phase's name on the chart.
 WAY_NAMES = {UNLIMITED: "no limiter", LIMITED: "shared limiter", RETRY: "retry after 429"}
@@ -65,15 +72,10 @@ MARK_PX = 11
 
 
 def way_windows(state: RunState, now_ns: int) -> list[tuple[str, int, int]]:
-    """Every fetching phase so far as (way, start, end ns): it ends where the next phase
-    begins, or now (the run's end) while it is the last."""
-    end_of_run = state.t_end_ns or now_ns
-    out = []
-    for i, (t, name) in enumerate(state.phases):
-        if name in WAYS:
-            after = state.phases[i + 1][0] if i + 1 < len(state.phases) else end_of_run
-            out.append((name, t, max(t, after)))
-    return out
+    """Every fetching phase so far as (way, start, end ns), in the order they ran (each
+    once): it ends where the next phase begins, or now (the run's end) while it is the last."""
+    windows = ((way, phase_window(state, way, now_ns)) for way in WAYS)
+    return [(way, *window) for way, window in windows if window is not None]
 
 
 def phase_text(way: str, arrived: int, seconds: float, refused: int) -> str:
