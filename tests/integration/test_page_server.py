@@ -188,9 +188,10 @@ def test_a_malformed_request_is_a_404_and_leaves_no_request_in_flight(context):
         took_s = (ev.now_ns() - t0) / 1e9
         with pytest.raises(RuntimeError, match="the page server was asked 'what'"):
             server._ask("what")
-    assert odd.status == 404 and reply.startswith(b"HTTP/1.1 404")
-    assert [r.status for r in seen] == [404, 404]
-    assert took_s < 0.5, took_s  # nothing counted in and never out
+    assert odd.status == 404, odd
+    assert reply.startswith(b"HTTP/1.1 404"), reply
+    assert [r.status for r in seen] == [404, 404], seen
+    assert took_s < 2.0, took_s  # nothing counted in and never out (take() would wait 5 s)
 
 
 def test_a_killed_server_fails_the_run_naming_it(context):
