@@ -97,11 +97,10 @@ class SharedLimiter:
 
     A burst of one: each call to :meth:`wait_for_slot` takes the slot once its time has come
     and moves the next to `interval_s` after now, so sends are at least `interval_s` apart
-    whichever process makes them. The
-    monotonic clock is one for the whole machine on Linux (``CLOCK_MONOTONIC``), so one
-    process's "now" is every process's. Made in the parent and handed to each worker (a
-    Pool's initargs), the Value is the same shared memory in all of them, under fork, spawn
-    and forkserver alike.
+    whichever process makes them. The monotonic clock is one for the whole machine on Linux
+    (``CLOCK_MONOTONIC``), so one process's "now" is every process's. Made in the parent and
+    handed to each worker (a Pool's initargs), the Value is the same shared memory in all of
+    them, under fork, spawn and forkserver alike.
     """
 
     def __init__(self, next_free: Any, interval_s: float) -> None:
