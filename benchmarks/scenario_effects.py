@@ -47,6 +47,17 @@ from mpgui.core.host import runner
 from mpgui.core.protocol.run_spec import available_start_methods
 
 
+def runs_of(scenario_id: str, params: dict, method: str, runs: int) -> tuple[list[dict], dict]:
+    """`runs` headless runs of a scenario: the metrics of those that succeeded, and what to
+    report of the rest — ``{"failed_runs": n}``, with their errors if there were any."""
+    results = [runner.run(scenarios.make_spec(scenario_id, params, method)) for _ in range(runs)]
+    ok = [r["metrics"] for r in results if r["ok"]]
+    failed: dict = {"failed_runs": runs - len(ok)}
+    if len(ok) < runs:
+        failed["errors"] = [r["error"] for r in results if not r["ok"]]
+    return ok, failed
+
+
 def counter_race(runs: int, increments: int | None, methods: tuple[str, ...]) -> dict:
     """Lost-update share (%) of `runs` counter races per start method."""
     given = {} if increments is None else {"increments": increments}
@@ -327,13 +338,9 @@ def threads_vs_processes(runs: int, methods: tuple[str, ...], quick: bool = Fals
     }
     out = {}
     for method in methods:
-        results = [
-            runner.run(scenarios.make_spec("threads-vs-processes", params, method))
-            for _ in range(runs)
-        ]
-        ok = [r["metrics"] for r in results if r["ok"]]
+        ok, failed = runs_of("threads-vs-processes", params, method, runs)
         if not ok:
-            out[method] = {"failed_runs": runs, "errors": [r["error"] for r in results]}
+            out[method] = failed
             continue
         medians = {f"{k}_median": statistics.median(m[k] for m in ok) for k in scenario.metrics}
         met = {
@@ -345,7 +352,7 @@ def threads_vs_processes(runs: int, methods: tuple[str, ...], quick: bool = Fals
         out[method] = {
             **medians,
             "params": params or "defaults",
-            "failed_runs": runs - len(ok),
+            **failed,
             "floors": {name: f"{op} {floor:g}" for name, (op, floor) in floors.items()},
             "floors_met": met,
             "meets_floor": len(ok) == runs and all(met.values()),
@@ -372,14 +379,7 @@ def file_processing(runs: int, methods: tuple[str, ...], quick: bool = False) ->
     )  # fmt: skip
 
     def measured(run_params: dict, method: str, figures: tuple[str, ...]) -> tuple[dict, list]:
-        results = [
-            runner.run(scenarios.make_spec("file-processing", run_params, method))
-            for _ in range(runs)
-        ]
-        ok = [r["metrics"] for r in results if r["ok"]]
-        failed = {"failed_runs": runs - len(ok)}
-        if len(ok) < runs:
-            failed["errors"] = [r["error"] for r in results if not r["ok"]]
+        ok, failed = runs_of("file-processing", run_params, method, runs)
         if not ok:
             return failed, ok
         medians = {f"{n}_median": statistics.median(m[n] for m in ok) for n in figures}
@@ -429,12 +429,9 @@ def web_fetch(runs: int, methods: tuple[str, ...], quick: bool = False) -> dict:
     )  # fmt: skip
     out = {}
     for method in methods:
-        results = [
-            runner.run(scenarios.make_spec("web-fetch", params, method)) for _ in range(runs)
-        ]
-        ok = [r["metrics"] for r in results if r["ok"]]
+        ok, failed = runs_of("web-fetch", params, method, runs)
         if not ok:
-            out[method] = {"failed_runs": runs, "errors": [r["error"] for r in results]}
+            out[method] = failed
             continue
         medians = {f"{n}_median": statistics.median(m[n] for m in ok) for n in names}
         held = all(set(m["status_counts"]) == {"200"} and m["max_in_flight"] == workers for m in ok)
@@ -446,7 +443,7 @@ def web_fetch(runs: int, methods: tuple[str, ...], quick: bool = False) -> dict:
                 for n in ("pool_speedup", "threads_speedup")
             },
             "params": params or "defaults",
-            "failed_runs": runs - len(ok),
+            **failed,
             "speedup_floor": floor,
             "all_200_and_workers_in_flight_every_run": held,
             "meets_floor": len(ok) == runs
@@ -476,12 +473,9 @@ def rate_limit(runs: int, methods: tuple[str, ...], quick: bool = False) -> dict
     low, high = RATE_LIMIT_PACE
     out = {}
     for method in methods:
-        results = [
-            runner.run(scenarios.make_spec("rate-limit", params, method)) for _ in range(runs)
-        ]
-        ok = [r["metrics"] for r in results if r["ok"]]
+        ok, failed = runs_of("rate-limit", params, method, runs)
         if not ok:
-            out[method] = {"failed_runs": runs, "errors": [r["error"] for r in results]}
+            out[method] = failed
             continue
         held = [
             m["status_429_unlimited"] > 0
@@ -492,7 +486,7 @@ def rate_limit(runs: int, methods: tuple[str, ...], quick: bool = False) -> dict
         pace = statistics.median(m["limited_s"] / m["expected_limited_s"] for m in ok)
         out[method] = {
             "params": params or "defaults",
-            "failed_runs": runs - len(ok),
+            **failed,
             "status_429_unlimited_min": min(m["status_429_unlimited"] for m in ok),
             "status_429_limited_max": max(m["status_429_limited"] for m in ok),
             "max_rps_limited_max": max(m["max_rps_limited"] for m in ok),
