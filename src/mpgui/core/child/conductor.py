@@ -69,10 +69,7 @@ def _die_with_host(host_pid: int) -> Callable[[], None]:
     (someone ran ``kill``) can say what happened. Only if the host is gone does it SIGKILL the
     whole group, itself included, so that nothing started in the meantime outlives it.
 
-    Forked workers must not inherit the handler: in a worker whose main thread is blocked, a
-    SIGTERM that lands on another thread (a queue's feeder) would only set a flag nobody reads,
-    and ``Pool.terminate()`` would wait for that worker forever. So each forked child goes
-    back to the default action, which ends a process whichever thread the signal reaches.
+    Forked workers must not inherit the handler (see :func:`fork_with_default_sigterm`).
     """
     ending = threading.Lock()
 
@@ -92,11 +89,7 @@ def _die_with_host(host_pid: int) -> Callable[[], None]:
     def on_sigterm(_signum: int, _frame: Any) -> None:
         end_run_group()
 
-    def in_forked_child() -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGUSR1, signal.SIG_DFL)
-
-    os.register_at_fork(after_in_child=in_forked_child)
+    fork_with_default_sigterm()
     signal.signal(signal.SIGTERM, on_sigterm)
     if sys.platform.startswith("linux"):
         import ctypes
@@ -107,6 +100,41 @@ def _die_with_host(host_pid: int) -> Callable[[], None]:
     if os.getppid() != host_pid:  # the host died before the line above took effect
         end_run_group()
     return end_run_group
+
+
+def fork_with_default_sigterm() -> None:
+    """Make every process this one forks from now on start with SIGTERM's (and SIGUSR1's)
+    default action, and never run this process's handler for them.
+
+    In a worker whose main thread is blocked, a SIGTERM that lands on another thread (a
+    queue's feeder) would only set a flag nobody reads, and ``Pool.terminate()`` would wait
+    for that worker forever. So each forked child goes back to the default action, which ends
+    a process whichever thread the signal reaches.
+
+    Resetting the handler after the fork is not enough: a child terminated the moment it is
+    forked (Stop while the parent is starting children) can get SIGTERM before its
+    after-fork hooks run. Its inherited C handler then writes "15" to the inherited wake-up
+    pipe, and the *conductor's* child watch hears a SIGTERM of its own and ends the run by
+    it: exit code -15 after a clean Stop (``tests/integration/test_fork_signals.py``). So
+    SIGTERM is blocked in the forking thread around the fork; the child unblocks it once its
+    handler is the default, and a SIGTERM that came early is delivered then, and ends it.
+    """
+    term = {signal.SIGTERM}
+
+    def before() -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, term)
+
+    def after_in_parent() -> None:  # also after a fork that failed
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, term)
+
+    def after_in_child() -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGUSR1, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, term)
+
+    os.register_at_fork(
+        before=before, after_in_parent=after_in_parent, after_in_child=after_in_child
+    )
 
 
 def _capture_output(output: Connection | None) -> None:
