@@ -53,6 +53,13 @@ TIMEOUT_TERM_GRACE_S = 0.5
 #: before it ends them. Well inside :data:`STOP_GRACE_S`, so the conductor ends its own
 #: workers (owner-ended: no failure) before the host's SIGTERM comes.
 WORKER_STOP_WAIT_S = 0.3
+#: How long a run's page server gets to end by itself when its block ends without a Stop.
+#: Told to end, it settles (``page_server.END_SETTLE_S``), sends its last report and exits:
+#: well under :data:`WORKER_STOP_WAIT_S` on a quiet machine, but a spawned interpreter's exit
+#: on a loaded one can take longer, and a run that goes on has no Stop budget to keep to.
+#: Past it the server is ended (and its last report lost); after Stop it gets
+#: :data:`WORKER_STOP_WAIT_S`, as every worker does.
+SERVER_END_S = 2.0
 #: How long a scenario's ``QueueListener`` gets to hand on what is still queued and end its
 #: thread (queue-logging; a few ms normally). After a Stop it must fit, with
 #: :data:`WORKER_STOP_WAIT_S`, inside :data:`STOP_GRACE_S`: past it the thread is left to die

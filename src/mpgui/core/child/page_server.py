@@ -67,7 +67,8 @@ ANSWER_S = 10.0
 #: so a stuck request is the server's to report, not a silence the scenario times out on.
 TAKE_WAIT_S = 5.0
 #: How long the server waits, told to end, for answers still being counted out (s): well
-#: inside the time the scenario waits for it to end (``WORKER_STOP_WAIT_S``).
+#: inside the time the scenario waits for it to end (``WORKER_STOP_WAIT_S`` after a Stop,
+#: ``SERVER_END_S`` otherwise).
 END_SETTLE_S = 0.2
 #: The status the server records for an answer it could not write: the client had gone
 #: (Stop, a timeout). 499 is nginx's "client closed request"; it never goes on the wire.
@@ -433,7 +434,8 @@ def serving(
         here.close()
         there.close()
         if server.pid is not None and not child_watch.failing():
-            server.join(timing.WORKER_STOP_WAIT_S)
+            stopping = ctx.should_stop()
+            server.join(timing.WORKER_STOP_WAIT_S if stopping else timing.SERVER_END_S)
         workers.end_all([server])  # ... or is ended
         if server.pid is not None:
             ctx.probe.log(f"the page server (pid {server.pid}) ended")
