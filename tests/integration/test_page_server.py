@@ -138,7 +138,9 @@ def test_after_its_block_the_server_ends_by_itself_and_promptly(context):
         t0 = ev.now_ns()
     took_s = (ev.now_ns() - t0) / 1e9
     assert server.process.exitcode == 0  # it returned; it was not terminated
-    assert took_s < 0.2, took_s
+    # Promptly: well before the SERVER_END_S (2 s) the block would have waited for a server
+    # that did not hear END, and then terminated it (-15). ~10-80 ms here.
+    assert took_s < 1.0, took_s
     answered = [e for e in _events(batches, channel) if e[0] == ev.METRIC and e[3] == ps.REQUEST]
     assert len(answered) == 1  # its last report went out before it ended
 
@@ -165,13 +167,15 @@ def test_on_stop_a_page_still_waiting_for_its_latency_is_answered_at_once(contex
 
 def test_a_page_takes_the_same_latency_whichever_way_fetches_it(context):
     ctx, _, _ = context
+    # Pages 1 and 2 draw ~74 and ~145 ms (100 ms ± 50 %): far enough apart that a late
+    # wake-up (the only noise: it can add time, never take it away) cannot blur them.
     with ps.serving(ctx, 100, jitter=0.5) as server, ps.new_session() as session:
-        for n in (3, 4, 3, 4):
+        for n in (1, 2, 1, 2):
             _get(session, server, n)
         seen = server.take()
     took_ms = [(r.finish_ns - r.arrival_ns) / 1e6 for r in seen]
-    assert abs(took_ms[0] - took_ms[2]) < 10 and abs(took_ms[1] - took_ms[3]) < 10, took_ms
-    assert abs(took_ms[0] - took_ms[1]) > 1, took_ms  # drawn per page: pages differ
+    assert abs(took_ms[0] - took_ms[2]) < 25 and abs(took_ms[1] - took_ms[3]) < 25, took_ms
+    assert took_ms[1] - took_ms[0] > 40, took_ms  # drawn per page: pages differ
 
 
 def test_a_malformed_request_is_a_404_and_leaves_no_request_in_flight(context):
@@ -253,4 +257,6 @@ def test_a_page_takes_its_latency_and_not_a_delayed_ack_more(context):
     with ps.serving(ctx, 1, jitter=0.0) as server, ps.new_session() as session:
         got = [_get(session, server, n) for n in range(10)]
     took_ms = sorted((g.ended_ns - g.started_ns) / 1e6 for g in got[1:])  # kept alive
-    assert took_ms[len(took_ms) // 2] < 1 + 20, took_ms
+    # Nagle would add >= 40 ms (Linux's least delayed ACK) to each: 30 ms is room for a
+    # loaded machine's wake-ups, and still tells the two apart.
+    assert took_ms[len(took_ms) // 2] < 1 + 30, took_ms
