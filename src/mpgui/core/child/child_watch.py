@@ -83,6 +83,10 @@ from mpgui.core import mp_private, timing
 from mpgui.core.child import recording_context
 from mpgui.core.child.failures import ThreadFailed, WorkerFailed
 from mpgui.core.protocol import events as ev
+from mpgui.core.protocol.probe import FLUSH_NS
+
+#: How often the watch sends what the conductor's probe holds (see ChildWatch's `flush`).
+FLUSH_S = FLUSH_NS / 1e9
 
 #: The signal the watch uses to interrupt the conductor's main thread.
 INTERRUPT_SIGNAL = signal.SIGUSR1
@@ -183,6 +187,13 @@ class ChildWatch:
     the main thread has not claimed the report (:meth:`claim_report`)
     :data:`~mpgui.core.timing.FAIL_GRACE_S` + :data:`~mpgui.core.timing.CLEANUP_BOUND_S` after
     the death; it is expected to report the failure and end the process.
+
+    `flush`, if given, is called from the watch thread at least every probe flush interval
+    (:data:`~mpgui.core.protocol.probe.FLUSH_NS`) while the watch runs: the conductor sends
+    there what its probe has held that long. The conductor can have no flusher thread of
+    its own (it forks, and the watch is the one thread stopped around every fork), and its
+    main thread often reports, then blocks in ``pool.map``: without this, what it reported
+    last waited for its next report, a whole parallel pass later.
     """
 
     def __init__(
@@ -191,8 +202,10 @@ class ChildWatch:
         stop_event: Any,
         on_sigterm: Callable[[], None] | None = None,
         on_stuck: Callable[[WorkerFailed | ThreadFailed], None] | None = None,
+        flush: Callable[[], None] | None = None,
     ) -> None:
         self._emit = emit
+        self._flush = flush
         self._on_sigterm = on_sigterm
         self._on_stuck = on_stuck
         self._stop_event = stop_event
@@ -347,6 +360,8 @@ class ChildWatch:
                 sentinels[handle] = proc
         busy = dead_since or self._due is not None or self._stuck_at is not None
         timeout = 0 if last else timing.WATCH_POLL_S if busy else timing.WATCH_IDLE_S
+        if self._flush is not None:
+            timeout = min(timeout, FLUSH_S)
         try:
             ready = wait([*sentinels, self._wake_r], timeout)
         except (OSError, ValueError):  # a handle closed under us: look again
@@ -378,6 +393,11 @@ class ChildWatch:
             self._thread_failure_seen = True
             self._schedule(now)
         self._act(now)
+        if self._flush is not None:
+            try:
+                self._flush()
+            except OSError:  # the host closed the pipe: nobody is listening any more
+                self._flush = None
 
     def _schedule(self, now: float) -> None:
         """A failure was just recorded: interrupt after the grace, rescue after the bound."""

@@ -227,7 +227,13 @@ def conductor_main(
         finish(ev.STATUS_ERROR, ev.error_event(failure, failure.info()))
         teardown.end_now()
 
-    watch = ChildWatch(report_exit, stop_event, on_sigterm=end_run_group, on_stuck=rescue)
+    watch = ChildWatch(
+        report_exit,
+        stop_event,
+        on_sigterm=end_run_group,
+        on_stuck=rescue,
+        flush=main.flush_if_idle,
+    )
     status = ev.STATUS_OK
     error = None
     try:

@@ -17,7 +17,10 @@ reads slower than the workers write, they wait for it instead of buffering witho
 
 A small flusher thread sends what an idle worker still holds, and a
 ``multiprocessing.util.Finalize`` hook flushes when the worker exits normally
-(``pool.close(); pool.join()``), so the last events of a run are never stranded.
+(``pool.close(); pool.join()``), so the last events of a run are never stranded. The
+conductor's own probe is flushed by its child watch thread instead
+(:class:`~mpgui.core.child.child_watch.ChildWatch`'s `flush`), the one thread it stops
+around every fork.
 
 A thread can be a lane of its own: :func:`install_thread`, used as a ``ThreadPool``
 initializer (``RunContext.warm_thread_pool`` does), gives a worker thread a probe whose events
@@ -329,7 +332,8 @@ def flush_when_idle(probes: list[Probe], stopped: threading.Event | None) -> Non
     stuck in a task) would hold its latest events until it exits — or, a thread lane, until
     its next task. A pool worker runs one for its own probe (``background_flush``); a thread
     pool one for its threads' probes, while the pool lives (``warm_thread_pool``). Never in
-    the conductor otherwise: it forks, and forking a process with extra threads is unsafe.
+    the conductor otherwise: it forks, and forking a process with extra threads is unsafe
+    (its child watch, stopped around every fork, flushes the conductor's probe).
     """
     period = FLUSH_NS / 1e9
     while True:

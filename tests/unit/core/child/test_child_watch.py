@@ -264,3 +264,29 @@ def test_an_interrupt_that_comes_while_the_main_thread_forks_is_not_lost(watch):
             proc.start()
             proc.join()
     assert time.monotonic() < deadline
+
+
+def test_the_watch_flushes_every_flush_interval_until_the_pipe_is_gone():
+    # The conductor's probe has no flusher thread of its own: the watch calls `flush` at
+    # least every FLUSH_S even when nothing else happens (its idle wait is WATCH_IDLE_S),
+    # and stops calling it once it raises OSError (the host closed the pipe).
+    calls: list[float] = []
+    third = threading.Event()
+
+    def flush() -> None:
+        calls.append(time.monotonic())
+        if len(calls) == 3:
+            third.set()
+            raise OSError("handle is closed")
+
+    w = ChildWatch(lambda _event: None, threading.Event(), flush=flush)
+    t0 = time.monotonic()
+    w.start()
+    try:
+        assert third.wait(5)
+        took = time.monotonic() - t0
+        wait_forever_for(10 * child_watch.FLUSH_S)
+    finally:
+        w.close()
+    assert took < timing.WATCH_IDLE_S  # three idle waits would take 3 × WATCH_IDLE_S
+    assert len(calls) == 3  # not once more after the OSError
