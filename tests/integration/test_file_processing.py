@@ -17,6 +17,7 @@ from mpgui.core.host import runner
 from mpgui.core.model.run_state import RunState
 from mpgui.core.protocol import events as ev
 from mpgui.core.protocol.run_spec import available_start_methods
+from mpgui.scenarios.file_processing.chart import newest
 from mpgui.scenarios.file_processing.model import (
     COLD,
     FILE_PID,
@@ -55,10 +56,12 @@ def test_with_defaults_every_count_matches_and_both_workers_count(method):
     assert m["count_mem_mb"] > 15
     assert m["worker_peak_rss_mb"] > m["count_mem_mb"]
     # The files were counted by the pool's two processes, both of them: who counted each
-    # file last (the last cold parallel pass) is one of the two workers' pids.
+    # file last (the last cold parallel pass) is one of the two workers' pids. Last by the
+    # samples' own times, as the chart reads it: the conductor and the workers report on
+    # two pipes, so arrival order is not the order things happened in.
     workers = {lane.pid for lane in state.workers()}
     assert len(workers) == 2
-    counters = {int(state.series[file_series(FILE_PID, i)][-1][1]) for i in range(16)}
+    counters = {int(newest(state, file_series(FILE_PID, i))) for i in range(16)}
     assert counters == workers
     assert [name for _t, name in state.phases] == [WRITE, WARM, COLD]
     for name in ("serial", "parallel", "cold_serial", "cold_parallel"):
