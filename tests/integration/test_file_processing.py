@@ -17,7 +17,6 @@ from mpgui.core.host import runner
 from mpgui.core.model.run_state import RunState
 from mpgui.core.protocol import events as ev
 from mpgui.core.protocol.run_spec import available_start_methods
-from mpgui.scenarios.file_processing.chart import newest
 from mpgui.scenarios.file_processing.model import (
     COLD,
     FILE_PID,
@@ -29,6 +28,7 @@ from mpgui.scenarios.file_processing.model import (
     filesystem,
 )
 from mpgui.scenarios.file_processing.model import SCENARIO as FILE_PROCESSING
+from mpgui.ui.panels.scenario_chart import newest
 from tests.process_tree import HANG_BOUND_S
 from tests.runs import run_with_state, stop_when
 

@@ -54,6 +54,7 @@ from mpgui.ui.panels.scenario_chart import (
     ScenarioChart,
     bold,
     duration_text,
+    newest,
     series_median,
     styled,
 )
@@ -87,15 +88,6 @@ class FileRow:
     ms: float | None = None
     pid: int | None = None
     mem_mb: float | None = None
-
-
-def newest(state: RunState, name: str) -> float | None:
-    """The newest sample of series `name` by time: the conductor (serial) and the workers
-    (parallel) report the same file's series, and their batches may arrive out of order."""
-    series = state.series.get(name)
-    if not series:
-        return None
-    return max(series, key=lambda sample: sample[0])[1]
 
 
 def file_rows(state: RunState, files: int) -> list[FileRow]:

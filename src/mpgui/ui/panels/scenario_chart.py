@@ -97,6 +97,17 @@ def latest(state: RunState, name: str) -> float | None:
     return series[-1][1] if series else None
 
 
+def newest(state: RunState, name: str) -> float | None:
+    """The sample of series `name` latest in time (None before its first): the figure of a
+    series several processes report. The conductor and the workers send on two pipes, so
+    the last sample to arrive need not be the last one taken (file-processing's per-file
+    series: the conductor counts each file serially, then a worker in parallel)."""
+    series = state.series.get(name)
+    if not series:
+        return None
+    return max(series, key=lambda sample: sample[0])[1]
+
+
 def fmt_value(value: Any) -> str:
     """A metric value as short text: 4 significant digits for floats."""
     return f"{value:.4g}" if isinstance(value, float) else str(value)
