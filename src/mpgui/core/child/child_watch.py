@@ -83,10 +83,7 @@ from mpgui.core import mp_private, timing
 from mpgui.core.child import recording_context
 from mpgui.core.child.failures import ThreadFailed, WorkerFailed
 from mpgui.core.protocol import events as ev
-from mpgui.core.protocol.probe import FLUSH_NS
-
-#: How often the watch sends what the conductor's probe holds (see ChildWatch's `flush`).
-FLUSH_S = FLUSH_NS / 1e9
+from mpgui.core.protocol.probe import FLUSH_S
 
 #: The signal the watch uses to interrupt the conductor's main thread.
 INTERRUPT_SIGNAL = signal.SIGUSR1
@@ -189,7 +186,7 @@ class ChildWatch:
     the death; it is expected to report the failure and end the process.
 
     `flush`, if given, is called from the watch thread at least every probe flush interval
-    (:data:`~mpgui.core.protocol.probe.FLUSH_NS`) while the watch runs: the conductor sends
+    (:data:`~mpgui.core.protocol.probe.FLUSH_S`) while the watch runs: the conductor sends
     there what its probe has held that long. The conductor can have no flusher thread of
     its own (it forks, and the watch is the one thread stopped around every fork), and its
     main thread often reports, then blocks in ``pool.map``: without this, what it reported

@@ -53,6 +53,8 @@ if TYPE_CHECKING:
 
 #: Flush the buffer when its oldest unflushed event is this old (ns) ...
 FLUSH_NS = 30_000_000
+#: The same interval in seconds, for the threads that sleep it (the flushers, the watch).
+FLUSH_S = FLUSH_NS / 1e9
 #: ... or when it holds this many events (a finished task counts two: its START and END).
 #: 2048 events of short tasks are 32 KB on the pipe; a flooding worker reaches that count
 #: well within :data:`FLUSH_NS`, so in a flood the count, not the age, sends a batch.
@@ -335,11 +337,10 @@ def flush_when_idle(probes: list[Probe], stopped: threading.Event | None) -> Non
     the conductor otherwise: it forks, and forking a process with extra threads is unsafe
     (its child watch, stopped around every fork, flushes the conductor's probe).
     """
-    period = FLUSH_NS / 1e9
     while True:
         if stopped is None:
-            time.sleep(period)
-        elif stopped.wait(period):
+            time.sleep(FLUSH_S)
+        elif stopped.wait(FLUSH_S):
             return
         for probe in list(probes):  # a copy: threads add their probes as they start
             try:

@@ -15,6 +15,7 @@ from mpgui.core.child import child_watch
 from mpgui.core.child.child_watch import ChildWatch, is_bad_exit
 from mpgui.core.child.failures import WorkerFailed
 from mpgui.core.child.recording_context import recording_context
+from mpgui.core.protocol.probe import FLUSH_S
 
 
 def exit_with(code: int) -> None:
@@ -285,7 +286,7 @@ def test_the_watch_flushes_every_flush_interval_until_the_pipe_is_gone():
     try:
         assert third.wait(5)
         took = time.monotonic() - t0
-        wait_forever_for(10 * child_watch.FLUSH_S)
+        wait_forever_for(10 * FLUSH_S)
     finally:
         w.close()
     assert took < timing.WATCH_IDLE_S  # three idle waits would take 3 × WATCH_IDLE_S
